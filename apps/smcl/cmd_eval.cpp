@@ -1,0 +1,51 @@
+// smcl eval: re-evaluates the checkpoints of a saved run on the test set and prints the table.
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.h"
+#include "smcl/core/error.h"
+#include "smcl/core/io.h"
+#include "smcl/data/datasets.h"
+#include "smcl/data/long_tail.h"
+#include "smcl/eval/evaluate.h"
+#include "smcl/models/resnet_cifar.h"
+#include "smcl/train/checkpoint.h"
+#include "smcl/train/fit.h"
+
+namespace smcl::app {
+
+void add_eval(CLI::App& app) {
+  auto* command = app.add_subcommand("eval", "re-evaluate a saved run's checkpoints on the test set");
+  auto run_dir = std::make_shared<std::string>();
+  auto which = std::make_shared<std::vector<std::string>>(std::vector<std::string>{"last", "best"});
+  auto json_out = std::make_shared<std::string>();
+  command->add_option("--run", *run_dir, "run folder (made by smcl train)")->required();
+  command->add_option("--checkpoint", *which, "which checkpoints: last, best (default: both)")
+      ->check(CLI::IsMember({"last", "best"}));
+  command->add_option("--json-out", *json_out, "also write the metrics (with confusion matrices) to this file");
+  command->callback([=] {
+    config::Config config = train::load_run_config(*run_dir);
+    const auto& info = data::dataset_info(config.data.name);
+    auto counts = data::long_tail_counts(config.data.profile, info.num_classes, config.data.max_per_class,
+                                         config.data.imbalance_ratio);
+    data::Dataset test = data::load_split(config.data, false);
+    torch::Device device = train::default_device();
+    std::vector<std::pair<std::string, nlohmann::json>> rows;
+    nlohmann::json all;
+    for (const auto& name : *which) {
+      auto model = models::make_model(config.model.name, info.num_classes, test.images.size(1));
+      model->to(device);
+      std::string path = (std::filesystem::path(*run_dir) / "checkpoints" / (name + ".pt")).string();
+      auto state = train::load_checkpoint(path, *model, nullptr, device);
+      auto metrics = eval::to_json(eval::evaluate(model, test, counts, config, device), true);
+      metrics["epoch"] = state.next_epoch - 1;
+      rows.emplace_back(name + " (ep " + std::to_string(state.next_epoch - 1) + ")", metrics);
+      all[name] = metrics;
+    }
+    std::printf("%s: %s on %s, test accuracy in %%\n", run_dir->c_str(), config.model.name.c_str(), info.title.c_str());
+    std::printf("%s\n%s", eval::format_table(rows).c_str(), eval::format_per_class(rows.front().second, counts).c_str());
+    if (!json_out->empty()) write_file_atomic(*json_out, all.dump(2) + "\n");
+  });
+}
+
+}  // namespace smcl::app

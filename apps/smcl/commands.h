@@ -1,0 +1,27 @@
+// The subcommands of the smcl CLI: each registers itself and its callback on the parser.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+#include "smcl/config/config.h"
+
+namespace smcl::app {
+
+void add_train(CLI::App& app);
+void add_eval(CLI::App& app);
+void add_data(CLI::App& app);
+void add_config(CLI::App& app);
+
+// --config FILE and repeatable --set key=value, shared by the commands that take a config.
+struct ConfigOptions {
+  std::string file;
+  std::vector<std::string> overrides;
+  void add_to(CLI::App& command);
+  // Loads, validates and fills the dataset defaults. Throws smcl::Error.
+  config::Config load() const;
+};
+
+}  // namespace smcl::app

@@ -1,0 +1,38 @@
+// smcl: train and evaluate image classifiers on long-tailed data. This file only builds the command line
+// and is the one place that catches errors: a user error prints one message and exits with status 2.
+#include <c10/util/Exception.h>
+
+#include <cstdio>
+
+#include "commands.h"
+#include "smcl/core/error.h"
+#include "smcl/core/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"smcl: long-tailed image classification (SMCL and its baselines)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(smcl::kVersion));
+  smcl::app::add_train(app);
+  smcl::app::add_eval(app);
+  smcl::app::add_data(app);
+  smcl::app::add_config(app);
+  auto fail = [](const char* message, int status) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "error: %s\n", message);
+    return status;
+  };
+  try {
+    app.parse(argc, argv);  // runs the chosen subcommand's callback
+  } catch (const CLI::ParseError& e) {
+    int status = app.exit(e);
+    return status == 0 ? 0 : 2;
+  } catch (const smcl::Error& e) {
+    return fail(e.what(), 2);
+  } catch (const c10::Error& e) {
+    // libtorch errors here come from data or checkpoints libtorch rejected; drop its C++ backtrace.
+    return fail(e.what_without_backtrace(), 2);
+  } catch (const std::exception& e) {
+    return fail(e.what(), 3);
+  }
+  return 0;
+}

@@ -1,0 +1,17 @@
+# Every dependency comes from Debian's archive (scripts/setup installs them) or, on a CUDA host, from the
+# libtorch inside a PyTorch install (point CMAKE_PREFIX_PATH at torch.utils.cmake_prefix_path).
+find_package(Torch REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(CLI11 QUIET)
+if(NOT CLI11_FOUND)
+  # CLI11 is header-only; Debian ships the header even where its CMake files are missing.
+  find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
+  add_library(CLI11::CLI11 INTERFACE IMPORTED)
+  target_include_directories(CLI11::CLI11 INTERFACE ${CLI11_INCLUDE_DIR})
+endif()
+# yaml-cpp's Debian config exports the plain target name "yaml-cpp".
+if(NOT TARGET yaml-cpp AND TARGET yaml-cpp::yaml-cpp)
+  add_library(yaml-cpp ALIAS yaml-cpp::yaml-cpp)
+endif()

@@ -1,0 +1,72 @@
+#include "smcl/augment/batch_transforms.h"
+
+#include "smcl/core/error.h"
+
+namespace smcl::augment {
+namespace {
+
+// [n] int64 tensor of values uniform in [0, bound), on `device`.
+torch::Tensor uniform_ints(int64_t n, int64_t bound, Rng& rng, const torch::Device& device) {
+  std::vector<int64_t> values(static_cast<size_t>(n));
+  for (auto& v : values) v = rng.uniform_int(bound);
+  return torch::tensor(values, torch::kInt64).to(device);
+}
+
+}  // namespace
+
+torch::Tensor random_crop(const torch::Tensor& images, int64_t padding, Rng& rng) {
+  if (padding == 0) return images;
+  const int64_t b = images.size(0), h = images.size(2), w = images.size(3);
+  auto device = images.device();
+  auto oy = uniform_ints(b, 2 * padding + 1, rng, device);
+  auto ox = uniform_ints(b, 2 * padding + 1, rng, device);
+  auto padded = torch::constant_pad_nd(images, {padding, padding, padding, padding}, 0).permute({0, 2, 3, 1});
+  auto opts = torch::TensorOptions(torch::kInt64).device(device);
+  auto rows = (oy.unsqueeze(1) + torch::arange(h, opts)).unsqueeze(2);  // [B, H, 1]
+  auto cols = (ox.unsqueeze(1) + torch::arange(w, opts)).unsqueeze(1);  // [B, 1, W]
+  auto batch = torch::arange(b, opts).view({b, 1, 1});
+  return padded.index({batch, rows, cols}).permute({0, 3, 1, 2}).contiguous();  // [B, H, W, C] -> [B, C, H, W]
+}
+
+torch::Tensor random_flip(const torch::Tensor& images, Rng& rng) {
+  const int64_t b = images.size(0);
+  std::vector<uint8_t> flips(static_cast<size_t>(b));
+  for (auto& f : flips) f = rng.bernoulli(0.5);
+  auto mask = torch::tensor(std::vector<int64_t>(flips.begin(), flips.end()), torch::kInt64)
+                  .to(torch::kBool)
+                  .to(images.device())
+                  .view({b, 1, 1, 1});
+  return torch::where(mask, images.flip({3}), images);
+}
+
+torch::Tensor cutout(const torch::Tensor& images, int64_t size, Rng& rng) {
+  if (size == 0) return images;
+  const int64_t b = images.size(0), h = images.size(2), w = images.size(3);
+  auto device = images.device();
+  auto cy = uniform_ints(b, h, rng, device).view({b, 1, 1});
+  auto cx = uniform_ints(b, w, rng, device).view({b, 1, 1});
+  auto opts = torch::TensorOptions(torch::kInt64).device(device);
+  auto rows = torch::arange(h, opts).view({1, h, 1});
+  auto cols = torch::arange(w, opts).view({1, 1, w});
+  // Rows [cy - size/2, cy + size/2) clipped to the image, columns likewise.
+  auto hole = (rows >= cy - size / 2) & (rows < cy + size / 2) & (cols >= cx - size / 2) & (cols < cx + size / 2);
+  return images.masked_fill(hole.unsqueeze(1), 0);
+}
+
+torch::Tensor normalize(const torch::Tensor& images, const std::vector<double>& mean, const std::vector<double>& std) {
+  const int64_t c = images.size(1);
+  SMCL_ASSERT(int64_t(mean.size()) == c && int64_t(std.size()) == c, "normalize: " << c << " channels");
+  auto opts = torch::TensorOptions(torch::kFloat32).device(images.device());
+  auto m = torch::tensor(std::vector<float>(mean.begin(), mean.end())).to(opts).view({1, c, 1, 1});
+  auto s = torch::tensor(std::vector<float>(std.begin(), std.end())).to(opts).view({1, c, 1, 1});
+  return (images.to(torch::kFloat32).div(255.0f) - m) / s;
+}
+
+torch::Tensor train_view(const torch::Tensor& images, const config::AugmentConfig& config, Rng& rng) {
+  torch::Tensor x = random_crop(images, config.crop_padding, rng);
+  if (config.flip) x = random_flip(x, rng);
+  x = cutout(x, config.cutout, rng);
+  return normalize(x, config.mean, config.std);
+}
+
+}  // namespace smcl::augment

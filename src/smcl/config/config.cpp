@@ -1,0 +1,275 @@
+#include "smcl/config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "smcl/core/error.h"
+
+namespace smcl::config {
+namespace {
+
+// One configurable key: how to read it from YAML, how to write it back, and what it means.
+struct Field {
+  std::string key;
+  std::string type;
+  std::string doc;
+  std::function<void(const YAML::Node&)> read;  // throws YAML::Exception on a wrong type
+  std::function<void(YAML::Emitter&)> write;
+};
+
+template <typename T>
+T read_scalar(const YAML::Node& node) {
+  if (!node.IsScalar()) throw YAML::BadConversion(node.Mark());
+  return node.as<T>();
+}
+
+template <typename T>
+Field scalar_field(const std::string& key, const std::string& type, T& value, const std::string& doc) {
+  return {key, type, doc, [&value](const YAML::Node& node) { value = read_scalar<T>(node); },
+          [&value](YAML::Emitter& out) { out << value; }};
+}
+
+template <typename T>
+Field list_field(const std::string& key, const std::string& type, std::vector<T>& value, const std::string& doc) {
+  return {key, type, doc,
+          [&value](const YAML::Node& node) {
+            if (!node.IsSequence()) throw YAML::BadConversion(node.Mark());
+            std::vector<T> items;
+            for (const auto& item : node) items.push_back(read_scalar<T>(item));
+            value = items;
+          },
+          [&value](YAML::Emitter& out) {
+            out << YAML::Flow << YAML::BeginSeq;
+            for (const auto& item : value) out << item;
+            out << YAML::EndSeq;
+          }};
+}
+
+std::vector<Field> fields(Config& c) {
+  return {
+      scalar_field("data.name", "string", c.data.name, "dataset: fashion_mnist | mnist | cifar10 | cifar100"),
+      scalar_field("data.root", "string", c.data.root, "folder holding the dataset (empty: the dataset's default)"),
+      scalar_field("data.profile", "string", c.data.profile, "long-tail profile: exp | step"),
+      scalar_field("data.imbalance_ratio", "number", c.data.imbalance_ratio, "n_max / n_min, >= 1"),
+      scalar_field("data.max_per_class", "int", c.data.max_per_class, "n_max (0: the dataset's per-class count)"),
+      scalar_field("data.subset_seed", "int", c.data.subset_seed, "numpy legacy seed selecting kept images"),
+      scalar_field("model.name", "string", c.model.name, "resnet8|14|20|32|44|56|110 (ResNet-CIFAR, 6n+2)"),
+      scalar_field("method.name", "string", c.method.name, "training method: erm"),
+      scalar_field("loss.name", "string", c.loss.name, "loss: ce"),
+      scalar_field("loss.reweight", "string", c.loss.reweight, "class weights: none | cb | drw"),
+      scalar_field("loss.drw_epoch", "int", c.loss.drw_epoch, "first epoch (from 0) with DRW weights"),
+      scalar_field("loss.cb_beta", "number", c.loss.cb_beta, "effective-number beta, in [0, 1)"),
+      scalar_field("augment.crop_padding", "int", c.augment.crop_padding, "pad-and-crop padding (0: off)"),
+      scalar_field("augment.flip", "bool", c.augment.flip, "random horizontal flip"),
+      scalar_field("augment.cutout", "int", c.augment.cutout, "Cutout hole side in pixels (0: off)"),
+      list_field("augment.mean", "list of number", c.augment.mean, "normalisation mean per channel"),
+      list_field("augment.std", "list of number", c.augment.std, "normalisation std per channel"),
+      scalar_field("train.epochs", "int", c.train.epochs, "number of epochs"),
+      scalar_field("train.batch_size", "int", c.train.batch_size, "images per step"),
+      scalar_field("train.seed", "int", c.train.seed, "seed of initialisation and every random choice"),
+      scalar_field("train.threads", "int", c.train.threads, "CPU threads (0: all cores)"),
+      scalar_field("optim.lr", "number", c.optim.lr, "base learning rate"),
+      scalar_field("optim.momentum", "number", c.optim.momentum, "SGD momentum"),
+      scalar_field("optim.weight_decay", "number", c.optim.weight_decay, "coupled L2 weight decay"),
+      scalar_field("optim.warmup_epochs", "int", c.optim.warmup_epochs, "linear warm-up epochs"),
+      scalar_field("optim.schedule", "string", c.optim.schedule, "step | cosine"),
+      list_field("optim.milestones", "list of int", c.optim.milestones, "step schedule epochs"),
+      scalar_field("optim.gamma", "number", c.optim.gamma, "step schedule factor"),
+      scalar_field("eval.many_threshold", "int", c.eval.many_threshold, "many: more training images than this"),
+      scalar_field("eval.few_threshold", "int", c.eval.few_threshold, "few: fewer training images than this"),
+      scalar_field("eval.batch_size", "int", c.eval.batch_size, "images per evaluation step"),
+  };
+}
+
+std::string node_text(const YAML::Node& node) {
+  YAML::Emitter out;
+  out << YAML::Flow << node;
+  return out.c_str();
+}
+
+// Flattens nested maps into dotted keys; any non-map value is a leaf.
+void flatten(const YAML::Node& node, const std::string& prefix, std::vector<std::pair<std::string, YAML::Node>>& out) {
+  if (node.IsMap()) {
+    for (const auto& item : node) {
+      std::string key = item.first.as<std::string>();
+      flatten(item.second, prefix.empty() ? key : prefix + "." + key, out);
+    }
+  } else if (!prefix.empty()) {
+    out.emplace_back(prefix, node);
+  }
+}
+
+std::string allowed_keys_hint(const std::vector<Field>& table, const std::string& key) {
+  std::string section = key.substr(0, key.find('.'));
+  std::ostringstream hint;
+  for (const auto& field : table) {
+    if (field.key.rfind(section + ".", 0) == 0) hint << (hint.tellp() > 0 ? ", " : "") << field.key;
+  }
+  if (hint.tellp() == 0) return "sections are data, model, method, loss, augment, train, optim, eval";
+  return "keys in '" + section + "': " + hint.str();
+}
+
+void check_enum(std::vector<Problem>& problems, const std::string& key, const std::string& value,
+                const std::vector<std::string>& allowed) {
+  for (const auto& a : allowed) {
+    if (a == value) return;
+  }
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  problems.push_back({key, "'" + value + "' is not one of: " + list});
+}
+
+template <typename T>
+void check(std::vector<Problem>& problems, bool ok, const std::string& key, const T& value, const std::string& what) {
+  if (ok) return;
+  std::ostringstream message;
+  message << value << " is not " << what;
+  problems.push_back({key, message.str()});
+}
+
+}  // namespace
+
+std::vector<Problem> validate(const Config& c) {
+  std::vector<Problem> p;
+  check_enum(p, "data.name", c.data.name, {"fashion_mnist", "mnist", "cifar10", "cifar100"});
+  check_enum(p, "data.profile", c.data.profile, {"exp", "step"});
+  check(p, c.data.imbalance_ratio >= 1, "data.imbalance_ratio", c.data.imbalance_ratio, ">= 1");
+  check(p, c.data.max_per_class >= 0, "data.max_per_class", c.data.max_per_class, ">= 0 (0: the dataset's count)");
+  check(p, c.data.subset_seed >= 0 && c.data.subset_seed <= 0xffffffffLL, "data.subset_seed", c.data.subset_seed,
+        "in [0, 2^32 - 1]");
+  check_enum(p, "model.name", c.model.name,
+             {"resnet8", "resnet14", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110"});
+  check_enum(p, "method.name", c.method.name, {"erm"});
+  check_enum(p, "loss.name", c.loss.name, {"ce"});
+  check_enum(p, "loss.reweight", c.loss.reweight, {"none", "cb", "drw"});
+  check(p, c.loss.drw_epoch >= 0, "loss.drw_epoch", c.loss.drw_epoch, ">= 0");
+  check(p, c.loss.cb_beta >= 0 && c.loss.cb_beta < 1, "loss.cb_beta", c.loss.cb_beta, "in [0, 1)");
+  check(p, c.augment.crop_padding >= 0, "augment.crop_padding", c.augment.crop_padding, ">= 0");
+  check(p, c.augment.cutout >= 0, "augment.cutout", c.augment.cutout, ">= 0");
+  for (double s : c.augment.std) check(p, s > 0, "augment.std", s, "> 0");
+  check(p, c.augment.mean.size() == c.augment.std.size(), "augment.mean",
+        std::to_string(c.augment.mean.size()) + " values", "as many as augment.std has");
+  check(p, c.train.epochs >= 1, "train.epochs", c.train.epochs, ">= 1");
+  check(p, c.train.batch_size >= 2, "train.batch_size", c.train.batch_size, ">= 2 (batch norm needs two images)");
+  check(p, c.train.seed >= 0, "train.seed", c.train.seed, ">= 0");
+  check(p, c.train.threads >= 0, "train.threads", c.train.threads, ">= 0 (0: all cores)");
+  check(p, c.optim.lr > 0, "optim.lr", c.optim.lr, "> 0");
+  check(p, c.optim.momentum >= 0 && c.optim.momentum < 1, "optim.momentum", c.optim.momentum, "in [0, 1)");
+  check(p, c.optim.weight_decay >= 0, "optim.weight_decay", c.optim.weight_decay, ">= 0");
+  check(p, c.optim.warmup_epochs >= 0, "optim.warmup_epochs", c.optim.warmup_epochs, ">= 0");
+  check_enum(p, "optim.schedule", c.optim.schedule, {"step", "cosine"});
+  for (size_t i = 0; i < c.optim.milestones.size(); ++i) {
+    check(p, c.optim.milestones[i] >= 0 && (i == 0 || c.optim.milestones[i] > c.optim.milestones[i - 1]),
+          "optim.milestones", c.optim.milestones[i], "a valid milestone (epochs >= 0, increasing)");
+  }
+  check(p, c.optim.gamma > 0 && c.optim.gamma <= 1, "optim.gamma", c.optim.gamma, "in (0, 1]");
+  check(p, c.eval.few_threshold >= 0 && c.eval.few_threshold <= c.eval.many_threshold + 1, "eval.few_threshold",
+        c.eval.few_threshold, ">= 0 and <= eval.many_threshold + 1");
+  check(p, c.eval.batch_size >= 1, "eval.batch_size", c.eval.batch_size, ">= 1");
+  return p;
+}
+
+Config load(const std::string& path, const std::vector<std::string>& overrides) {
+  Config config;
+  std::vector<Field> table = fields(config);
+  std::vector<std::string> errors;
+  std::map<std::string, std::string> origin;  // key -> where its value came from
+
+  auto apply = [&](const std::string& key, const YAML::Node& value, const std::string& where) {
+    for (auto& field : table) {
+      if (field.key != key) continue;
+      try {
+        field.read(value);
+        origin[key] = where;
+      } catch (const YAML::Exception&) {
+        origin[key] = "";  // marks the key as already reported
+        errors.push_back(where + ": " + key + " = " + node_text(value) + ": expected " + field.type);
+      }
+      return;
+    }
+    errors.push_back(where + ": unknown key '" + key + "' (" + allowed_keys_hint(table, key) + ")");
+  };
+
+  if (!path.empty()) {
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(path);
+    } catch (const YAML::BadFile&) {
+      throw Error("cannot read config file '" + path + "'");
+    } catch (const YAML::Exception& e) {
+      throw Error("config file '" + path + "' is not valid YAML: line " + std::to_string(e.mark.line + 1) + ": " +
+                  e.msg);
+    }
+    SMCL_CHECK(root.IsMap() || root.IsNull(), "config file '" << path << "' must be a mapping of sections");
+    std::vector<std::pair<std::string, YAML::Node>> leaves;
+    flatten(root, "", leaves);
+    for (const auto& [key, value] : leaves) apply(key, value, path);
+  }
+  for (const auto& item : overrides) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      errors.push_back("--set " + item + ": expected key=value, e.g. --set optim.lr=0.05");
+      continue;
+    }
+    std::string key = item.substr(0, eq);
+    YAML::Node value;
+    try {
+      value = YAML::Load(item.substr(eq + 1));
+    } catch (const YAML::Exception& e) {
+      errors.push_back("--set " + item + ": the value is not valid YAML: " + e.msg);
+      continue;
+    }
+    apply(key, value, "--set " + item);
+  }
+  // Range checks run even after type errors so that every problem is reported at once; a key whose value
+  // could not be read kept its default and is not reported twice.
+  for (const auto& problem : validate(config)) {
+    auto it = origin.find(problem.key);
+    if (it != origin.end() && it->second.empty()) continue;
+    std::string where = it != origin.end() ? it->second : "default";
+    errors.push_back(where + ": " + problem.key + ": " + problem.message);
+  }
+  if (!errors.empty()) {
+    std::string message = errors.size() == 1 ? "invalid configuration: " : "invalid configuration (" +
+                                                   std::to_string(errors.size()) + " problems):";
+    for (const auto& e : errors) message += (errors.size() == 1 ? "" : "\n  ") + e;
+    throw Error(message);
+  }
+  return config;
+}
+
+std::string to_yaml(const Config& const_config) {
+  Config config = const_config;  // the field table binds mutable references
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  std::string section;
+  for (auto& field : fields(config)) {
+    std::string head = field.key.substr(0, field.key.find('.'));
+    if (head != section) {
+      if (!section.empty()) out << YAML::EndMap;
+      out << YAML::Key << head << YAML::Value << YAML::BeginMap;
+      section = head;
+    }
+    out << YAML::Key << field.key.substr(head.size() + 1) << YAML::Value;
+    field.write(out);
+  }
+  out << YAML::EndMap << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string describe_keys() {
+  Config config;
+  std::ostringstream text;
+  for (auto& field : fields(config)) {
+    YAML::Emitter value;
+    field.write(value);
+    text << "  " << field.key << " (" << field.type << ", default " << value.c_str() << "): " << field.doc << "\n";
+  }
+  return text.str();
+}
+
+}  // namespace smcl::config

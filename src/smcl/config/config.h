@@ -1,0 +1,98 @@
+// The run configuration: plain structs with documented defaults, loaded from YAML, overridden by
+// `--set key=value`, validated as a whole. Keys are dotted paths (`optim.lr`); every key is listed in
+// config.cpp's field table, which is the single place that knows names, types and documentation.
+// Not here: dataset-specific defaults (data/datasets.h resolves them) and any training logic.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace smcl::config {
+
+struct DataConfig {
+  std::string name = "fashion_mnist";  // fashion_mnist | mnist | cifar10 | cifar100
+  std::string root;                    // folder holding the dataset files; empty: the dataset's default
+  std::string profile = "exp";         // long-tail profile: exp | step
+  double imbalance_ratio = 100;        // rho = n_max / n_min, >= 1 (1: balanced)
+  int64_t max_per_class = 0;           // n_max; 0: the dataset's own per-class count
+  int64_t subset_seed = 0;             // numpy legacy seed that selects the kept images, 0 .. 2^32-1
+};
+
+struct ModelConfig {
+  std::string name = "resnet32";  // resnet8 | resnet14 | resnet20 | resnet32 | resnet44 | resnet56 | resnet110
+};
+
+struct MethodConfig {
+  std::string name = "erm";  // erm
+};
+
+struct LossConfig {
+  std::string name = "ce";         // ce
+  std::string reweight = "none";   // none | cb (class-balanced weights always) | drw (from drw_epoch on)
+  int64_t drw_epoch = 160;         // first epoch (counted from 0) with DRW weights
+  double cb_beta = 0.9999;         // beta of the effective number, in [0, 1)
+};
+
+struct AugmentConfig {
+  int64_t crop_padding = 4;       // zero padding before the random crop back to the input size; 0: no crop
+  bool flip = true;               // random horizontal flip with probability 1/2
+  int64_t cutout = 0;             // side of the square Cutout hole in pixels; 0: off
+  std::vector<double> mean;       // per-channel normalisation mean; empty: the dataset's
+  std::vector<double> std;        // per-channel normalisation std; empty: the dataset's
+};
+
+struct TrainConfig {
+  int64_t epochs = 200;     // number of epochs, >= 1
+  int64_t batch_size = 128; // images per step, >= 2 (batch norm needs two)
+  int64_t seed = 0;         // seeds model initialisation and every random choice of training
+  int64_t threads = 0;      // CPU threads for libtorch; 0: all cores
+};
+
+struct OptimConfig {
+  double lr = 0.1;                            // base learning rate, > 0
+  double momentum = 0.9;                      // SGD momentum, in [0, 1)
+  double weight_decay = 2e-4;                 // coupled L2 weight decay, >= 0
+  int64_t warmup_epochs = 5;                  // linear warm-up: epoch e < warmup gets lr * (e + 1) / warmup
+  std::string schedule = "step";              // step | cosine
+  std::vector<int64_t> milestones{160, 180};  // step schedule: lr *= gamma at each of these epochs
+  double gamma = 0.1;                         // step schedule factor, in (0, 1]
+};
+
+struct EvalConfig {
+  int64_t many_threshold = 100;  // "many" classes have more than this many training images
+  int64_t few_threshold = 20;    // "few" classes have fewer than this many; the rest are "medium"
+  int64_t batch_size = 512;      // images per evaluation step
+};
+
+struct Config {
+  DataConfig data;
+  ModelConfig model;
+  MethodConfig method;
+  LossConfig loss;
+  AugmentConfig augment;
+  TrainConfig train;
+  OptimConfig optim;
+  EvalConfig eval;
+};
+
+// Loads `path` (empty: defaults only), applies each "key=value" override in order (the value is read as
+// YAML), then validates. Throws smcl::Error listing every problem, each naming the key, where its value came
+// from (file or --set), the value and what is allowed.
+Config load(const std::string& path, const std::vector<std::string>& overrides = {});
+
+struct Problem {
+  std::string key;      // dotted key, e.g. "optim.lr"
+  std::string message;  // the bad value and what is allowed, e.g. "-1 is not > 0"
+};
+
+// Every problem of the config at once; empty when it is valid.
+std::vector<Problem> validate(const Config& config);
+
+// The whole config as YAML, every key present; load() of this text gives the same config.
+std::string to_yaml(const Config& config);
+
+// Every key with its type and its one-line documentation, for --help.
+std::string describe_keys();
+
+}  // namespace smcl::config

@@ -1,0 +1,45 @@
+// A minimal, safe unpickler for data files: it builds plain values (ints, floats, strings, bytes, lists,
+// tuples, dicts) and records calls (REDUCE/NEWOBJ) and BUILD states without executing anything.
+// It reads the pickle protocols 2-5, both as Python 2's cPickle writes them (strings as BINSTRING) and as
+// Python 3 writes them (BINBYTES, BINUNICODE, frames, memoize). Not here: what a CIFAR file means (cifar.h).
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace smcl::data::pickle {
+
+struct Value;
+using ValuePtr = std::shared_ptr<Value>;
+
+struct Value {
+  enum class Kind { None, Bool, Int, Float, Bytes, Str, List, Tuple, Dict, Global, Call };
+  Kind kind = Kind::None;
+  int64_t int_value = 0;                               // Bool, Int
+  double float_value = 0;                              // Float
+  std::string text;                                    // Bytes, Str; Global: "module.name"
+  std::vector<ValuePtr> items;                         // List, Tuple; Call: [callable, args]
+  std::vector<std::pair<ValuePtr, ValuePtr>> entries;  // Dict
+  ValuePtr state;                                      // Call: the BUILD state, if any
+
+  // Bytes or Str content, for keys that Python 2 wrote as str and Python 3 as bytes or str.
+  bool is_text() const { return kind == Kind::Bytes || kind == Kind::Str; }
+  // Dict lookup by text key; nullptr when absent.
+  ValuePtr get(const std::string& key) const;
+  // The callable's name of a Call ("numpy.core.multiarray._reconstruct"), else "".
+  std::string call_name() const;
+};
+
+// Parses a whole pickle. `source` names the file in error messages. Throws smcl::Error.
+ValuePtr parse(const std::string& bytes, const std::string& source);
+
+// Converts a numpy array value (protocol 2-4 `_reconstruct` + BUILD, or protocol 5 `_frombuffer`) of dtype
+// uint8, int32 or int64 to a tensor of that dtype and shape. Throws smcl::Error naming `what`.
+torch::Tensor to_tensor(const ValuePtr& value, const std::string& what);
+
+}  // namespace smcl::data::pickle

@@ -1,0 +1,72 @@
+#include "smcl/eval/evaluate.h"
+
+#include <cstdio>
+
+#include "smcl/augment/batch_transforms.h"
+
+namespace smcl::eval {
+
+torch::Tensor predict(models::ResNetCifar& model, const data::Dataset& dataset, const config::Config& config,
+                      const torch::Device& device) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model->is_training();
+  model->eval();
+  std::vector<torch::Tensor> outputs;
+  for (int64_t start = 0; start < dataset.size(); start += config.eval.batch_size) {
+    int64_t length = std::min(config.eval.batch_size, dataset.size() - start);
+    auto images = dataset.images.narrow(0, start, length).to(device);
+    auto x = augment::normalize(images, config.augment.mean, config.augment.std);
+    outputs.push_back(model->forward(x).logits.to(torch::kCPU, torch::kFloat32));
+  }
+  model->train(was_training);
+  if (outputs.empty()) return torch::empty({0, dataset.num_classes});
+  return torch::cat(outputs);
+}
+
+Metrics evaluate(models::ResNetCifar& model, const data::Dataset& dataset, const std::vector<int64_t>& train_counts,
+                 const config::Config& config, const torch::Device& device) {
+  return compute_metrics(predict(model, dataset, config, device), dataset.labels, train_counts,
+                         config.eval.many_threshold, config.eval.few_threshold);
+}
+
+nlohmann::json to_json(const Metrics& m, bool with_confusion) {
+  auto optional = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  nlohmann::json j = {{"top1", m.top1},           {"top5", m.top5},   {"many", optional(m.many)},
+                      {"medium", optional(m.medium)}, {"few", optional(m.few)}, {"per_class", m.per_class}};
+  if (with_confusion) j["confusion"] = m.confusion;
+  return j;
+}
+
+namespace {
+std::string cell(const nlohmann::json& v) {
+  if (v.is_null()) return "     -";
+  char text[16];
+  std::snprintf(text, sizeof(text), "%6.2f", v.get<double>());
+  return text;
+}
+}  // namespace
+
+std::string format_table(const std::vector<std::pair<std::string, nlohmann::json>>& rows) {
+  std::string out = "                  top-1  top-5   many medium    few\n";
+  for (const auto& [name, m] : rows) {
+    char label[32];
+    std::snprintf(label, sizeof(label), "%-16s", name.c_str());
+    out += std::string(label) + " " + cell(m["top1"]) + " " + cell(m["top5"]) + " " + cell(m["many"]) + " " +
+           cell(m["medium"]) + " " + cell(m["few"]) + "\n";
+  }
+  return out;
+}
+
+std::string format_per_class(const nlohmann::json& metrics, const std::vector<int64_t>& train_counts) {
+  std::string out = "class  train images  accuracy\n";
+  const auto& per_class = metrics["per_class"];
+  for (size_t k = 0; k < per_class.size(); ++k) {
+    char line[64];
+    std::snprintf(line, sizeof(line), "%5zu  %12lld  %8.2f\n", k, static_cast<long long>(train_counts[k]),
+                  per_class[k].get<double>());
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace smcl::eval

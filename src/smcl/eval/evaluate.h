@@ -1,0 +1,31 @@
+// Runs a model over a whole (test) set and computes the metrics; converts metrics to the JSON of
+// metrics.jsonl and summary.json, and to the table printed at the end of a run.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "smcl/config/config.h"
+#include "smcl/data/dataset.h"
+#include "smcl/eval/metrics.h"
+#include "smcl/models/resnet_cifar.h"
+
+namespace smcl::eval {
+
+// Logits [N, K] (CPU float32) of the model on every image of `dataset`, normalised with augment.mean/std,
+// in eval mode and without gradients. The model's train/eval mode is restored afterwards.
+torch::Tensor predict(models::ResNetCifar& model, const data::Dataset& dataset, const config::Config& config,
+                      const torch::Device& device);
+
+Metrics evaluate(models::ResNetCifar& model, const data::Dataset& dataset, const std::vector<int64_t>& train_counts,
+                 const config::Config& config, const torch::Device& device);
+
+// {"top1", "top5", "many", "medium", "few", "per_class"} (+ "confusion" when asked); missing groups are null.
+nlohmann::json to_json(const Metrics& metrics, bool with_confusion);
+
+// A text table: one row per entry (name, metrics), columns top-1, top-5, many, medium, few.
+std::string format_table(const std::vector<std::pair<std::string, nlohmann::json>>& rows);
+
+// Per-class accuracy next to the training count, one line per class.
+std::string format_per_class(const nlohmann::json& metrics, const std::vector<int64_t>& train_counts);
+
+}  // namespace smcl::eval

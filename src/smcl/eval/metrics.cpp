@@ -1,0 +1,47 @@
+#include "smcl/eval/metrics.h"
+
+#include <algorithm>
+
+#include "smcl/core/error.h"
+#include "smcl/data/long_tail.h"
+
+namespace smcl::eval {
+
+Metrics compute_metrics(const torch::Tensor& logits, const torch::Tensor& labels,
+                        const std::vector<int64_t>& train_counts, int64_t many_threshold, int64_t few_threshold) {
+  const int64_t n = logits.size(0), k = logits.size(1);
+  SMCL_ASSERT(labels.size(0) == n && int64_t(train_counts.size()) == k);
+  auto cpu_logits = logits.to(torch::kCPU, torch::kFloat32);
+  auto cpu_labels = labels.to(torch::kCPU, torch::kInt64);
+  Metrics m;
+  if (n == 0) return m;
+  const int64_t top = std::min<int64_t>(5, k);
+  auto topk = std::get<1>(cpu_logits.topk(top, 1));  // [N, top], best first
+  auto predicted = topk.select(1, 0).contiguous();
+  m.top1 = 100.0 * predicted.eq(cpu_labels).sum().item<double>() / double(n);
+  m.top5 = 100.0 * topk.eq(cpu_labels.unsqueeze(1)).any(1).sum().item<double>() / double(n);
+
+  m.confusion.assign(size_t(k), std::vector<int64_t>(size_t(k), 0));
+  const int64_t* y = cpu_labels.data_ptr<int64_t>();
+  const int64_t* p = predicted.data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i) ++m.confusion[size_t(y[i])][size_t(p[i])];
+
+  auto groups = data::shot_groups(train_counts, many_threshold, few_threshold);
+  double sums[3] = {0, 0, 0};
+  int counts[3] = {0, 0, 0};
+  for (int64_t c = 0; c < k; ++c) {
+    int64_t total = 0;
+    for (int64_t v : m.confusion[size_t(c)]) total += v;
+    double accuracy = total > 0 ? 100.0 * double(m.confusion[size_t(c)][size_t(c)]) / double(total) : 0.0;
+    m.per_class.push_back(accuracy);
+    sums[groups[size_t(c)]] += accuracy;
+    ++counts[groups[size_t(c)]];
+  }
+  std::optional<double>* slots[3] = {&m.many, &m.medium, &m.few};
+  for (int g = 0; g < 3; ++g) {
+    if (counts[g] > 0) *slots[g] = sums[g] / counts[g];
+  }
+  return m;
+}
+
+}  // namespace smcl::eval

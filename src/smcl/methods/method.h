@@ -1,0 +1,50 @@
+// A training method turns one batch into a loss: it builds its views, runs the model, and combines its
+// loss terms. It never touches files, loaders or the optimiser. make_method is the one factory.
+#pragma once
+
+#include <torch/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "smcl/config/config.h"
+#include "smcl/core/rng.h"
+#include "smcl/models/resnet_cifar.h"
+
+namespace smcl::methods {
+
+struct StepInput {
+  torch::Tensor images;         // [B, C, H, W] uint8, on the training device
+  torch::Tensor labels;         // [B] int64, on the training device
+  torch::Tensor class_weights;  // [K] float32 loss weights for this epoch (all ones without reweighting)
+  int64_t epoch = 0;
+};
+
+struct StepOutput {
+  torch::Tensor loss;    // scalar, differentiable
+  torch::Tensor logits;  // [B, K] logits of the first view, detached, for training accuracy
+};
+
+class Method {
+ public:
+  virtual ~Method() = default;
+  virtual StepOutput step(models::ResNetCifar& model, const StepInput& input, Rng& rng) = 0;
+};
+
+// Empirical risk minimisation: one augmented view, (weighted) cross-entropy.
+class Erm : public Method {
+ public:
+  explicit Erm(const config::Config& config) : augment_(config.augment) {}
+  StepOutput step(models::ResNetCifar& model, const StepInput& input, Rng& rng) override;
+
+ private:
+  config::AugmentConfig augment_;
+};
+
+// method.name -> method. Throws smcl::Error on an unknown name.
+std::unique_ptr<Method> make_method(const config::Config& config);
+
+std::vector<std::string> method_names();
+
+}  // namespace smcl::methods

@@ -1,0 +1,36 @@
+// Checkpoints: model, optimiser, and every other piece of resumable state (TrainState) in one versioned
+// libtorch archive, written atomically (temporary file, fsync, rename). A checkpoint also carries the
+// resolved config, so a run folder can be re-evaluated or resumed from it alone.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+
+#include <string>
+
+namespace smcl::train {
+
+constexpr int64_t kCheckpointVersion = 1;
+
+// Everything besides model and optimiser that a resumed run needs to continue exactly.
+struct TrainState {
+  int64_t next_epoch = 0;      // the first epoch not yet completed
+  std::string rng_state;       // smcl::Rng state at the start of next_epoch
+  double train_seconds = 0;    // time spent in training steps, over all sessions
+  int64_t train_images = 0;    // images trained on, over all sessions
+  double wall_seconds = 0;     // wall time of completed epochs (training + evaluation), over all sessions
+  std::string best_json;       // metrics of the best epoch so far (JSON), empty before the first epoch
+  std::string last_json;       // metrics of the last completed epoch (JSON)
+  std::string config_yaml;     // the resolved config of the run
+};
+
+// Writes the checkpoint atomically; throws smcl::Error when the file cannot be written.
+void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
+                     const TrainState& state);
+
+// Restores model (and optimiser, when not null) in place and returns the state. Throws smcl::Error naming the
+// file when it is missing, corrupt, of another version, or does not fit the model.
+TrainState load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
+                           const torch::Device& device);
+
+}  // namespace smcl::train

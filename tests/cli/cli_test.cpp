@@ -1,0 +1,164 @@
+// Smoke tests of the real smcl binary: errors and exit codes, a tiny training run and its run folder,
+// re-evaluation, and a run killed with SIGKILL mid-epoch that resumes to exactly the uninterrupted result.
+#include <gtest/gtest.h>
+
+#include <numeric>
+#include <random>
+#include <set>
+
+#include "smcl/data/long_tail.h"
+#include "smcl/models/resnet_cifar.h"
+#include "smcl/train/checkpoint.h"
+#include "test_util.h"
+
+namespace smcl {
+namespace {
+
+std::string be32(int v) { return {char((v >> 24) & 255), char((v >> 16) & 255), char((v >> 8) & 255), char(v & 255)}; }
+
+// An MNIST-like IDX dataset of 16x16 images: class c shows stripes, horizontal for c < 5 and vertical for
+// c >= 5, with period 2 + c % 5 and a random phase, over noise. Crops and flips keep the class, so a tiny
+// run must beat chance (10%) by far.
+void write_synthetic_mnist(const std::string& root, int per_class, bool train, uint32_t seed) {
+  const int n = per_class * 10, side = 16;
+  std::string images = std::string({0, 0, 8, 3}) + be32(n) + be32(side) + be32(side);
+  std::string labels = std::string({0, 0, 8, 1}) + be32(n);
+  std::mt19937 rng(seed);
+  for (int i = 0; i < n; ++i) {
+    int c = (i * 3) % 10;  // classes interleaved in file order
+    labels += char(c);
+    int period = 2 + c % 5, phase = int(rng() % 6);
+    for (int y = 0; y < side; ++y) {
+      for (int x = 0; x < side; ++x) {
+        int coordinate = (c < 5 ? y : x) + phase;
+        bool stripe = coordinate % period < (period + 1) / 2;
+        images += char(40 + int(rng() % 40) + (stripe ? 150 : 0));
+      }
+    }
+  }
+  std::string prefix = train ? "train" : "t10k";
+  test::write_bytes(root + "/" + prefix + "-images-idx3-ubyte", images);
+  test::write_bytes(root + "/" + prefix + "-labels-idx1-ubyte", labels);
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    write_synthetic_mnist(dir_ / "data", 100, true, 1);
+    write_synthetic_mnist(dir_ / "data", 30, false, 2);
+    test::write_bytes(dir_ / "tiny.yaml",
+                      "data: {name: mnist, root: " + dir_ / "data" + ", imbalance_ratio: 10, max_per_class: 100}\n"
+                      "model: {name: resnet8}\n"
+                      "loss: {reweight: drw, drw_epoch: 2}\n"
+                      "train: {epochs: 3, batch_size: 32, seed: 3, threads: 2}\n"
+                      "optim: {lr: 0.05, warmup_epochs: 1, milestones: [2]}\n");
+  }
+  test::TempDir dir_;
+};
+
+void expect_clean_error(const test::CommandResult& r, const std::string& fragment) {
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("error: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(fragment), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("Exception raised from"), std::string::npos) << r.output;  // no libtorch backtrace
+  EXPECT_EQ(r.output.find("terminate"), std::string::npos) << r.output;
+}
+
+}  // namespace
+
+TEST_F(Cli, BadInputExitsTwoWithOneClearMessage) {
+  expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --set optim.lr=-1 --set model.name=vgg"),
+                     "optim.lr: -1 is not > 0");
+  expect_clean_error(test::run_smcl("train -c " + dir_ / "missing.yaml"), "cannot read config file");
+  expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --set data.root=" + dir_ / "nowhere"),
+                     "cannot find 'train-images-idx3-ubyte'");
+  expect_clean_error(test::run_smcl("eval --run " + dir_ / "nowhere"), "has no config.yaml");
+  test::write_bytes(dir_ / "data/t10k-labels-idx1-ubyte", std::string({0, 0, 8, 1}) + be32(300) + "short");
+  expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "r"), "truncated");
+  EXPECT_EQ(test::run_smcl("train --no-such-flag").status, 2);
+}
+
+TEST_F(Cli, DataPrintsCountsAndWritesIndicesInTrainingOrder) {
+  auto r = test::run_smcl("data -c " + dir_ / "tiny.yaml" + " --indices-out " + dir_ / "idx.txt");
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto counts = data::long_tail_counts("exp", 10, 100, 10);
+  EXPECT_NE(r.output.find("groups: many (> 100) 0 classes, medium 7, few (< 20) 3"), std::string::npos) << r.output;
+  std::istringstream lines(test::slurp(dir_ / "idx.txt"));
+  std::vector<int64_t> indices;
+  for (int64_t i; lines >> i;) indices.push_back(i);
+  ASSERT_EQ(int64_t(indices.size()), std::accumulate(counts.begin(), counts.end(), int64_t(0)));
+  // Training order is class by class; file order has class (i * 3) % 10 at index i.
+  size_t at = 0;
+  for (int c = 0; c < 10; ++c) {
+    for (int64_t j = 0; j < counts[size_t(c)]; ++j, ++at) EXPECT_EQ((indices[at] * 3) % 10, c) << at;
+  }
+  std::set<int64_t> distinct(indices.begin(), indices.end());
+  EXPECT_EQ(distinct.size(), indices.size());
+}
+
+TEST_F(Cli, TrainWritesARunFolderThatEvalReproduces) {
+  auto r = test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "run");
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const auto* file : {"config.yaml", "metrics.jsonl", "summary.json", "checkpoints/last.pt", "checkpoints/best.pt"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir_ / ("run/" + std::string(file)))) << file;
+  }
+  auto summary = test::read_json(dir_ / "run/summary.json");
+  for (const auto* key : {"epoch", "top1", "top5", "many", "medium", "few", "per_class"}) {
+    EXPECT_TRUE(summary["last"].contains(key)) << key;
+    EXPECT_TRUE(summary["best"].contains(key)) << key;
+  }
+  EXPECT_EQ(summary["last"]["epoch"], 2);
+  EXPECT_EQ(summary["last"]["per_class"].size(), 10u);
+  EXPECT_EQ(summary["counts"].get<std::vector<int64_t>>(), data::long_tail_counts("exp", 10, 100, 10));
+  EXPECT_GT(summary["train_images_per_second"].get<double>(), 0);
+  EXPECT_GT(summary["wall_seconds"].get<double>(), 0);
+  // It learns: 10 classes, chance is 10%.
+  EXPECT_GT(summary["best"]["top1"].get<double>(), 50.0) << summary.dump();
+  std::istringstream metrics(test::slurp(dir_ / "run/metrics.jsonl"));
+  int lines = 0;
+  for (std::string line; std::getline(metrics, line); ++lines) {
+    EXPECT_EQ(nlohmann::json::parse(line)["epoch"], lines);
+  }
+  EXPECT_EQ(lines, 3);
+  // Re-evaluating the saved checkpoints gives the numbers the run recorded.
+  auto e = test::run_smcl("eval --run " + dir_ / "run" + " --json-out " + dir_ / "eval.json");
+  ASSERT_EQ(e.status, 0) << e.output;
+  auto evaluated = test::read_json(dir_ / "eval.json");
+  EXPECT_NEAR(evaluated["last"]["top1"].get<double>(), summary["last"]["top1"].get<double>(), 1e-9);
+  EXPECT_NEAR(evaluated["best"]["top1"].get<double>(), summary["best"]["top1"].get<double>(), 1e-9);
+  EXPECT_EQ(evaluated["last"]["confusion"], summary["last"]["confusion"]);
+  // A second train into the same folder is refused instead of overwriting it.
+  expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "run"), "already holds a run");
+}
+
+TEST_F(Cli, RunKilledMidEpochResumesToTheSameWeightsAndSummary) {
+  ASSERT_EQ(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "whole").status, 0);
+  // 403 training images, batch 32: 13 steps per epoch; step 18 is in the middle of epoch 1.
+  auto killed = test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "cut", "SMCL_DEBUG_KILL_AT_STEP=18 ");
+  ASSERT_EQ(killed.status, 128 + 9) << killed.output;  // SIGKILL
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "cut/summary.json"));
+  auto resumed = test::run_smcl("train --resume " + dir_ / "cut");
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming"), std::string::npos);
+
+  auto whole = test::read_json(dir_ / "whole/summary.json"), cut = test::read_json(dir_ / "cut/summary.json");
+  for (auto* s : {&whole, &cut}) {
+    s->erase("wall_seconds");
+    s->erase("train_images_per_second");
+  }
+  EXPECT_EQ(whole, cut);
+  auto a = models::make_model("resnet8", 10, 1), b = models::make_model("resnet8", 10, 1);
+  train::load_checkpoint(dir_ / "whole/checkpoints/last.pt", *a, nullptr, torch::kCPU);
+  train::load_checkpoint(dir_ / "cut/checkpoints/last.pt", *b, nullptr, torch::kCPU);
+  auto pb = b->named_parameters();
+  for (const auto& p : a->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  auto bb = b->named_buffers();
+  for (const auto& p : a->named_buffers()) EXPECT_TRUE(torch::equal(p.value(), bb[p.key()])) << p.key();
+  // metrics.jsonl holds each epoch once.
+  std::istringstream metrics(test::slurp(dir_ / "cut/metrics.jsonl"));
+  int lines = 0;
+  for (std::string line; std::getline(metrics, line); ++lines) EXPECT_EQ(nlohmann::json::parse(line)["epoch"], lines);
+  EXPECT_EQ(lines, 3);
+}
+
+}  // namespace smcl

@@ -1,0 +1,87 @@
+#include "smcl/config/config.h"
+
+#include <gtest/gtest.h>
+
+#include "smcl/core/error.h"
+#include "test_util.h"
+
+namespace smcl::config {
+namespace {
+
+std::string error_of(const std::string& path, const std::vector<std::string>& overrides) {
+  try {
+    load(path, overrides);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(Config, FileAndOverridesSetTheNamedKeys) {
+  test::TempDir dir;
+  test::write_bytes(dir / "c.yaml", "data:\n  name: cifar100\n  imbalance_ratio: 50\noptim:\n  lr: 0.05\n");
+  Config c = load(dir / "c.yaml", {"optim.milestones=[160, 180]", "train.epochs=3", "augment.flip=false"});
+  EXPECT_EQ(c.data.name, "cifar100");
+  EXPECT_DOUBLE_EQ(c.data.imbalance_ratio, 50);
+  EXPECT_DOUBLE_EQ(c.optim.lr, 0.05);
+  EXPECT_EQ(c.optim.milestones, (std::vector<int64_t>{160, 180}));
+  EXPECT_EQ(c.train.epochs, 3);
+  EXPECT_FALSE(c.augment.flip);
+  EXPECT_EQ(c.model.name, "resnet32");  // untouched default
+}
+
+TEST(Config, LaterOverridesWin) {
+  Config c = load("", {"optim.lr=0.5", "optim.lr=0.25"});
+  EXPECT_DOUBLE_EQ(c.optim.lr, 0.25);
+}
+
+TEST(Config, EveryProblemIsReportedAtOnceWithKeySourceAndValue) {
+  test::TempDir dir;
+  test::write_bytes(dir / "bad.yaml", "data:\n  name: imagenet\n  colour: red\noptim:\n  lr: fast\n");
+  std::string message = error_of(dir / "bad.yaml", {"optim.gamma=2", "train.epochs=0"});
+  EXPECT_NE(message.find("5 problems"), std::string::npos) << message;
+  EXPECT_NE(message.find("unknown key 'data.colour'"), std::string::npos) << message;
+  EXPECT_NE(message.find("'imagenet' is not one of: fashion_mnist, mnist, cifar10, cifar100"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("optim.lr = fast: expected number"), std::string::npos) << message;
+  EXPECT_NE(message.find("--set optim.gamma=2: optim.gamma: 2 is not in (0, 1]"), std::string::npos) << message;
+  EXPECT_NE(message.find("train.epochs: 0 is not >= 1"), std::string::npos) << message;
+  EXPECT_NE(message.find(dir / "bad.yaml"), std::string::npos) << message;
+}
+
+TEST(Config, WrongShapesAndSyntaxAreErrors) {
+  EXPECT_NE(error_of("", {"optim.milestones=160"}).find("expected list of int"), std::string::npos);
+  EXPECT_NE(error_of("", {"optim.milestones=[180, 160]"}).find("increasing"), std::string::npos);
+  EXPECT_NE(error_of("", {"train.epochs=2.5"}).find("expected int"), std::string::npos);
+  EXPECT_NE(error_of("", {"noequals"}).find("expected key=value"), std::string::npos);
+  EXPECT_NE(error_of("", {"optim=1"}).find("unknown key 'optim'"), std::string::npos);
+  EXPECT_NE(error_of("/nonexistent/c.yaml", {}).find("cannot read config file '/nonexistent/c.yaml'"),
+            std::string::npos);
+  test::TempDir dir;
+  test::write_bytes(dir / "broken.yaml", "data: [unclosed\n");
+  EXPECT_NE(error_of(dir / "broken.yaml", {}).find("is not valid YAML: line"), std::string::npos);
+}
+
+TEST(Config, YamlDumpRoundTrips) {
+  Config c = load("", {"data.name=mnist", "optim.milestones=[3, 7]", "augment.mean=[0.5]", "augment.std=[0.25]",
+                       "optim.lr=0.1", "loss.cb_beta=0.999"});
+  test::TempDir dir;
+  std::string text = to_yaml(c);
+  test::write_bytes(dir / "dump.yaml", text);
+  Config back = load(dir / "dump.yaml");
+  EXPECT_EQ(to_yaml(back), text);
+  EXPECT_DOUBLE_EQ(back.optim.lr, 0.1);
+  EXPECT_DOUBLE_EQ(back.loss.cb_beta, 0.999);
+  EXPECT_EQ(back.augment.mean, std::vector<double>{0.5});
+  EXPECT_EQ(back.data.name, "mnist");
+}
+
+TEST(Config, ShippedConfigsAreValid) {
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(SMCL_SOURCE_DIR) + "/configs")) {
+    EXPECT_NO_THROW(load(entry.path().string())) << entry.path();
+  }
+}
+
+}  // namespace smcl::config
