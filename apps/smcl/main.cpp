@@ -5,10 +5,12 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "smcl/core/allocator.h"
 #include "smcl/core/error.h"
 #include "smcl/core/version.h"
 
 int main(int argc, char** argv) {
+  smcl::keep_freed_memory();
   CLI::App app{"smcl: long-tailed image classification (SMCL and its baselines)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(smcl::kVersion));

@@ -1,0 +1,12 @@
+// Process-wide memory allocator tuning for training loops (glibc only; elsewhere a no-op).
+#pragma once
+
+namespace smcl {
+
+// glibc returns every large freed block to the kernel and maps it again on the next step, so each training
+// step pays page faults for its activations (we measured a third of the time in the kernel on 2 cores).
+// Keeping freed memory in the process removes that: about 1.4x images/s for ResNet-8 on Fashion-MNIST.
+// Call once at program start, before any allocation of tensors.
+void keep_freed_memory();
+
+}  // namespace smcl
