@@ -6,11 +6,25 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "smcl/core/error.h"
+
 namespace smcl::test {
+
+// The message of the smcl::Error that f throws; a test failure (and "") when it throws none.
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected an smcl::Error";
+  return "";
+}
 
 // A fresh folder under the system temp dir, removed when the object goes out of scope.
 class TempDir {

@@ -9,12 +9,7 @@ namespace smcl::config {
 namespace {
 
 std::string error_of(const std::string& path, const std::vector<std::string>& overrides) {
-  try {
-    load(path, overrides);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
+  return test::error_of([&] { load(path, overrides); });
 }
 
 }  // namespace

@@ -20,15 +20,6 @@ std::string binary_records(int n, int label_bytes, int salt) {
   return out;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 }  // namespace
 
 TEST(Cifar, BinaryVersionOfBothDatasets) {
@@ -86,27 +77,27 @@ TEST(Cifar, PythonVersionAsPython2AndPython3WroteIt) {
 TEST(Cifar, BadFilesFailWithTheFileNamed) {
   test::TempDir dir;
   test::write_bytes(dir / "bin/cut.bin", binary_records(3, 1, 0).substr(0, 3073 * 2 + 100));
-  std::string message = error_of([&] { read_cifar_binary_file(dir / "bin/cut.bin", 1, 10); });
+  std::string message = test::error_of([&] { read_cifar_binary_file(dir / "bin/cut.bin", 1, 10); });
   EXPECT_NE(message.find("cut.bin"), std::string::npos) << message;
   EXPECT_NE(message.find("not a whole number of 3073-byte CIFAR records"), std::string::npos) << message;
 
   std::string pickle = test::slurp(test::golden("cifar/py2/cifar-10-batches-py/data_batch_1"));
   test::write_bytes(dir / "cut_pickle", pickle.substr(0, pickle.size() - 500));
-  message = error_of([&] { read_cifar_pickle_file(dir / "cut_pickle", 10); });
+  message = test::error_of([&] { read_cifar_pickle_file(dir / "cut_pickle", 10); });
   EXPECT_NE(message.find("cut_pickle"), std::string::npos) << message;
   EXPECT_NE(message.find("truncated"), std::string::npos) << message;
 
   std::string corrupt = pickle;
   corrupt[2] = char(0xff);  // not an opcode
   test::write_bytes(dir / "corrupt", corrupt);
-  message = error_of([&] { read_cifar_pickle_file(dir / "corrupt", 10); });
+  message = test::error_of([&] { read_cifar_pickle_file(dir / "corrupt", 10); });
   EXPECT_NE(message.find("unsupported pickle opcode 0xff"), std::string::npos) << message;
 
   // CIFAR-10 batches have no 'fine_labels': reading one as CIFAR-100 names the missing entry.
-  message = error_of([&] { read_cifar_pickle_file(test::golden("cifar/py2/cifar-10-batches-py/test_batch"), 100); });
+  message = test::error_of([&] { read_cifar_pickle_file(test::golden("cifar/py2/cifar-10-batches-py/test_batch"), 100); });
   EXPECT_NE(message.find("has no 'fine_labels' entry"), std::string::npos) << message;
 
-  message = error_of([&] { read_cifar(dir / "nothing", 10, true); });
+  message = test::error_of([&] { read_cifar(dir / "nothing", 10, true); });
   EXPECT_NE(message.find("cifar-10-batches-bin"), std::string::npos) << message;
   EXPECT_NE(message.find("cifar-10-batches-py"), std::string::npos) << message;
 
@@ -114,7 +105,7 @@ TEST(Cifar, BadFilesFailWithTheFileNamed) {
   std::string records = binary_records(1, 1, 0);
   records[0] = char(12);
   test::write_bytes(dir / "label.bin", records);
-  message = error_of([&] { read_cifar_binary_file(dir / "label.bin", 1, 10); });
+  message = test::error_of([&] { read_cifar_binary_file(dir / "label.bin", 1, 10); });
   EXPECT_NE(message.find("label 12, outside [0, 10)"), std::string::npos) << message;
 }
 

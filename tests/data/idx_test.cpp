@@ -19,13 +19,7 @@ std::string idx_bytes(const std::vector<int>& dims, const std::string& payload, 
 }
 
 std::string expect_error(const std::string& path) {
-  try {
-    read_idx(path);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no error for " << path;
-  return "";
+  return test::error_of([&] { read_idx(path); });
 }
 
 }  // namespace
