@@ -8,6 +8,7 @@
 #include "smcl/data/datasets.h"
 #include "smcl/data/long_tail.h"
 #include "smcl/eval/evaluate.h"
+#include "smcl/methods/method.h"
 #include "smcl/models/resnet_cifar.h"
 #include "smcl/train/checkpoint.h"
 #include "smcl/train/fit.h"
@@ -33,7 +34,8 @@ void add_eval(CLI::App& app) {
     std::vector<std::pair<std::string, nlohmann::json>> rows;
     nlohmann::json all;
     for (const auto& name : *which) {
-      auto model = models::make_model(config.model.name, info.num_classes, test.images.size(1));
+      auto model = models::make_model(config.model.name, info.num_classes, test.images.size(1),
+                                      methods::uses_projection_head(config));
       model->to(device);
       std::string path = (std::filesystem::path(*run_dir) / "checkpoints" / (name + ".pt")).string();
       auto state = train::load_checkpoint(path, *model, nullptr, device);

@@ -58,7 +58,11 @@ std::vector<Field> fields(Config& c) {
       scalar_field("data.max_per_class", "int", c.data.max_per_class, "n_max (0: the dataset's per-class count)"),
       scalar_field("data.subset_seed", "int", c.data.subset_seed, "numpy legacy seed selecting kept images"),
       scalar_field("model.name", "string", c.model.name, "resnet8|14|20|32|44|56|110 (ResNet-CIFAR, 6n+2)"),
-      scalar_field("method.name", "string", c.method.name, "training method: erm"),
+      scalar_field("method.name", "string", c.method.name, "training method: erm | scl"),
+      scalar_field("smcl.alpha", "number", c.smcl.alpha, "weight of the cross-entropy term"),
+      scalar_field("smcl.beta", "number", c.smcl.beta, "weight of the supervised contrastive term (0: off)"),
+      scalar_field("smcl.temperature", "number", c.smcl.temperature, "SupCon temperature"),
+      scalar_field("smcl.base_temperature", "number", c.smcl.base_temperature, "SupCon base temperature"),
       scalar_field("loss.name", "string", c.loss.name, "loss: ce"),
       scalar_field("loss.reweight", "string", c.loss.reweight, "class weights: none | cb | drw"),
       scalar_field("loss.drw_epoch", "int", c.loss.drw_epoch, "first epoch (from 0) with DRW weights"),
@@ -109,7 +113,7 @@ std::string allowed_keys_hint(const std::vector<Field>& table, const std::string
   for (const auto& field : table) {
     if (field.key.rfind(section + ".", 0) == 0) hint << (hint.tellp() > 0 ? ", " : "") << field.key;
   }
-  if (hint.tellp() == 0) return "sections are data, model, method, loss, augment, train, optim, eval";
+  if (hint.tellp() == 0) return "sections are data, model, method, smcl, loss, augment, train, optim, eval";
   return "keys in '" + section + "': " + hint.str();
 }
 
@@ -143,7 +147,11 @@ std::vector<Problem> validate(const Config& c) {
         "in [0, 2^32 - 1]");
   check_enum(p, "model.name", c.model.name,
              {"resnet8", "resnet14", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110"});
-  check_enum(p, "method.name", c.method.name, {"erm"});
+  check_enum(p, "method.name", c.method.name, {"erm", "scl"});
+  check(p, c.smcl.alpha >= 0, "smcl.alpha", c.smcl.alpha, ">= 0");
+  check(p, c.smcl.beta >= 0, "smcl.beta", c.smcl.beta, ">= 0");
+  check(p, c.smcl.temperature > 0, "smcl.temperature", c.smcl.temperature, "> 0");
+  check(p, c.smcl.base_temperature > 0, "smcl.base_temperature", c.smcl.base_temperature, "> 0");
   check_enum(p, "loss.name", c.loss.name, {"ce"});
   check_enum(p, "loss.reweight", c.loss.reweight, {"none", "cb", "drw"});
   check(p, c.loss.drw_epoch >= 0, "loss.drw_epoch", c.loss.drw_epoch, ">= 0");

@@ -24,7 +24,15 @@ struct ModelConfig {
 };
 
 struct MethodConfig {
-  std::string name = "erm";  // erm
+  std::string name = "erm";  // erm | scl
+};
+
+// The contrastive methods' weights and temperatures (SPEC section 4): L = alpha * CE + beta * L_SC.
+struct SmclConfig {
+  double alpha = 1.0;              // weight of the cross-entropy term, >= 0
+  double beta = 1.0;               // weight of the supervised contrastive term, >= 0 (0: contrastive term off)
+  double temperature = 0.07;       // SupCon temperature tau, > 0
+  double base_temperature = 0.07;  // SupCon base temperature tau_base, > 0
 };
 
 struct LossConfig {
@@ -69,6 +77,7 @@ struct Config {
   DataConfig data;
   ModelConfig model;
   MethodConfig method;
+  SmclConfig smcl;
   LossConfig loss;
   AugmentConfig augment;
   TrainConfig train;

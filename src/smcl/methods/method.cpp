@@ -2,6 +2,7 @@
 
 #include "smcl/augment/batch_transforms.h"
 #include "smcl/core/error.h"
+#include "smcl/losses/supcon.h"
 
 namespace smcl::methods {
 
@@ -14,10 +15,25 @@ StepOutput Erm::step(models::ResNetCifar& model, const StepInput& input, Rng& rn
   return {loss, logits.detach()};
 }
 
-std::vector<std::string> method_names() { return {"erm"}; }
+StepOutput Scl::step(models::ResNetCifar& model, const StepInput& input, Rng& rng) {
+  const int64_t b = input.labels.size(0);
+  auto first = augment::train_view(input.images, augment_, rng);
+  auto second = augment::train_view(input.images, augment_, rng);
+  auto out = model->forward(torch::cat({first, second}));
+  auto labels = torch::cat({input.labels, input.labels});
+  auto ce = torch::nn::functional::cross_entropy(
+      out.logits, labels, torch::nn::functional::CrossEntropyFuncOptions().weight(input.class_weights));
+  auto contrastive = losses::supcon(out.projection, labels, smcl_.temperature, smcl_.base_temperature);
+  return {smcl_.alpha * ce + smcl_.beta * contrastive, out.logits.narrow(0, 0, b).detach()};
+}
+
+std::vector<std::string> method_names() { return {"erm", "scl"}; }
+
+bool uses_projection_head(const config::Config& config) { return config.method.name != "erm"; }
 
 std::unique_ptr<Method> make_method(const config::Config& config) {
   if (config.method.name == "erm") return std::make_unique<Erm>(config);
+  if (config.method.name == "scl") return std::make_unique<Scl>(config);
   std::string names;
   for (const auto& n : method_names()) names += (names.empty() ? "" : ", ") + n;
   throw Error("unknown method '" + config.method.name + "' (allowed: " + names + ")");

@@ -23,7 +23,7 @@ struct StepInput {
 
 struct StepOutput {
   torch::Tensor loss;    // scalar, differentiable
-  torch::Tensor logits;  // [B, K] logits of the first view, detached, for training accuracy
+  torch::Tensor logits;  // [B, K] logits of the (first) source view, detached, for training accuracy
 };
 
 class Method {
@@ -41,6 +41,21 @@ class Erm : public Method {
  private:
   config::AugmentConfig augment_;
 };
+
+// Supervised contrastive learning baseline (SCL): two augmented views of each image in one forward pass;
+// alpha * CE over both views (weighted as one batch) + beta * SupCon over the views' projections.
+class Scl : public Method {
+ public:
+  explicit Scl(const config::Config& config) : augment_(config.augment), smcl_(config.smcl) {}
+  StepOutput step(models::ResNetCifar& model, const StepInput& input, Rng& rng) override;
+
+ private:
+  config::AugmentConfig augment_;
+  config::SmclConfig smcl_;
+};
+
+// Whether the method trains the projection head (the model must then be built with one).
+bool uses_projection_head(const config::Config& config);
 
 // method.name -> method. Throws smcl::Error on an unknown name.
 std::unique_ptr<Method> make_method(const config::Config& config);

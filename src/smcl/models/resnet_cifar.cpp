@@ -36,7 +36,7 @@ torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
   return torch::relu(out + shortcut);
 }
 
-ResNetCifarImpl::ResNetCifarImpl(int64_t depth, int64_t num_classes, int64_t in_channels) {
+ResNetCifarImpl::ResNetCifarImpl(int64_t depth, int64_t num_classes, int64_t in_channels, bool with_projection) {
   SMCL_CHECK(depth >= 8 && (depth - 2) % 6 == 0, "ResNet-CIFAR depth must be 6n+2 with n >= 1, got " << depth);
   const int64_t blocks = (depth - 2) / 6;
   conv1_ = register_module("conv1", conv3x3(in_channels, 16, 1));
@@ -54,6 +54,10 @@ ResNetCifarImpl::ResNetCifarImpl(int64_t depth, int64_t num_classes, int64_t in_
   layer2_ = register_module("layer2", stage(32, 2));
   layer3_ = register_module("layer3", stage(64, 2));
   linear_ = register_module("linear", torch::nn::Linear(64, num_classes));
+  if (with_projection) {
+    head_ = register_module("head", torch::nn::Sequential(torch::nn::Linear(64, 64), torch::nn::ReLU(),
+                                                         torch::nn::Linear(64, kProjectionDim)));
+  }
   // Kaiming-normal (fan-in, gain sqrt(2)) for conv and linear weights, as LDAM-DRW's _weights_init; biases
   // and batch norm keep PyTorch's defaults.
   for (auto& module : modules(/*include_self=*/false)) {
@@ -66,16 +70,21 @@ Output ResNetCifarImpl::forward(const torch::Tensor& x) {
   auto out = torch::relu(bn1_(conv1_(x)));
   out = layer3_->forward(layer2_->forward(layer1_->forward(out)));
   auto features = out.mean({2, 3});
-  return {features, linear_(features)};
+  torch::Tensor projection;
+  if (head_) {
+    projection = torch::nn::functional::normalize(head_->forward(features),
+                                                  torch::nn::functional::NormalizeFuncOptions().dim(1));
+  }
+  return {features, linear_(features), projection};
 }
 
-ResNetCifar make_model(const std::string& name, int64_t num_classes, int64_t in_channels) {
+ResNetCifar make_model(const std::string& name, int64_t num_classes, int64_t in_channels, bool with_projection) {
   const std::string prefix = "resnet";
   if (name.rfind(prefix, 0) == 0 && name.size() > prefix.size()) {
     std::string digits = name.substr(prefix.size());
     if (digits.find_first_not_of("0123456789") == std::string::npos && digits.size() <= 4) {
       int64_t depth = std::stoll(digits);
-      if (depth >= 8 && (depth - 2) % 6 == 0) return ResNetCifar(depth, num_classes, in_channels);
+      if (depth >= 8 && (depth - 2) % 6 == 0) return ResNetCifar(depth, num_classes, in_channels, with_projection);
     }
   }
   throw Error("unknown model '" + name + "' (allowed: resnet8, resnet14, resnet20, resnet32, resnet44, resnet56, "

@@ -10,9 +10,13 @@
 namespace smcl::models {
 
 struct Output {
-  torch::Tensor features;  // [B, 64] pooled features h
-  torch::Tensor logits;    // [B, K]
+  torch::Tensor features;    // [B, 64] pooled features h
+  torch::Tensor logits;      // [B, K]
+  torch::Tensor projection;  // [B, 128] L2-normalised projection head output; undefined without a head
 };
+
+// Output size of the projection head (SPEC section 6).
+constexpr int64_t kProjectionDim = 128;
 
 class BasicBlockImpl : public torch::nn::Module {
  public:
@@ -30,8 +34,9 @@ TORCH_MODULE(BasicBlock);
 class ResNetCifarImpl : public torch::nn::Module {
  public:
   // depth = 6n + 2 (8, 14, 20, 32, 44, 56, 110); in_channels follows the data (1 for MNIST-like, 3 for CIFAR).
-  ResNetCifarImpl(int64_t depth, int64_t num_classes, int64_t in_channels);
-  // x [B, C, H, W] float32 -> features and logits.
+  // with_projection adds the contrastive head Linear(64, 64) ReLU Linear(64, 128).
+  ResNetCifarImpl(int64_t depth, int64_t num_classes, int64_t in_channels, bool with_projection = false);
+  // x [B, C, H, W] float32 -> features, logits and (with a head) the normalised projection, in one pass.
   Output forward(const torch::Tensor& x);
 
   int64_t feature_dim() const { return 64; }
@@ -42,11 +47,13 @@ class ResNetCifarImpl : public torch::nn::Module {
   torch::nn::BatchNorm2d bn1_{nullptr};
   torch::nn::Sequential layer1_{nullptr}, layer2_{nullptr}, layer3_{nullptr};
   torch::nn::Linear linear_{nullptr};
+  torch::nn::Sequential head_{nullptr};
 };
 TORCH_MODULE(ResNetCifar);
 
 // model.name ("resnet32") -> network. Throws smcl::Error on an unknown name.
-ResNetCifar make_model(const std::string& name, int64_t num_classes, int64_t in_channels);
+ResNetCifar make_model(const std::string& name, int64_t num_classes, int64_t in_channels,
+                       bool with_projection = false);
 
 // Number of trainable parameters.
 int64_t parameter_count(const torch::nn::Module& module);

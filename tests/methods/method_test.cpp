@@ -1,0 +1,55 @@
+#include "smcl/methods/method.h"
+
+#include <gtest/gtest.h>
+
+#include "smcl/augment/batch_transforms.h"
+#include "smcl/core/error.h"
+#include "smcl/losses/supcon.h"
+
+namespace smcl::methods {
+
+TEST(Methods, EveryNameMakesItsMethod) {
+  for (const auto& name : method_names()) {
+    config::Config config;
+    config.method.name = name;
+    EXPECT_NE(make_method(config), nullptr) << name;
+  }
+  config::Config config;
+  config.method.name = "nope";
+  EXPECT_THROW(make_method(config), Error);
+}
+
+TEST(Methods, SclIsWeightedCrossEntropyOnTwoViewsPlusSupConOnTheirProjections) {
+  config::Config config;
+  config.method.name = "scl";
+  config.smcl.alpha = 0.7;
+  config.smcl.beta = 0.3;
+  config.smcl.temperature = 0.2;
+  config.augment.mean = {0.5};
+  config.augment.std = {0.25};
+  torch::manual_seed(0);
+  auto model = models::make_model("resnet8", 3, 1, /*with_projection=*/true);
+  model->eval();  // batch statistics would make the two forward passes below differ
+  auto images = torch::randint(0, 256, {6, 1, 8, 8}, torch::kInt64).to(torch::kUInt8);
+  auto labels = torch::tensor(std::vector<int64_t>{0, 1, 2, 0, 1, 1});
+  auto weights = torch::tensor({1.0f, 2.0f, 4.0f});
+  Rng rng(4);
+  auto out = make_method(config)->step(model, {images, labels, weights, 0}, rng);
+
+  // The same views, recomputed from the same generator state, and the loss assembled term by term.
+  Rng again(4);
+  auto v1 = augment::train_view(images, config.augment, again);
+  auto v2 = augment::train_view(images, config.augment, again);
+  auto o1 = model->forward(v1), o2 = model->forward(v2);
+  auto ce_terms = torch::cat({torch::nn::functional::cross_entropy(
+                                  o1.logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone)),
+                              torch::nn::functional::cross_entropy(
+                                  o2.logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone))});
+  auto w = weights.index_select(0, torch::cat({labels, labels}));
+  auto ce = (w * ce_terms).sum() / w.sum();
+  auto sc = losses::supcon(torch::cat({o1.projection, o2.projection}), torch::cat({labels, labels}), 0.2, 0.07);
+  EXPECT_NEAR(out.loss.item<double>(), (0.7 * ce + 0.3 * sc).item<double>(), 1e-5);
+  EXPECT_TRUE(torch::allclose(out.logits, o1.logits, 1e-5, 1e-5));
+}
+
+}  // namespace smcl::methods
