@@ -106,7 +106,7 @@ EpochResult train_epoch(Run& run, int64_t epoch, double lr) {
     if (epoch * steps + step == kill_at) std::raise(SIGKILL);
     int64_t begin = step * c.train.batch_size;
     int64_t length = std::min(c.train.batch_size, n - begin);
-    // Batch norm cannot train on one image; a last batch of one is skipped (its image is in the next epoch).
+    // Batch norm cannot train on one image: a last batch of one is skipped (the next shuffle differs).
     if (length < 2) break;
     auto index = order.narrow(0, begin, length);
     methods::StepInput input{run.data.train.images.index_select(0, index),
