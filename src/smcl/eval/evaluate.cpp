@@ -8,7 +8,7 @@ namespace smcl::eval {
 
 torch::Tensor predict(models::ResNetCifar& model, const data::Dataset& dataset, const config::Config& config,
                       const torch::Device& device) {
-  torch::NoGradGuard no_grad;
+  c10::InferenceMode inference;  // no autograd bookkeeping at all: faster than NoGradGuard
   const bool was_training = model->is_training();
   model->eval();
   std::vector<torch::Tensor> outputs;
