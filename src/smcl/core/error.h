@@ -1,6 +1,7 @@
 // smcl::Error and the two checking macros every module uses.
 // SMCL_CHECK is for user and data errors (bad config, bad file): it throws smcl::Error, which main turns into
-// one message and exit status 2. SMCL_ASSERT is for internal invariants and is always on.
+// one message and exit status 2. SMCL_ASSERT is for internal invariants and is always on; its optional message
+// is streamed like SMCL_CHECK's and must start with a string literal.
 #pragma once
 
 #include <sstream>
