@@ -5,14 +5,21 @@
 #include "smcl/losses/supcon.h"
 
 namespace smcl::methods {
+namespace {
+
+// Weighted mean sum_i w_yi CE_i / sum_i w_yi, as PyTorch's cross_entropy(weight=w).
+torch::Tensor weighted_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels,
+                                     const torch::Tensor& class_weights) {
+  return torch::nn::functional::cross_entropy(
+      logits, labels, torch::nn::functional::CrossEntropyFuncOptions().weight(class_weights));
+}
+
+}  // namespace
 
 StepOutput Erm::step(models::ResNetCifar& model, const StepInput& input, Rng& rng) {
   auto view = augment::train_view(input.images, augment_, rng);
   auto logits = model->forward(view).logits;
-  // cross_entropy with weights is the weighted mean sum_i w_yi CE_i / sum_i w_yi, as PyTorch's.
-  auto loss = torch::nn::functional::cross_entropy(
-      logits, input.labels, torch::nn::functional::CrossEntropyFuncOptions().weight(input.class_weights));
-  return {loss, logits.detach()};
+  return {weighted_cross_entropy(logits, input.labels, input.class_weights), logits.detach()};
 }
 
 StepOutput Scl::step(models::ResNetCifar& model, const StepInput& input, Rng& rng) {
@@ -21,8 +28,7 @@ StepOutput Scl::step(models::ResNetCifar& model, const StepInput& input, Rng& rn
   auto second = augment::train_view(input.images, augment_, rng);
   auto out = model->forward(torch::cat({first, second}));
   auto labels = torch::cat({input.labels, input.labels});
-  auto ce = torch::nn::functional::cross_entropy(
-      out.logits, labels, torch::nn::functional::CrossEntropyFuncOptions().weight(input.class_weights));
+  auto ce = weighted_cross_entropy(out.logits, labels, input.class_weights);
   auto contrastive = losses::supcon(out.projection, labels, smcl_.temperature, smcl_.base_temperature);
   return {smcl_.alpha * ce + smcl_.beta * contrastive, out.logits.narrow(0, 0, b).detach()};
 }
