@@ -59,6 +59,23 @@ TEST(Config, WrongShapesAndSyntaxAreErrors) {
   EXPECT_NE(error_of(dir / "broken.yaml", {}).find("is not valid YAML: line"), std::string::npos);
 }
 
+TEST(Config, SmclKeysAreCheckedTogether) {
+  std::string message = error_of("", {"method.name=smcl", "smcl.saliency=sift", "smcl.mask_prob=1.5",
+                                      "smcl.box=per_pixel", "smcl.mask_start_epoch=10",
+                                      "smcl.target_start_epoch=12", "smcl.target_beta=1"});
+  EXPECT_NE(message.find("5 problems"), std::string::npos) << message;
+  EXPECT_NE(message.find("smcl.saliency: 'sift' is not one of: fine_grained, fine_grained_opencv, cam, center, random"),
+            std::string::npos) << message;
+  EXPECT_NE(message.find("smcl.mask_prob: 1.5 is not in [0, 1]"), std::string::npos) << message;
+  EXPECT_NE(message.find("smcl.target_start_epoch: 12 is not -1 or an epoch in [0, smcl.mask_start_epoch]"),
+            std::string::npos) << message;
+  EXPECT_NE(message.find("smcl.target_beta: 1 is not in [0, 1)"), std::string::npos) << message;
+  auto config = load("", {"method.name=smcl", "smcl.saliency=random", "smcl.beta=0", "smcl.target_ce=true"});
+  EXPECT_EQ(config.smcl.saliency, "random");
+  EXPECT_EQ(config.smcl.beta, 0.0);
+  EXPECT_TRUE(config.smcl.target_ce);
+}
+
 TEST(Config, YamlDumpRoundTrips) {
   Config c = load("", {"data.name=mnist", "optim.milestones=[3, 7]", "augment.mean=[0.5]", "augment.std=[0.25]",
                        "optim.lr=0.1", "loss.cb_beta=0.999"});

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "smcl/core/error.h"
 
@@ -51,6 +52,30 @@ TEST(NumpyLegacyRng, FirstOutputsMatchNumpy) {
   EXPECT_EQ(rng.bounded(0xffffffffu), 2357136044u);
   EXPECT_EQ(rng.bounded(0), 0u);  // max 0 draws nothing
   EXPECT_EQ(rng.bounded(0xffffffffu), 2546248239u);
+}
+
+}  // namespace smcl
+
+namespace smcl {
+
+TEST(Rng, BetaHasTheMeanAndVarianceOfItsClosedForm) {
+  // Beta(a, b): mean a / (a + b), variance ab / ((a + b)^2 (a + b + 1)).
+  for (auto [a, b] : std::vector<std::pair<double, double>>{{1, 1}, {2, 5}, {0.5, 0.5}}) {
+    Rng rng(11);
+    const int n = 200000;
+    double sum = 0, sum_sq = 0;
+    for (int i = 0; i < n; ++i) {
+      double x = rng.beta(a, b);
+      ASSERT_GE(x, 0.0);
+      ASSERT_LE(x, 1.0);
+      sum += x;
+      sum_sq += x * x;
+    }
+    double mean = sum / n, variance = sum_sq / n - mean * mean;
+    double expected_variance = a * b / ((a + b) * (a + b) * (a + b + 1));
+    EXPECT_NEAR(mean, a / (a + b), 5 * std::sqrt(expected_variance / n)) << a << ", " << b;
+    EXPECT_NEAR(variance, expected_variance, 0.02 * expected_variance) << a << ", " << b;
+  }
 }
 
 }  // namespace smcl

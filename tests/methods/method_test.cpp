@@ -8,15 +8,27 @@
 
 namespace smcl::methods {
 
+namespace {
+
+data::Dataset tiny_training_set() {
+  data::Dataset train;
+  train.images = torch::randint(0, 256, {6, 1, 8, 8}, torch::kInt64).to(torch::kUInt8);
+  train.labels = torch::tensor(std::vector<int64_t>{0, 0, 0, 0, 1, 2});
+  train.num_classes = 3;
+  return train;
+}
+
+}  // namespace
+
 TEST(Methods, EveryNameMakesItsMethod) {
   for (const auto& name : method_names()) {
     config::Config config;
     config.method.name = name;
-    EXPECT_NE(make_method(config), nullptr) << name;
+    EXPECT_NE(make_method(config, tiny_training_set()), nullptr) << name;
   }
   config::Config config;
   config.method.name = "nope";
-  EXPECT_THROW(make_method(config), Error);
+  EXPECT_THROW(make_method(config, tiny_training_set()), Error);
 }
 
 TEST(Methods, SclIsWeightedCrossEntropyOnTwoViewsPlusSupConOnTheirProjections) {
@@ -34,7 +46,7 @@ TEST(Methods, SclIsWeightedCrossEntropyOnTwoViewsPlusSupConOnTheirProjections) {
   auto labels = torch::tensor(std::vector<int64_t>{0, 1, 2, 0, 1, 1});
   auto weights = torch::tensor({1.0f, 2.0f, 4.0f});
   Rng rng(4);
-  auto out = make_method(config)->step(model, {images, labels, weights, 0}, rng);
+  auto out = make_method(config, tiny_training_set())->step(model, {images, labels, weights, 0}, rng);
 
   // The same views, recomputed from the same generator state, and the loss assembled term by term.
   Rng again(4);

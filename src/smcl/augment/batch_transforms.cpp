@@ -62,11 +62,14 @@ torch::Tensor normalize(const torch::Tensor& images, const std::vector<double>& 
   return (images.to(torch::kFloat32).div(255.0f) - m) / s;
 }
 
-torch::Tensor train_view(const torch::Tensor& images, const config::AugmentConfig& config, Rng& rng) {
+torch::Tensor random_view(const torch::Tensor& images, const config::AugmentConfig& config, Rng& rng) {
   torch::Tensor x = random_crop(images, config.crop_padding, rng);
   if (config.flip) x = random_flip(x, rng);
-  x = cutout(x, config.cutout, rng);
-  return normalize(x, config.mean, config.std);
+  return cutout(x, config.cutout, rng);
+}
+
+torch::Tensor train_view(const torch::Tensor& images, const config::AugmentConfig& config, Rng& rng) {
+  return normalize(random_view(images, config, rng), config.mean, config.std);
 }
 
 }  // namespace smcl::augment

@@ -26,7 +26,11 @@ torch::Tensor cutout(const torch::Tensor& images, int64_t size, Rng& rng);
 // images [B, C, H, W] uint8 -> float32 (x / 255 - mean[c]) / std[c]. mean and std have C entries.
 torch::Tensor normalize(const torch::Tensor& images, const std::vector<double>& mean, const std::vector<double>& std);
 
-// The training view of config.augment: crop, flip, cutout (each when enabled), then normalize.
+// The random part of config.augment's training view: crop, flip, cutout (each when enabled), on the images'
+// own dtype and device. images [B, C, H, W] -> same shape.
+torch::Tensor random_view(const torch::Tensor& images, const config::AugmentConfig& config, Rng& rng);
+
+// The training view of config.augment: random_view, then normalize.
 // images [B, C, H, W] uint8 -> [B, C, H, W] float32 on the same device.
 torch::Tensor train_view(const torch::Tensor& images, const config::AugmentConfig& config, Rng& rng);
 

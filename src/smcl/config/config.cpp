@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <functional>
 #include <map>
 #include <set>
@@ -58,11 +59,26 @@ std::vector<Field> fields(Config& c) {
       scalar_field("data.max_per_class", "int", c.data.max_per_class, "n_max (0: the dataset's per-class count)"),
       scalar_field("data.subset_seed", "int", c.data.subset_seed, "numpy legacy seed selecting kept images"),
       scalar_field("model.name", "string", c.model.name, "resnet8|14|20|32|44|56|110 (ResNet-CIFAR, 6n+2)"),
-      scalar_field("method.name", "string", c.method.name, "training method: erm | scl"),
+      scalar_field("method.name", "string", c.method.name, "training method: erm | scl | smcl"),
       scalar_field("smcl.alpha", "number", c.smcl.alpha, "weight of the cross-entropy term"),
       scalar_field("smcl.beta", "number", c.smcl.beta, "weight of the supervised contrastive term (0: off)"),
       scalar_field("smcl.temperature", "number", c.smcl.temperature, "SupCon temperature"),
       scalar_field("smcl.base_temperature", "number", c.smcl.base_temperature, "SupCon base temperature"),
+      scalar_field("smcl.target_sampler", "string", c.smcl.target_sampler,
+                   "target classes: effective_number | class_balanced | inverse_power"),
+      scalar_field("smcl.target_beta", "number", c.smcl.target_beta, "effective_number beta, in [0, 1)"),
+      scalar_field("smcl.target_power", "number", c.smcl.target_power, "inverse_power: p_k ~ n_k^(1 - power)"),
+      scalar_field("smcl.saliency", "string", c.smcl.saliency,
+                   "box centre: fine_grained | fine_grained_opencv | cam | center | random"),
+      scalar_field("smcl.saliency_of", "string", c.smcl.saliency_of, "whose peak places the box: source | target"),
+      scalar_field("smcl.box", "string", c.smcl.box, "per_sample (own peak) | per_batch (sample 0's box)"),
+      scalar_field("smcl.box_beta", "number", c.smcl.box_beta, "a of the box area share u ~ Beta(a, a)"),
+      scalar_field("smcl.mask_fill", "string", c.smcl.mask_fill, "inside the box: target | zero"),
+      scalar_field("smcl.mask_start_epoch", "int", c.smcl.mask_start_epoch, "first epoch that may mask"),
+      scalar_field("smcl.mask_prob", "number", c.smcl.mask_prob, "probability per batch of the masked sample"),
+      scalar_field("smcl.target_start_epoch", "int", c.smcl.target_start_epoch,
+                   "first epoch with target views (-1: mask_start_epoch)"),
+      scalar_field("smcl.target_ce", "bool", c.smcl.target_ce, "cross-entropy on the target views too"),
       scalar_field("loss.name", "string", c.loss.name, "loss: ce"),
       scalar_field("loss.reweight", "string", c.loss.reweight, "class weights: none | cb | drw"),
       scalar_field("loss.drw_epoch", "int", c.loss.drw_epoch, "first epoch (from 0) with DRW weights"),
@@ -147,11 +163,24 @@ std::vector<Problem> validate(const Config& c) {
         "in [0, 2^32 - 1]");
   check_enum(p, "model.name", c.model.name,
              {"resnet8", "resnet14", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110"});
-  check_enum(p, "method.name", c.method.name, {"erm", "scl"});
+  check_enum(p, "method.name", c.method.name, {"erm", "scl", "smcl"});
   check(p, c.smcl.alpha >= 0, "smcl.alpha", c.smcl.alpha, ">= 0");
   check(p, c.smcl.beta >= 0, "smcl.beta", c.smcl.beta, ">= 0");
   check(p, c.smcl.temperature > 0, "smcl.temperature", c.smcl.temperature, "> 0");
   check(p, c.smcl.base_temperature > 0, "smcl.base_temperature", c.smcl.base_temperature, "> 0");
+  check_enum(p, "smcl.target_sampler", c.smcl.target_sampler, {"effective_number", "class_balanced", "inverse_power"});
+  check(p, c.smcl.target_beta >= 0 && c.smcl.target_beta < 1, "smcl.target_beta", c.smcl.target_beta, "in [0, 1)");
+  check(p, std::isfinite(c.smcl.target_power), "smcl.target_power", c.smcl.target_power, "a finite number");
+  check_enum(p, "smcl.saliency", c.smcl.saliency, {"fine_grained", "fine_grained_opencv", "cam", "center", "random"});
+  check_enum(p, "smcl.saliency_of", c.smcl.saliency_of, {"source", "target"});
+  check_enum(p, "smcl.box", c.smcl.box, {"per_sample", "per_batch"});
+  check(p, c.smcl.box_beta > 0, "smcl.box_beta", c.smcl.box_beta, "> 0");
+  check_enum(p, "smcl.mask_fill", c.smcl.mask_fill, {"target", "zero"});
+  check(p, c.smcl.mask_start_epoch >= 0, "smcl.mask_start_epoch", c.smcl.mask_start_epoch, ">= 0");
+  check(p, c.smcl.mask_prob >= 0 && c.smcl.mask_prob <= 1, "smcl.mask_prob", c.smcl.mask_prob, "in [0, 1]");
+  check(p, c.smcl.target_start_epoch >= -1 && c.smcl.target_start_epoch <= c.smcl.mask_start_epoch,
+        "smcl.target_start_epoch", c.smcl.target_start_epoch,
+        "-1 or an epoch in [0, smcl.mask_start_epoch] (the masked sample needs the target views)");
   check_enum(p, "loss.name", c.loss.name, {"ce"});
   check_enum(p, "loss.reweight", c.loss.reweight, {"none", "cb", "drw"});
   check(p, c.loss.drw_epoch >= 0, "loss.drw_epoch", c.loss.drw_epoch, ">= 0");

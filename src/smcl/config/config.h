@@ -24,15 +24,28 @@ struct ModelConfig {
 };
 
 struct MethodConfig {
-  std::string name = "erm";  // erm | scl
+  std::string name = "erm";  // erm | scl | smcl
 };
 
-// The contrastive methods' weights and temperatures (SPEC section 4): L = alpha * CE + beta * L_SC.
+// The contrastive methods (SPEC sections 2-4): L = alpha * CE + beta * L_SC for scl and smcl, and SMCL's
+// targets, saliency mask and schedule.
 struct SmclConfig {
   double alpha = 1.0;              // weight of the cross-entropy term, >= 0
   double beta = 1.0;               // weight of the supervised contrastive term, >= 0 (0: contrastive term off)
   double temperature = 0.07;       // SupCon temperature tau, > 0
   double base_temperature = 0.07;  // SupCon base temperature tau_base, > 0
+  std::string target_sampler = "effective_number";  // effective_number | class_balanced | inverse_power
+  double target_beta = 0.9999;     // effective_number: beta, in [0, 1)
+  double target_power = 1.0;       // inverse_power: p_k proportional to n_k^(1 - power)
+  std::string saliency = "fine_grained";  // fine_grained | fine_grained_opencv | cam | center | random
+  std::string saliency_of = "source";     // the image whose saliency peak places the box: source | target
+  std::string box = "per_sample";         // per_sample (each its own peak) | per_batch (sample 0's box for all)
+  double box_beta = 1.0;           // a of u ~ Beta(a, a), the box's area share; 1: uniform
+  std::string mask_fill = "target";  // inside the box: target (paste its pixels) | zero
+  int64_t mask_start_epoch = 160;  // first epoch (from 0) that may add the masked sample
+  double mask_prob = 0.2;          // probability per batch of adding the masked sample, in [0, 1]
+  int64_t target_start_epoch = -1; // first epoch carrying the target views; -1: mask_start_epoch
+  bool target_ce = false;          // also cross-entropy on the two target views
 };
 
 struct LossConfig {

@@ -18,6 +18,13 @@ double Rng::uniform() {
   return static_cast<double>(engine_() >> 11) * 0x1.0p-53;
 }
 
+double Rng::beta(double a, double b) {
+  SMCL_ASSERT(a > 0 && b > 0, "beta(" << a << ", " << b << ")");
+  double x = std::gamma_distribution<double>(a, 1.0)(engine_);
+  double y = std::gamma_distribution<double>(b, 1.0)(engine_);
+  return x + y > 0 ? x / (x + y) : 0.5;  // both gammas underflow to 0 only for tiny a and b
+}
+
 std::vector<int64_t> Rng::permutation(int64_t n) {
   std::vector<int64_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);

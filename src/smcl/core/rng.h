@@ -20,6 +20,8 @@ class Rng {
   // Uniform double in [0, 1).
   double uniform();
   bool bernoulli(double p) { return uniform() < p; }
+  // Beta(a, b) for a, b > 0, as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b); Beta(1, 1) is uniform.
+  double beta(double a, double b);
   // A uniformly random permutation of 0..n-1.
   std::vector<int64_t> permutation(int64_t n);
 

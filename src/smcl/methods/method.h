@@ -10,6 +10,7 @@
 
 #include "smcl/config/config.h"
 #include "smcl/core/rng.h"
+#include "smcl/data/dataset.h"
 #include "smcl/models/resnet_cifar.h"
 
 namespace smcl::methods {
@@ -43,7 +44,8 @@ class Erm : public Method {
 };
 
 // Supervised contrastive learning baseline (SCL): two augmented views of each image in one forward pass;
-// alpha * CE over both views (weighted as one batch) + beta * SupCon over the views' projections.
+// alpha * CE over both views (weighted as one batch) + beta * SupCon over the views' projections. It is
+// SMCL's loss without target views (smcl_loss in smcl.h).
 class Scl : public Method {
  public:
   explicit Scl(const config::Config& config) : augment_(config.augment), smcl_(config.smcl) {}
@@ -57,8 +59,9 @@ class Scl : public Method {
 // Whether the method trains the projection head (the model must then be built with one).
 bool uses_projection_head(const config::Config& config);
 
-// method.name -> method. Throws smcl::Error on an unknown name.
-std::unique_ptr<Method> make_method(const config::Config& config);
+// method.name -> method; train is the training set (smcl draws its targets from it). Throws smcl::Error on an
+// unknown name.
+std::unique_ptr<Method> make_method(const config::Config& config, const data::Dataset& train);
 
 std::vector<std::string> method_names();
 

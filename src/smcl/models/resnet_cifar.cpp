@@ -75,7 +75,7 @@ Output ResNetCifarImpl::forward(const torch::Tensor& x) {
     projection = torch::nn::functional::normalize(head_->forward(features),
                                                   torch::nn::functional::NormalizeFuncOptions().dim(1));
   }
-  return {features, linear_(features), projection};
+  return {out, features, linear_(features), projection};
 }
 
 ResNetCifar make_model(const std::string& name, int64_t num_classes, int64_t in_channels, bool with_projection) {

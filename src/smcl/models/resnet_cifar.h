@@ -10,6 +10,7 @@
 namespace smcl::models {
 
 struct Output {
+  torch::Tensor feature_map; // [B, 64, H / 4, W / 4] output of the last stage, before pooling (for CAM)
   torch::Tensor features;    // [B, 64] pooled features h
   torch::Tensor logits;      // [B, K]
   torch::Tensor projection;  // [B, 128] L2-normalised projection head output; undefined without a head
@@ -36,7 +37,8 @@ class ResNetCifarImpl : public torch::nn::Module {
   // depth = 6n + 2 (8, 14, 20, 32, 44, 56, 110); in_channels follows the data (1 for MNIST-like, 3 for CIFAR).
   // with_projection adds the contrastive head Linear(64, 64) ReLU Linear(64, 128).
   ResNetCifarImpl(int64_t depth, int64_t num_classes, int64_t in_channels, bool with_projection = false);
-  // x [B, C, H, W] float32 -> features, logits and (with a head) the normalised projection, in one pass.
+  // x [B, C, H, W] float32 -> last feature map, pooled features, logits and (with a head) the normalised
+  // projection, in one pass.
   Output forward(const torch::Tensor& x);
 
   int64_t feature_dim() const { return 64; }

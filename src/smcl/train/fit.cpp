@@ -79,7 +79,7 @@ void setup(Run& run) {
   run.optimizer = std::make_unique<torch::optim::SGD>(
       run.model->parameters(),
       torch::optim::SGDOptions(c.optim.lr).momentum(c.optim.momentum).weight_decay(c.optim.weight_decay));
-  run.method = methods::make_method(c);
+  run.method = methods::make_method(c, run.data.train);
   // The data stream has its own seed derived from the run seed, independent of model initialisation.
   run.rng = Rng(uint64_t(c.train.seed) * 0x9E3779B97F4A7C15ULL + 1);
   run.state.rng_state = run.rng.state();
@@ -261,6 +261,7 @@ nlohmann::json resume(const std::string& run_dir) {
   setup(run);
   if (fs::exists(run.checkpoint("last.pt"))) {
     run.state = load_checkpoint(run.checkpoint("last.pt"), *run.model, run.optimizer.get(), run.device);
+    run.state.config_yaml = config::to_yaml(run.config);  // the folder's config.yaml is what this run follows
     std::printf("resuming '%s' at epoch %lld of %lld\n", run_dir.c_str(), static_cast<long long>(run.state.next_epoch),
                 static_cast<long long>(run.config.train.epochs));
   } else {

@@ -1,0 +1,145 @@
+#include "smcl/methods/smcl.h"
+
+#include <torch/torch.h>
+
+#include "smcl/augment/batch_transforms.h"
+#include "smcl/augment/masking.h"
+#include "smcl/core/error.h"
+#include "smcl/losses/supcon.h"
+#include "smcl/saliency/saliency.h"
+
+namespace smcl::methods {
+namespace {
+
+namespace F = torch::nn::functional;
+
+std::vector<double> target_probabilities(const config::SmclConfig& smcl, const data::Dataset& train) {
+  return data::class_probabilities(smcl.target_sampler, data::class_counts(train), smcl.target_beta, smcl.target_power);
+}
+
+torch::Tensor per_sample_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels) {
+  return F::cross_entropy(logits, labels, F::CrossEntropyFuncOptions().reduction(torch::kNone));
+}
+
+// sum_i share_i w_{y_i} CE_i / sum_i w_{y_i}: cross_entropy(weight=w) with each sample's term scaled by share.
+torch::Tensor shared_weighted_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels,
+                                            const torch::Tensor& share, const torch::Tensor& class_weights) {
+  auto w = class_weights.index_select(0, labels);
+  return (share * w * per_sample_cross_entropy(logits, labels)).sum() / w.sum();
+}
+
+}  // namespace
+
+StepOutput smcl_loss(models::ResNetCifar& model, const SmclGroups& groups, const torch::Tensor& class_weights,
+                     const config::SmclConfig& smcl) {
+  const int64_t b = groups.source_labels.size(0);
+  const bool with_targets = groups.target_labels.defined();
+  const bool with_masked = groups.lambda.defined();
+  SMCL_ASSERT(!with_masked || with_targets, "smcl_loss: a masked group needs the target labels");
+  const int64_t g = 2 + (with_targets ? 2 : 0) + (with_masked ? 1 : 0);
+  SMCL_ASSERT(groups.views.size(0) == g * b, "smcl_loss: " << groups.views.size(0) << " views for " << g
+                                                           << " groups of " << b);
+  auto out = model->forward(groups.views);
+  auto group = [b](const torch::Tensor& t, int64_t first, int64_t count) { return t.narrow(0, first * b, count * b); };
+  const auto& ys = groups.source_labels;
+  auto ones = torch::ones({2 * b}, class_weights.options());
+
+  // L_MCE: the source views, optionally the target views, and the lambda-mixed masked image.
+  auto source_pair = torch::cat({ys, ys});
+  auto mce = shared_weighted_cross_entropy(group(out.logits, 0, 2), source_pair, ones, class_weights);
+  if (with_targets && smcl.target_ce) {
+    const auto& yt = groups.target_labels;
+    mce = mce + shared_weighted_cross_entropy(group(out.logits, 2, 2), torch::cat({yt, yt}), ones, class_weights);
+  }
+  if (with_masked) {
+    auto masked_logits = group(out.logits, 4, 1);
+    mce = mce + shared_weighted_cross_entropy(masked_logits, groups.target_labels, groups.lambda, class_weights) +
+          shared_weighted_cross_entropy(masked_logits, ys, 1 - groups.lambda, class_weights);
+  }
+
+  // L_MSC over every view; the masked image is the target class with weight mean(lambda).
+  torch::Tensor msc;
+  if (smcl.beta != 0) {
+    auto view_labels = with_targets ? torch::cat({ys, ys, groups.target_labels, groups.target_labels}) : source_pair;
+    auto supcon = [&](const torch::Tensor& labels) {
+      return losses::supcon(out.projection, labels, smcl.temperature, smcl.base_temperature);
+    };
+    if (with_masked) {
+      auto lambda_bar = groups.lambda.mean();
+      msc = lambda_bar * supcon(torch::cat({view_labels, groups.target_labels})) +
+            (1 - lambda_bar) * supcon(torch::cat({view_labels, ys}));
+    } else {
+      msc = supcon(view_labels);
+    }
+  }
+  auto loss = smcl.alpha * mce;
+  if (msc.defined()) loss = loss + smcl.beta * msc;
+  return {loss, group(out.logits, 0, 1).detach()};
+}
+
+Smcl::Smcl(const config::Config& config, const data::Dataset& train)
+    : augment_(config.augment),
+      smcl_(config.smcl),
+      train_images_(train.images),
+      train_labels_(train.labels),
+      targets_(train.labels, target_probabilities(config.smcl, train)) {
+  if (smcl_.saliency == "fine_grained_opencv") {
+    SMCL_CHECK(saliency::opencv_available(), "smcl.saliency: fine_grained_opencv needs a build with OpenCV's "
+                                             "saliency module (libopencv-contrib-dev); fine_grained is the same map");
+  }
+}
+
+int64_t Smcl::target_start_epoch() const {
+  return smcl_.target_start_epoch >= 0 ? smcl_.target_start_epoch : smcl_.mask_start_epoch;
+}
+
+torch::Tensor Smcl::saliency_peaks(models::ResNetCifar& model, const torch::Tensor& images,
+                                   const torch::Tensor& labels, Rng& rng) const {
+  const int64_t b = images.size(0), h = images.size(2), w = images.size(3);
+  if (smcl_.saliency == "center") return saliency::center_peaks(b, h, w).to(images.device());
+  if (smcl_.saliency == "random") return saliency::random_peaks(b, h, w, rng).to(images.device());
+  if (smcl_.saliency == "fine_grained") return saliency::peaks(saliency::fine_grained(images));
+  if (smcl_.saliency == "fine_grained_opencv") return saliency::peaks(saliency::fine_grained_opencv(images));
+  SMCL_ASSERT(smcl_.saliency == "cam", "unknown saliency " << smcl_.saliency);
+  // The current model's view without touching its batch-norm statistics or the autograd graph.
+  torch::NoGradGuard no_grad;
+  model->eval();
+  auto out = model->forward(augment::normalize(images, augment_.mean, augment_.std));
+  model->train();
+  return saliency::peaks(
+      saliency::class_activation_map(out.feature_map, model->classifier()->weight, labels, h, w));
+}
+
+StepOutput Smcl::step(models::ResNetCifar& model, const StepInput& input, Rng& rng) {
+  const int64_t b = input.labels.size(0);
+  const bool with_targets = input.epoch >= target_start_epoch();
+  SmclGroups groups;
+  groups.source_labels = input.labels;
+  auto s1 = augment::random_view(input.images, augment_, rng);
+  auto s2 = augment::random_view(input.images, augment_, rng);
+  std::vector<torch::Tensor> views{s1, s2};
+  torch::Tensor t1;
+  if (with_targets) {
+    auto index = torch::tensor(targets_.sample(b, rng), torch::kInt64).to(train_images_.device());
+    auto target_images = train_images_.index_select(0, index);
+    groups.target_labels = train_labels_.index_select(0, index);
+    t1 = augment::random_view(target_images, augment_, rng);
+    views.push_back(t1);
+    views.push_back(augment::random_view(target_images, augment_, rng));
+  }
+  auto normalized = augment::normalize(torch::cat(views), augment_.mean, augment_.std);
+  if (input.epoch >= smcl_.mask_start_epoch && rng.bernoulli(smcl_.mask_prob)) {
+    const bool of_source = smcl_.saliency_of == "source";
+    auto peaks = saliency_peaks(model, of_source ? s1 : t1, of_source ? input.labels : groups.target_labels, rng);
+    auto boxes = augment::boxes_at(peaks, rng.beta(smcl_.box_beta, smcl_.box_beta), s1.size(2), s1.size(3),
+                                   smcl_.box == "per_batch");
+    auto fill = smcl_.mask_fill == "target" ? normalized.narrow(0, 2 * b, b) : torch::Tensor();
+    auto masked = augment::masked_images(normalized.narrow(0, 0, b), fill, boxes);
+    normalized = torch::cat({normalized, masked});
+    groups.lambda = boxes.lambda.to(normalized.device());
+  }
+  groups.views = normalized;
+  return smcl_loss(model, groups, input.class_weights, smcl_);
+}
+
+}  // namespace smcl::methods
