@@ -1,7 +1,7 @@
 // What saliency and masking cost inside an SMCL step (issue 3, item 9), and how much faster the batched
 // fine-grained saliency is than OpenCV called image by image.
 //
-//   build/bench/smcl_bench_saliency [--batch 256] [--repeats 5] [--json FILE]
+//   build/bench/smcl_bench_saliency [--batch 256] [--repeats 5] [--threads N (0: all cores)] [--json FILE]
 //
 // On a generated long-tailed CIFAR-shaped set (3x32x32, 100 classes) with ResNet-32: the median time of a
 // whole SMCL training step with the masked sample (five groups forward and backward, SGD update), of the
@@ -44,18 +44,19 @@ double seconds(F&& f) {
 
 int main(int argc, char** argv) {
   smcl::keep_freed_memory();
-  int64_t batch = 256, repeats = 5;
+  int64_t batch = 256, repeats = 5, threads = 0;
   std::string json_path;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--batch")) batch = std::atoll(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--repeats")) repeats = std::atoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--threads")) threads = std::atoll(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--json")) json_path = argv[i + 1];
     else {
-      std::fprintf(stderr, "usage: %s [--batch N] [--repeats N] [--json FILE]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--batch N] [--repeats N] [--threads N] [--json FILE]\n", argv[0]);
       return 2;
     }
   }
-  torch::set_num_threads(int(std::max(1u, std::thread::hardware_concurrency())));
+  torch::set_num_threads(threads > 0 ? int(threads) : int(std::max(1u, std::thread::hardware_concurrency())));
   torch::manual_seed(0);
 
   // A long-tailed CIFAR-100-shaped training set (ratio 100, 500 images for the largest class).

@@ -64,6 +64,22 @@ void expect_clean_error(const test::CommandResult& r, const std::string& fragmen
   EXPECT_EQ(r.output.find("terminate"), std::string::npos) << r.output;
 }
 
+// Two run folders ended with identical weights, batch-norm buffers and summary.json (timings aside).
+void expect_same_run(const std::string& a_dir, const std::string& b_dir, bool with_projection) {
+  auto a_summary = test::read_json(a_dir + "/summary.json"), b_summary = test::read_json(b_dir + "/summary.json");
+  for (auto* s : {&a_summary, &b_summary}) {
+    for (const char* key : {"wall_seconds", "train_images_per_second", "method"}) s->erase(key);
+  }
+  EXPECT_EQ(a_summary, b_summary);
+  auto a = models::make_model("resnet8", 10, 1, with_projection), b = models::make_model("resnet8", 10, 1, with_projection);
+  train::load_checkpoint(a_dir + "/checkpoints/last.pt", *a, nullptr, torch::kCPU);
+  train::load_checkpoint(b_dir + "/checkpoints/last.pt", *b, nullptr, torch::kCPU);
+  auto pb = b->named_parameters();
+  for (const auto& p : a->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  auto bb = b->named_buffers();
+  for (const auto& p : a->named_buffers()) EXPECT_TRUE(torch::equal(p.value(), bb[p.key()])) << p.key();
+}
+
 }  // namespace
 
 TEST_F(Cli, BadInputExitsTwoWithOneClearMessage) {
@@ -141,24 +157,32 @@ TEST_F(Cli, RunKilledMidEpochResumesToTheSameWeightsAndSummary) {
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming"), std::string::npos);
 
-  auto whole = test::read_json(dir_ / "whole/summary.json"), cut = test::read_json(dir_ / "cut/summary.json");
-  for (auto* s : {&whole, &cut}) {
-    s->erase("wall_seconds");
-    s->erase("train_images_per_second");
-  }
-  EXPECT_EQ(whole, cut);
-  auto a = models::make_model("resnet8", 10, 1), b = models::make_model("resnet8", 10, 1);
-  train::load_checkpoint(dir_ / "whole/checkpoints/last.pt", *a, nullptr, torch::kCPU);
-  train::load_checkpoint(dir_ / "cut/checkpoints/last.pt", *b, nullptr, torch::kCPU);
-  auto pb = b->named_parameters();
-  for (const auto& p : a->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
-  auto bb = b->named_buffers();
-  for (const auto& p : a->named_buffers()) EXPECT_TRUE(torch::equal(p.value(), bb[p.key()])) << p.key();
+  expect_same_run(dir_ / "whole", dir_ / "cut", false);
   // metrics.jsonl holds each epoch once.
   std::istringstream metrics(test::slurp(dir_ / "cut/metrics.jsonl"));
   int lines = 0;
   for (std::string line; std::getline(metrics, line); ++lines) EXPECT_EQ(nlohmann::json::parse(line)["epoch"], lines);
   EXPECT_EQ(lines, 3);
+}
+
+TEST_F(Cli, SmclRunKilledMidEpochResumesToTheSameRun) {
+  const std::string smcl = " --set method.name=smcl --set smcl.mask_start_epoch=1 --set smcl.mask_prob=0.5";
+  ASSERT_EQ(test::run_smcl("train -c " + dir_ / "tiny.yaml" + smcl + " --out " + dir_ / "whole").status, 0);
+  auto killed = test::run_smcl("train -c " + dir_ / "tiny.yaml" + smcl + " --out " + dir_ / "cut",
+                               "SMCL_DEBUG_KILL_AT_STEP=30 ");  // mid epoch 2, while masking
+  ASSERT_EQ(killed.status, 128 + 9) << killed.output;
+  ASSERT_EQ(test::run_smcl("train --resume " + dir_ / "cut").status, 0);
+  expect_same_run(dir_ / "whole", dir_ / "cut", true);
+  EXPECT_EQ(test::read_json(dir_ / "cut/summary.json")["method"], "smcl");
+}
+
+// Before its target epoch SMCL draws and trains exactly as SCL: a run's first epochs are the SCL run's.
+TEST_F(Cli, SmclBeforeItsTargetEpochIsSclToTheBit) {
+  const std::string base = "train -c " + dir_ / "tiny.yaml" + " --set train.epochs=2";
+  ASSERT_EQ(test::run_smcl(base + " --set method.name=scl --out " + dir_ / "scl").status, 0);
+  ASSERT_EQ(test::run_smcl(base + " --set method.name=smcl --set smcl.mask_start_epoch=2 --out " + dir_ / "smcl").status,
+            0);
+  expect_same_run(dir_ / "scl", dir_ / "smcl", true);
 }
 
 }  // namespace smcl

@@ -27,10 +27,26 @@ torch::Tensor blur121(const torch::Tensor& gray) {
   return (sum + 8).div(16, "floor");
 }
 
-// For a length-n axis and neighbourhood size: the clamped window [lo, hi) of each position, [n] int64 each.
-std::pair<torch::Tensor, torch::Tensor> window(int64_t n, int64_t size, const torch::Device& device) {
-  auto position = torch::arange(n, torch::TensorOptions(torch::kInt64).device(device));
-  return {(position - size + 1).clamp(0, n), (position + size + 1).clamp(0, n)};
+// OpenCV's six centre-surround neighbourhood sizes.
+constexpr int64_t kScales[] = {12, 24, 48, 28, 56, 112};
+constexpr int64_t kNumScales = 6;
+
+// For every scale s and pixel (y, x), the flat indices into the (H + 1) x (W + 1) integral image of the four
+// corners of its clamped window rows [y - n + 1, y + n + 1) x columns [x - n + 1, x + n + 1): [4 * 6 * H * W]
+// int64 in the order bottom-right, top-left, bottom-left, top-right (box = c0 + c1 - c2 - c3); and the window
+// areas [6, H, W].
+std::pair<torch::Tensor, torch::Tensor> window_corners(int64_t h, int64_t w, const torch::Device& device) {
+  auto options = torch::TensorOptions(torch::kInt64).device(device);
+  auto sizes = torch::tensor(std::vector<int64_t>(std::begin(kScales), std::end(kScales)), options).view({-1, 1});
+  auto rows = torch::arange(h, options).view({1, -1});
+  auto cols = torch::arange(w, options).view({1, -1});
+  auto top = (rows - sizes + 1).clamp(0, h).view({kNumScales, h, 1});
+  auto bottom = (rows + sizes + 1).clamp(0, h).view({kNumScales, h, 1});
+  auto left = (cols - sizes + 1).clamp(0, w).view({kNumScales, 1, w});
+  auto right = (cols + sizes + 1).clamp(0, w).view({kNumScales, 1, w});
+  auto flat = [w](const torch::Tensor& r, const torch::Tensor& c) { return r * (w + 1) + c; };
+  auto corners = torch::stack({flat(bottom, right), flat(top, left), flat(bottom, left), flat(top, right)});
+  return {corners.reshape({-1}), (bottom - top) * (right - left)};
 }
 
 // Per-image maximum of [B, H, W], shaped [B, 1, 1].
@@ -51,7 +67,8 @@ torch::Tensor fine_grained(const torch::Tensor& images) {
              "fine_grained saliency: expected uint8 images [B, 1 or 3, H, W], got " << images.scalar_type() << " "
                                                                                      << images.sizes());
   const int64_t b = images.size(0), h = images.size(2), w = images.size(3);
-  SMCL_CHECK(h >= 2 && w >= 2, "fine_grained saliency: images must be at least 2x2, got " << h << "x" << w);
+  SMCL_CHECK(h >= 2 && w >= 2 && h * w <= 8000000,
+             "fine_grained saliency: images must be at least 2x2 and at most 8 megapixels, got " << h << "x" << w);
   if (b == 0) return torch::zeros({0, h, w}, images.options().dtype(torch::kFloat32));
   const auto device = images.device();
 
@@ -65,27 +82,20 @@ torch::Tensor fine_grained(const torch::Tensor& images) {
   // 2. Two 3x3 Gaussian blurs.
   gray = blur121(blur121(gray));
 
-  // 3. Integral image, (H + 1) x (W + 1), exact in int64.
-  auto integral = torch::zeros({b, h + 1, w + 1}, gray.options().dtype(torch::kInt64));
-  integral.index_put_({Slice(), Slice(1), Slice(1)}, gray.to(torch::kInt64).cumsum(1).cumsum(2));
+  // 3. Integral image, (H + 1) x (W + 1), exact in int32 (OpenCV's float32 is exact up to 65,793 pixels).
+  auto integral = torch::zeros({b, h + 1, w + 1}, gray.options());
+  integral.index_put_({Slice(), Slice(1), Slice(1)}, gray.cumsum(1, torch::kInt32).cumsum(2, torch::kInt32));
 
-  // 4. Centre-surround differences at six neighbourhood sizes, each truncated to uint8.
-  auto g = gray.to(torch::kFloat32);
-  auto on_sum = torch::zeros({b, h, w}, gray.options().dtype(torch::kInt64));
-  auto off_sum = torch::zeros_like(on_sum);
-  for (int64_t size : {12, 24, 48, 28, 56, 112}) {
-    auto [top, bottom] = window(h, size, device);
-    auto [left, right] = window(w, size, device);
-    auto corner = [&](const torch::Tensor& r, const torch::Tensor& c) {
-      return integral.index_select(1, r).index_select(2, c);
-    };
-    auto box = corner(bottom, right) + corner(top, left) - corner(bottom, left) - corner(top, right);
-    auto area = (bottom - top).unsqueeze(1) * (right - left).unsqueeze(0);  // [H, W]
-    // OpenCV: (float)(box - centre) / (float)(area - 1), then centre - mean in float, cast to uchar.
-    auto mean = (box - gray).to(torch::kFloat32) / (area - 1).to(torch::kFloat32);
-    on_sum += (g - mean).clamp_min(0).trunc().to(torch::kInt64);
-    off_sum += (mean - g).clamp_min(0).trunc().to(torch::kInt64);
-  }
+  // 4. Centre-surround differences at the six neighbourhood sizes, all at once: [B, 6, H, W].
+  auto [corner_index, area] = window_corners(h, w, device);
+  auto corners = integral.view({b, -1}).index_select(1, corner_index).view({b, 4, kNumScales, h, w});
+  auto box = corners.select(1, 0) + corners.select(1, 1) - corners.select(1, 2) - corners.select(1, 3);
+  // OpenCV: (float)(box - centre) / (float)(area - 1), then centre - mean in float, truncated to uchar.
+  auto centre = gray.unsqueeze(1);
+  auto mean = (box - centre).to(torch::kFloat32) / (area - 1).to(torch::kFloat32);
+  auto difference = centre.to(torch::kFloat32) - mean;
+  auto on_sum = difference.clamp_min(0).trunc().to(torch::kInt32).sum(1, false, torch::kInt32);
+  auto off_sum = difference.neg().clamp_min(0).trunc().to(torch::kInt32).sum(1, false, torch::kInt32);
 
   // 5. On and off maps each scaled to 255 at their maximum.
   auto on = rescale_to_255(on_sum, image_max(on_sum));
