@@ -12,3 +12,6 @@ cmake --build "$work/build" >/dev/null
 output=$("$work/build/consumer")
 echo "$output"
 [[ "$output" == *"CIFAR-100-LT has 10847 images; ResNet-32 has 470004 parameters"* ]]
+# The peak of a bright 6x6 square at rows 20-25, columns 4-9 (OpenCV's map peaks at (22, 7) too); SupCon of
+# four identical features with two per class: each anchor's positive has probability 1/3, so the loss is ln 3.
+[[ "$output" == *"saliency peak (22, 7); SupCon of identical features 1.0986"* ]]
