@@ -146,9 +146,10 @@ def run_case(case, views_u8, ys, yt, with_grad):
     w = torch.tensor(case["class_weights"], dtype=torch.float32)
     g = lambda t, k: t[k * B:(k + 1) * B]
     ones = [1.0] * (2 * B)
-    mce = weighted_ce(torch.cat([g(logits, 0), g(logits, 1)]), ys + ys, ones, w)
-    if with_targets and case["target_ce"]:
-        mce = mce + weighted_ce(torch.cat([g(logits, 2), g(logits, 3)]), yt + yt, ones, w)
+    if with_targets and case["target_ce"]:  # the target views join the views' weighted mean
+        mce = weighted_ce(torch.cat([g(logits, k) for k in range(4)]), ys + ys + yt + yt, ones + ones, w)
+    else:
+        mce = weighted_ce(torch.cat([g(logits, 0), g(logits, 1)]), ys + ys, ones, w)
     if case["masked"]:
         mce = mce + weighted_ce(g(logits, 4), yt, lambdas, w) + weighted_ce(g(logits, 4), ys, [1 - l for l in lambdas], w)
     t, tb = case["temperature"], case["base_temperature"]

@@ -44,12 +44,16 @@ StepOutput smcl_loss(models::ResNetCifar& model, const SmclGroups& groups, const
   const auto& ys = groups.source_labels;
   auto ones = torch::ones({2 * b}, class_weights.options());
 
-  // L_MCE: the source views, optionally the target views, and the lambda-mixed masked image.
+  // L_MCE: the views' weighted mean (the source views; with target_ce the target views join the same mean),
+  // plus the lambda-mixed masked image.
   auto source_pair = torch::cat({ys, ys});
-  auto mce = shared_weighted_cross_entropy(group(out.logits, 0, 2), source_pair, ones, class_weights);
+  torch::Tensor mce;
   if (with_targets && smcl.target_ce) {
     const auto& yt = groups.target_labels;
-    mce = mce + shared_weighted_cross_entropy(group(out.logits, 2, 2), torch::cat({yt, yt}), ones, class_weights);
+    mce = shared_weighted_cross_entropy(group(out.logits, 0, 4), torch::cat({ys, ys, yt, yt}),
+                                        torch::ones({4 * b}, class_weights.options()), class_weights);
+  } else {
+    mce = shared_weighted_cross_entropy(group(out.logits, 0, 2), source_pair, ones, class_weights);
   }
   if (with_masked) {
     auto masked_logits = group(out.logits, 4, 1);
