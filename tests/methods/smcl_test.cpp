@@ -22,8 +22,8 @@ void set_reference_parameters(models::ResNetCifar& model, const nlohmann::json& 
   ASSERT_EQ(named.size(), expected_names.size());
   int64_t index = 0;
   for (auto& item : named) {
-    const auto& [name, shape] = std::pair{expected_names[index][0].get<std::string>(),
-                                          expected_names[index][1].get<std::vector<int64_t>>()};
+    const auto name = expected_names[index][0].get<std::string>();
+    const auto shape = expected_names[index][1].get<std::vector<int64_t>>();
     ASSERT_EQ(item.key(), name);
     ASSERT_EQ(item.value().sizes().vec(), shape) << name;
     const int64_t n = item.value().numel();
@@ -177,7 +177,8 @@ TEST(SmclStep, FromTheMaskEpochItAddsTargetViewsAndTheMaskedSourceView) {
   // an image), their two views, the mask coin, then u for the centred boxes.
   const auto& a = f.config.augment;
   auto s1 = augment::random_view(f.images, a, replay), s2 = augment::random_view(f.images, a, replay);
-  data::ClassWeightedSampler sampler(f.train.labels, data::class_probabilities("effective_number", {8, 3, 1}, 0.9999, 1));
+  data::ClassWeightedSampler sampler(f.train.labels,
+                                     data::class_probabilities("effective_number", {8, 3, 1}, 0.9999, 1));
   auto index = torch::tensor(sampler.sample(6, replay));
   auto targets = f.train.images.index_select(0, index);
   auto t1 = augment::random_view(targets, a, replay), t2 = augment::random_view(targets, a, replay);
@@ -229,7 +230,8 @@ TEST(SmclStep, BetaZeroLeavesOnlyTheCrossEntropyOfTheSourceViews) {
   auto out = make_method(f.config, f.train)->step(f.model, {f.images, f.labels, f.weights, 5}, rng);
   const auto& a = f.config.augment;
   auto s1 = augment::random_view(f.images, a, replay), s2 = augment::random_view(f.images, a, replay);
-  data::ClassWeightedSampler sampler(f.train.labels, data::class_probabilities("effective_number", {8, 3, 1}, 0.9999, 1));
+  data::ClassWeightedSampler sampler(f.train.labels,
+                                     data::class_probabilities("effective_number", {8, 3, 1}, 0.9999, 1));
   auto targets = f.train.images.index_select(0, torch::tensor(sampler.sample(6, replay)));
   auto t1 = augment::random_view(targets, a, replay), t2 = augment::random_view(targets, a, replay);
   ASSERT_FALSE(replay.bernoulli(0.0));

@@ -78,7 +78,7 @@ std::vector<Field> fields(Config& c) {
       scalar_field("smcl.mask_prob", "number", c.smcl.mask_prob, "probability per batch of the masked sample"),
       scalar_field("smcl.target_start_epoch", "int", c.smcl.target_start_epoch,
                    "first epoch with target views (-1: mask_start_epoch)"),
-      scalar_field("smcl.target_ce", "bool", c.smcl.target_ce, "cross-entropy on the target views too"),
+      scalar_field("smcl.target_ce", "bool", c.smcl.target_ce, "target views join the views' cross-entropy mean"),
       scalar_field("loss.name", "string", c.loss.name, "loss: ce"),
       scalar_field("loss.reweight", "string", c.loss.reweight, "class weights: none | cb | drw"),
       scalar_field("loss.drw_epoch", "int", c.loss.drw_epoch, "first epoch (from 0) with DRW weights"),

@@ -45,7 +45,7 @@ struct SmclConfig {
   int64_t mask_start_epoch = 160;  // first epoch (from 0) that may add the masked sample
   double mask_prob = 0.2;          // probability per batch of adding the masked sample, in [0, 1]
   int64_t target_start_epoch = -1; // first epoch carrying the target views; -1: mask_start_epoch
-  bool target_ce = false;          // also cross-entropy on the two target views
+  bool target_ce = false;          // the target views join the source views' weighted cross-entropy mean
 };
 
 struct LossConfig {

@@ -9,7 +9,7 @@ namespace smcl::methods {
 StepOutput Erm::step(models::ResNetCifar& model, const StepInput& input, Rng& rng) {
   auto view = augment::train_view(input.images, augment_, rng);
   auto logits = model->forward(view).logits;
-  // sum_i w_yi CE_i / sum_i w_yi
+  // cross_entropy with weights is the weighted mean sum_i w_yi CE_i / sum_i w_yi, as PyTorch's.
   auto loss = torch::nn::functional::cross_entropy(
       logits, input.labels, torch::nn::functional::CrossEntropyFuncOptions().weight(input.class_weights));
   return {loss, logits.detach()};

@@ -42,35 +42,30 @@ StepOutput smcl_loss(models::ResNetCifar& model, const SmclGroups& groups, const
   auto out = model->forward(groups.views);
   auto group = [b](const torch::Tensor& t, int64_t first, int64_t count) { return t.narrow(0, first * b, count * b); };
   const auto& ys = groups.source_labels;
-  auto ones = torch::ones({2 * b}, class_weights.options());
+  const auto& yt = groups.target_labels;
+  // Labels of the views in forward order: s1, s2 and, with targets, t1, t2.
+  auto view_labels = with_targets ? torch::cat({ys, ys, yt, yt}) : torch::cat({ys, ys});
 
   // L_MCE: the views' weighted mean (the source views; with target_ce the target views join the same mean),
   // plus the lambda-mixed masked image.
-  auto source_pair = torch::cat({ys, ys});
-  torch::Tensor mce;
-  if (with_targets && smcl.target_ce) {
-    const auto& yt = groups.target_labels;
-    mce = shared_weighted_cross_entropy(group(out.logits, 0, 4), torch::cat({ys, ys, yt, yt}),
-                                        torch::ones({4 * b}, class_weights.options()), class_weights);
-  } else {
-    mce = shared_weighted_cross_entropy(group(out.logits, 0, 2), source_pair, ones, class_weights);
-  }
+  const int64_t ce_views = with_targets && smcl.target_ce ? 4 : 2;
+  auto mce = shared_weighted_cross_entropy(group(out.logits, 0, ce_views), view_labels.narrow(0, 0, ce_views * b),
+                                           torch::ones({ce_views * b}, class_weights.options()), class_weights);
   if (with_masked) {
     auto masked_logits = group(out.logits, 4, 1);
-    mce = mce + shared_weighted_cross_entropy(masked_logits, groups.target_labels, groups.lambda, class_weights) +
+    mce = mce + shared_weighted_cross_entropy(masked_logits, yt, groups.lambda, class_weights) +
           shared_weighted_cross_entropy(masked_logits, ys, 1 - groups.lambda, class_weights);
   }
 
   // L_MSC over every view; the masked image is the target class with weight mean(lambda).
   torch::Tensor msc;
   if (smcl.beta != 0) {
-    auto view_labels = with_targets ? torch::cat({ys, ys, groups.target_labels, groups.target_labels}) : source_pair;
     auto supcon = [&](const torch::Tensor& labels) {
       return losses::supcon(out.projection, labels, smcl.temperature, smcl.base_temperature);
     };
     if (with_masked) {
       auto lambda_bar = groups.lambda.mean();
-      msc = lambda_bar * supcon(torch::cat({view_labels, groups.target_labels})) +
+      msc = lambda_bar * supcon(torch::cat({view_labels, yt})) +
             (1 - lambda_bar) * supcon(torch::cat({view_labels, ys}));
     } else {
       msc = supcon(view_labels);
