@@ -34,8 +34,7 @@ void add_eval(CLI::App& app) {
     std::vector<std::pair<std::string, nlohmann::json>> rows;
     nlohmann::json all;
     for (const auto& name : *which) {
-      auto model = models::make_model(config.model.name, info.num_classes, test.images.size(1),
-                                      methods::uses_projection_head(config));
+      auto model = methods::build_model(config, info.num_classes, test.images.size(1));
       model->to(device);
       std::string path = (std::filesystem::path(*run_dir) / "checkpoints" / (name + ".pt")).string();
       auto state = train::load_checkpoint(path, *model, nullptr, device);

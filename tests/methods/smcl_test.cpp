@@ -107,7 +107,7 @@ TEST(SmclStep, LossAndGradientsMatchAnIndependentPyTorchImplementation) {
     }
     groups.views = normalized;
     auto weights = tensor_of(kase["class_weights"], {-1});
-    auto out = smcl_loss(model, groups, weights, smcl);
+    auto out = smcl_loss(model, groups, weights, smcl, losses::ClassificationLoss(config::LossConfig{}, {1, 1, 1}));
     EXPECT_NEAR(out.loss.item<double>(), kase["loss"].get<double>(), 1e-5);
 
     if (name == golden["grad_case"]) {
@@ -187,7 +187,8 @@ TEST(SmclStep, FromTheMaskEpochItAddsTargetViewsAndTheMaskedSourceView) {
   auto views = augment::normalize(torch::cat({s1, s2, t1, t2}), a.mean, a.std);
   auto masked = augment::masked_images(views.narrow(0, 0, 6), views.narrow(0, 12, 6), boxes);
   SmclGroups groups{torch::cat({views, masked}), f.labels, f.train.labels.index_select(0, index), boxes.lambda};
-  auto expected = smcl_loss(f.model, groups, f.weights, f.config.smcl);
+  auto expected = smcl_loss(f.model, groups, f.weights, f.config.smcl,
+                            losses::ClassificationLoss(f.config.loss, data::class_counts(f.train)));
   EXPECT_NEAR(out.loss.item<double>(), expected.loss.item<double>(), 1e-6);
   EXPECT_EQ(rng.state(), replay.state());
 }

@@ -59,7 +59,18 @@ std::vector<Field> fields(Config& c) {
       scalar_field("data.max_per_class", "int", c.data.max_per_class, "n_max (0: the dataset's per-class count)"),
       scalar_field("data.subset_seed", "int", c.data.subset_seed, "numpy legacy seed selecting kept images"),
       scalar_field("model.name", "string", c.model.name, "resnet8|14|20|32|44|56|110 (ResNet-CIFAR, 6n+2)"),
-      scalar_field("method.name", "string", c.method.name, "training method: erm | scl | smcl"),
+      scalar_field("method.name", "string", c.method.name,
+                   "training method: erm | scl | smcl | mixup | cutmix | remix | cmo"),
+      scalar_field("mix.alpha", "number", c.mix.alpha, "mixing share lambda ~ Beta(alpha, alpha)"),
+      scalar_field("mix.prob", "number", c.mix.prob, "probability per batch of mixing"),
+      scalar_field("mix.start_epoch", "int", c.mix.start_epoch, "first epoch that may mix"),
+      scalar_field("mix.end_epoch", "int", c.mix.end_epoch, "first epoch that no longer mixes (-1: none)"),
+      scalar_field("mix.kappa", "number", c.mix.kappa, "remix: count ratio favouring the minor label"),
+      scalar_field("mix.tau", "number", c.mix.tau, "remix: share below which the major label is dropped"),
+      scalar_field("mix.source_sampler", "string", c.mix.source_sampler,
+                   "cmo patch source: effective_number | class_balanced | inverse_power"),
+      scalar_field("mix.source_beta", "number", c.mix.source_beta, "cmo effective_number beta, in [0, 1)"),
+      scalar_field("mix.source_power", "number", c.mix.source_power, "cmo inverse_power: p_k ~ n_k^(1 - power)"),
       scalar_field("smcl.alpha", "number", c.smcl.alpha, "weight of the cross-entropy term"),
       scalar_field("smcl.beta", "number", c.smcl.beta, "weight of the supervised contrastive term (0: off)"),
       scalar_field("smcl.temperature", "number", c.smcl.temperature, "SupCon temperature"),
@@ -79,10 +90,13 @@ std::vector<Field> fields(Config& c) {
       scalar_field("smcl.target_start_epoch", "int", c.smcl.target_start_epoch,
                    "first epoch with target views (-1: mask_start_epoch)"),
       scalar_field("smcl.target_ce", "bool", c.smcl.target_ce, "target views join the views' cross-entropy mean"),
-      scalar_field("loss.name", "string", c.loss.name, "loss: ce"),
+      scalar_field("loss.name", "string", c.loss.name, "loss: ce | ldam | focal | balanced_softmax"),
       scalar_field("loss.reweight", "string", c.loss.reweight, "class weights: none | cb | drw"),
       scalar_field("loss.drw_epoch", "int", c.loss.drw_epoch, "first epoch (from 0) with DRW weights"),
       scalar_field("loss.cb_beta", "number", c.loss.cb_beta, "effective-number beta, in [0, 1)"),
+      scalar_field("loss.ldam_max_margin", "number", c.loss.ldam_max_margin, "ldam: margin of the rarest class"),
+      scalar_field("loss.ldam_scale", "number", c.loss.ldam_scale, "ldam: scale of the cosine logits"),
+      scalar_field("loss.focal_gamma", "number", c.loss.focal_gamma, "focal: gamma (0: weighted sigmoid CE)"),
       scalar_field("augment.crop_padding", "int", c.augment.crop_padding, "pad-and-crop padding (0: off)"),
       scalar_field("augment.flip", "bool", c.augment.flip, "random horizontal flip"),
       scalar_field("augment.cutout", "int", c.augment.cutout, "Cutout hole side in pixels (0: off)"),
@@ -102,6 +116,10 @@ std::vector<Field> fields(Config& c) {
       scalar_field("eval.many_threshold", "int", c.eval.many_threshold, "many: more training images than this"),
       scalar_field("eval.few_threshold", "int", c.eval.few_threshold, "few: fewer training images than this"),
       scalar_field("eval.batch_size", "int", c.eval.batch_size, "images per evaluation step"),
+      scalar_field("retrain.mode", "string", c.retrain.mode, "none (training run) | crt | lws | tau_norm"),
+      scalar_field("retrain.epochs", "int", c.retrain.epochs, "crt, lws: class-balanced epochs"),
+      scalar_field("retrain.lr", "number", c.retrain.lr, "crt, lws: initial lr of the cosine schedule"),
+      scalar_field("retrain.tau", "number", c.retrain.tau, "tau_norm: exponent tau, in [0, 1]"),
   };
 }
 
@@ -129,7 +147,7 @@ std::string allowed_keys_hint(const std::vector<Field>& table, const std::string
   for (const auto& field : table) {
     if (field.key.rfind(section + ".", 0) == 0) hint << (hint.tellp() > 0 ? ", " : "") << field.key;
   }
-  if (hint.tellp() == 0) return "sections are data, model, method, smcl, loss, augment, train, optim, eval";
+  if (hint.tellp() == 0) return "sections are data, model, method, mix, smcl, loss, augment, train, optim, eval, retrain";
   return "keys in '" + section + "': " + hint.str();
 }
 
@@ -163,7 +181,17 @@ std::vector<Problem> validate(const Config& c) {
         "in [0, 2^32 - 1]");
   check_enum(p, "model.name", c.model.name,
              {"resnet8", "resnet14", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110"});
-  check_enum(p, "method.name", c.method.name, {"erm", "scl", "smcl"});
+  check_enum(p, "method.name", c.method.name, {"erm", "scl", "smcl", "mixup", "cutmix", "remix", "cmo"});
+  check(p, c.mix.alpha > 0, "mix.alpha", c.mix.alpha, "> 0");
+  check(p, c.mix.prob >= 0 && c.mix.prob <= 1, "mix.prob", c.mix.prob, "in [0, 1]");
+  check(p, c.mix.start_epoch >= 0, "mix.start_epoch", c.mix.start_epoch, ">= 0");
+  check(p, c.mix.end_epoch == -1 || c.mix.end_epoch > c.mix.start_epoch, "mix.end_epoch", c.mix.end_epoch,
+        "-1 or an epoch after mix.start_epoch");
+  check(p, c.mix.kappa >= 1, "mix.kappa", c.mix.kappa, ">= 1");
+  check(p, c.mix.tau >= 0 && c.mix.tau <= 1, "mix.tau", c.mix.tau, "in [0, 1]");
+  check_enum(p, "mix.source_sampler", c.mix.source_sampler, {"effective_number", "class_balanced", "inverse_power"});
+  check(p, c.mix.source_beta >= 0 && c.mix.source_beta < 1, "mix.source_beta", c.mix.source_beta, "in [0, 1)");
+  check(p, std::isfinite(c.mix.source_power), "mix.source_power", c.mix.source_power, "a finite number");
   check(p, c.smcl.alpha >= 0, "smcl.alpha", c.smcl.alpha, ">= 0");
   check(p, c.smcl.beta >= 0, "smcl.beta", c.smcl.beta, ">= 0");
   check(p, c.smcl.temperature > 0, "smcl.temperature", c.smcl.temperature, "> 0");
@@ -181,7 +209,10 @@ std::vector<Problem> validate(const Config& c) {
   check(p, c.smcl.target_start_epoch >= -1 && c.smcl.target_start_epoch <= c.smcl.mask_start_epoch,
         "smcl.target_start_epoch", c.smcl.target_start_epoch,
         "-1 or an epoch in [0, smcl.mask_start_epoch] (the masked sample needs the target views)");
-  check_enum(p, "loss.name", c.loss.name, {"ce"});
+  check_enum(p, "loss.name", c.loss.name, {"ce", "ldam", "focal", "balanced_softmax"});
+  check(p, c.loss.ldam_max_margin > 0, "loss.ldam_max_margin", c.loss.ldam_max_margin, "> 0");
+  check(p, c.loss.ldam_scale > 0, "loss.ldam_scale", c.loss.ldam_scale, "> 0");
+  check(p, c.loss.focal_gamma >= 0, "loss.focal_gamma", c.loss.focal_gamma, ">= 0");
   check_enum(p, "loss.reweight", c.loss.reweight, {"none", "cb", "drw"});
   check(p, c.loss.drw_epoch >= 0, "loss.drw_epoch", c.loss.drw_epoch, ">= 0");
   check(p, c.loss.cb_beta >= 0 && c.loss.cb_beta < 1, "loss.cb_beta", c.loss.cb_beta, "in [0, 1)");
@@ -207,6 +238,10 @@ std::vector<Problem> validate(const Config& c) {
   check(p, c.eval.few_threshold >= 0 && c.eval.few_threshold <= c.eval.many_threshold + 1, "eval.few_threshold",
         c.eval.few_threshold, ">= 0 and <= eval.many_threshold + 1");
   check(p, c.eval.batch_size >= 1, "eval.batch_size", c.eval.batch_size, ">= 1");
+  check_enum(p, "retrain.mode", c.retrain.mode, {"none", "crt", "lws", "tau_norm"});
+  check(p, c.retrain.epochs >= 1, "retrain.epochs", c.retrain.epochs, ">= 1");
+  check(p, c.retrain.lr > 0, "retrain.lr", c.retrain.lr, "> 0");
+  check(p, c.retrain.tau >= 0 && c.retrain.tau <= 1, "retrain.tau", c.retrain.tau, "in [0, 1]");
   return p;
 }
 

@@ -24,7 +24,23 @@ struct ModelConfig {
 };
 
 struct MethodConfig {
-  std::string name = "erm";  // erm | scl | smcl
+  std::string name = "erm";  // erm | scl | smcl | mixup | cutmix | remix | cmo
+};
+
+// The mixing methods of SPEC section 5 (method.name mixup | cutmix | remix | cmo): with probability prob per
+// batch, in epochs [start_epoch, end_epoch), each image is mixed with a partner (another image of the batch;
+// for cmo a minor-weighted image of the training set) and the loss mixes the two labels.
+struct MixConfig {
+  double alpha = 1.0;        // lambda ~ Beta(alpha, alpha), > 0
+  double prob = 0.5;         // probability per batch of mixing, in [0, 1]
+  int64_t start_epoch = 0;   // first epoch (from 0) that may mix
+  int64_t end_epoch = -1;    // first epoch that no longer mixes; -1: mixing never stops
+  double kappa = 3.0;        // remix: count ratio from which the label goes to the minor class, >= 1
+  double tau = 0.5;          // remix: ... when the major image's share lambda is below tau, in [0, 1]
+  std::string source_sampler = "inverse_power";  // cmo's patch source: effective_number | class_balanced |
+                                                 // inverse_power (power 1: CMO's 1 / n_k image weights)
+  double source_beta = 0.9999;  // effective_number: beta, in [0, 1)
+  double source_power = 1.0;    // inverse_power: p_k proportional to n_k^(1 - power)
 };
 
 // The contrastive methods (SPEC sections 2-4): L = alpha * CE + beta * L_SC for scl and smcl, and SMCL's
@@ -49,10 +65,22 @@ struct SmclConfig {
 };
 
 struct LossConfig {
-  std::string name = "ce";         // ce
+  std::string name = "ce";         // ce | ldam | focal | balanced_softmax (losses/classification.h)
   std::string reweight = "none";   // none | cb (class-balanced weights always) | drw (from drw_epoch on)
   int64_t drw_epoch = 160;         // first epoch (counted from 0) with DRW weights
   double cb_beta = 0.9999;         // beta of the effective number, in [0, 1)
+  double ldam_max_margin = 0.5;    // ldam: the largest margin (of the rarest class), > 0
+  double ldam_scale = 30;          // ldam: scale s of the cosine logits, > 0
+  double focal_gamma = 1.0;        // focal: gamma, >= 0 (0: class-weighted sigmoid cross-entropy)
+};
+
+// Decoupled classifier re-training of a finished run (`smcl retrain`, SPEC section 5): the features are frozen
+// and the classifier is re-trained (crt), rescaled per class by learned factors (lws), or normalised (tau_norm).
+struct RetrainConfig {
+  std::string mode = "none";  // none (a training run) | crt | lws | tau_norm
+  int64_t epochs = 10;        // crt, lws: epochs of class-balanced sampling, >= 1
+  double lr = 0.1;            // crt, lws: initial learning rate of the cosine schedule down to 0, > 0
+  double tau = 1.0;           // tau_norm: W_k / ||W_k||^tau, in [0, 1]
 };
 
 struct AugmentConfig {
@@ -90,12 +118,14 @@ struct Config {
   DataConfig data;
   ModelConfig model;
   MethodConfig method;
+  MixConfig mix;
   SmclConfig smcl;
   LossConfig loss;
   AugmentConfig augment;
   TrainConfig train;
   OptimConfig optim;
   EvalConfig eval;
+  RetrainConfig retrain;
 };
 
 // Loads `path` (empty: defaults only), applies each "key=value" override in order (the value is read as

@@ -2,33 +2,53 @@
 
 #include "smcl/augment/batch_transforms.h"
 #include "smcl/core/error.h"
+#include "smcl/methods/mixing.h"
 #include "smcl/methods/smcl.h"
 
 namespace smcl::methods {
 
+Erm::Erm(const config::Config& config, const data::Dataset& train)
+    : augment_(config.augment), loss_(config.loss, data::class_counts(train)) {}
+
 StepOutput Erm::step(models::ResNetCifar& model, const StepInput& input, Rng& rng) {
   auto view = augment::train_view(input.images, augment_, rng);
   auto logits = model->forward(view).logits;
-  // cross_entropy with weights is the weighted mean sum_i w_yi CE_i / sum_i w_yi, as PyTorch's.
-  auto loss = torch::nn::functional::cross_entropy(
-      logits, input.labels, torch::nn::functional::CrossEntropyFuncOptions().weight(input.class_weights));
-  return {loss, logits.detach()};
+  return {loss_(logits, input.labels, input.class_weights), logits.detach()};
 }
+
+Scl::Scl(const config::Config& config, const data::Dataset& train)
+    : augment_(config.augment), smcl_(config.smcl), loss_(config.loss, data::class_counts(train)) {}
 
 StepOutput Scl::step(models::ResNetCifar& model, const StepInput& input, Rng& rng) {
   auto first = augment::train_view(input.images, augment_, rng);
   auto second = augment::train_view(input.images, augment_, rng);
-  return smcl_loss(model, {torch::cat({first, second}), input.labels, {}, {}}, input.class_weights, smcl_);
+  return smcl_loss(model, {torch::cat({first, second}), input.labels, {}, {}}, input.class_weights, smcl_, loss_);
 }
 
-std::vector<std::string> method_names() { return {"erm", "scl", "smcl"}; }
+std::vector<std::string> method_names() { return {"erm", "scl", "smcl", "mixup", "cutmix", "remix", "cmo"}; }
 
-bool uses_projection_head(const config::Config& config) { return config.method.name != "erm"; }
+bool uses_projection_head(const config::Config& config) {
+  return config.method.name == "scl" || config.method.name == "smcl";
+}
+
+models::ResNetCifar build_model(const config::Config& config, int64_t num_classes, int64_t in_channels) {
+  auto model = models::make_model(config.model.name, num_classes, in_channels, uses_projection_head(config),
+                                  losses::uses_cosine_classifier(config.loss));
+  if (auto bias = losses::initial_classifier_bias(config.loss, num_classes)) {
+    torch::NoGradGuard no_grad;
+    model->classifier()->bias.fill_(*bias);
+  }
+  return model;
+}
 
 std::unique_ptr<Method> make_method(const config::Config& config, const data::Dataset& train) {
-  if (config.method.name == "erm") return std::make_unique<Erm>(config);
-  if (config.method.name == "scl") return std::make_unique<Scl>(config);
-  if (config.method.name == "smcl") return std::make_unique<Smcl>(config, train);
+  const auto& name = config.method.name;
+  if (name == "erm") return std::make_unique<Erm>(config, train);
+  if (name == "scl") return std::make_unique<Scl>(config, train);
+  if (name == "smcl") return std::make_unique<Smcl>(config, train);
+  if (name == "mixup" || name == "cutmix" || name == "remix" || name == "cmo") {
+    return std::make_unique<Mixing>(config, train);
+  }
   std::string names;
   for (const auto& n : method_names()) names += (names.empty() ? "" : ", ") + n;
   throw Error("unknown method '" + config.method.name + "' (allowed: " + names + ")");

@@ -11,6 +11,7 @@
 #include "smcl/config/config.h"
 #include "smcl/core/rng.h"
 #include "smcl/data/dataset.h"
+#include "smcl/losses/classification.h"
 #include "smcl/models/resnet_cifar.h"
 
 namespace smcl::methods {
@@ -33,14 +34,15 @@ class Method {
   virtual StepOutput step(models::ResNetCifar& model, const StepInput& input, Rng& rng) = 0;
 };
 
-// Empirical risk minimisation: one augmented view, (weighted) cross-entropy.
+// Empirical risk minimisation: one augmented view, the (weighted) classification loss of loss.name.
 class Erm : public Method {
  public:
-  explicit Erm(const config::Config& config) : augment_(config.augment) {}
+  Erm(const config::Config& config, const data::Dataset& train);
   StepOutput step(models::ResNetCifar& model, const StepInput& input, Rng& rng) override;
 
  private:
   config::AugmentConfig augment_;
+  losses::ClassificationLoss loss_;
 };
 
 // Supervised contrastive learning baseline (SCL): two augmented views of each image in one forward pass;
@@ -48,16 +50,21 @@ class Erm : public Method {
 // SMCL's loss without target views (smcl_loss in smcl.h).
 class Scl : public Method {
  public:
-  explicit Scl(const config::Config& config) : augment_(config.augment), smcl_(config.smcl) {}
+  Scl(const config::Config& config, const data::Dataset& train);
   StepOutput step(models::ResNetCifar& model, const StepInput& input, Rng& rng) override;
 
  private:
   config::AugmentConfig augment_;
   config::SmclConfig smcl_;
+  losses::ClassificationLoss loss_;
 };
 
 // Whether the method trains the projection head (the model must then be built with one).
 bool uses_projection_head(const config::Config& config);
+
+// The network a config trains: model.name with the projection head when the method uses one, LDAM's cosine
+// classifier for loss.name ldam, and focal's classifier bias -log(K - 1). Seeds nothing: call after seeding.
+models::ResNetCifar build_model(const config::Config& config, int64_t num_classes, int64_t in_channels);
 
 // method.name -> method; train is the training set (smcl draws its targets from it). Throws smcl::Error on an
 // unknown name.

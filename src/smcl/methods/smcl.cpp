@@ -11,27 +11,14 @@
 namespace smcl::methods {
 namespace {
 
-namespace F = torch::nn::functional;
-
 std::vector<double> target_probabilities(const config::SmclConfig& smcl, const data::Dataset& train) {
   return data::class_probabilities(smcl.target_sampler, data::class_counts(train), smcl.target_beta, smcl.target_power);
-}
-
-torch::Tensor per_sample_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels) {
-  return F::cross_entropy(logits, labels, F::CrossEntropyFuncOptions().reduction(torch::kNone));
-}
-
-// sum_i share_i w_{y_i} CE_i / sum_i w_{y_i}: cross_entropy(weight=w) with each sample's term scaled by share.
-torch::Tensor shared_weighted_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels,
-                                            const torch::Tensor& share, const torch::Tensor& class_weights) {
-  auto w = class_weights.index_select(0, labels);
-  return (share * w * per_sample_cross_entropy(logits, labels)).sum() / w.sum();
 }
 
 }  // namespace
 
 StepOutput smcl_loss(models::ResNetCifar& model, const SmclGroups& groups, const torch::Tensor& class_weights,
-                     const config::SmclConfig& smcl) {
+                     const config::SmclConfig& smcl, const losses::ClassificationLoss& loss) {
   const int64_t b = groups.source_labels.size(0);
   const bool with_targets = groups.target_labels.defined();
   const bool with_masked = groups.lambda.defined();
@@ -49,13 +36,8 @@ StepOutput smcl_loss(models::ResNetCifar& model, const SmclGroups& groups, const
   // L_MCE: the views' weighted mean (the source views; with target_ce the target views join the same mean),
   // plus the lambda-mixed masked image.
   const int64_t ce_views = with_targets && smcl.target_ce ? 4 : 2;
-  auto mce = shared_weighted_cross_entropy(group(out.logits, 0, ce_views), view_labels.narrow(0, 0, ce_views * b),
-                                           torch::ones({ce_views * b}, class_weights.options()), class_weights);
-  if (with_masked) {
-    auto masked_logits = group(out.logits, 4, 1);
-    mce = mce + shared_weighted_cross_entropy(masked_logits, yt, groups.lambda, class_weights) +
-          shared_weighted_cross_entropy(masked_logits, ys, 1 - groups.lambda, class_weights);
-  }
+  auto mce = loss(group(out.logits, 0, ce_views), view_labels.narrow(0, 0, ce_views * b), class_weights);
+  if (with_masked) mce = mce + loss.mixed(group(out.logits, 4, 1), yt, ys, groups.lambda, class_weights);
 
   // L_MSC over every view; the masked image is the target class with weight mean(lambda).
   torch::Tensor msc;
@@ -71,14 +53,15 @@ StepOutput smcl_loss(models::ResNetCifar& model, const SmclGroups& groups, const
       msc = supcon(view_labels);
     }
   }
-  auto loss = smcl.alpha * mce;
-  if (msc.defined()) loss = loss + smcl.beta * msc;
-  return {loss, group(out.logits, 0, 1).detach()};
+  auto total = smcl.alpha * mce;
+  if (msc.defined()) total = total + smcl.beta * msc;
+  return {total, group(out.logits, 0, 1).detach()};
 }
 
 Smcl::Smcl(const config::Config& config, const data::Dataset& train)
     : augment_(config.augment),
       smcl_(config.smcl),
+      loss_(config.loss, data::class_counts(train)),
       train_images_(train.images),
       train_labels_(train.labels),
       targets_(train.labels, target_probabilities(config.smcl, train)) {
@@ -138,7 +121,7 @@ StepOutput Smcl::step(models::ResNetCifar& model, const StepInput& input, Rng& r
     groups.lambda = boxes.lambda.to(normalized.device());
   }
   groups.views = normalized;
-  return smcl_loss(model, groups, input.class_weights, smcl_);
+  return smcl_loss(model, groups, input.class_weights, smcl_, loss_);
 }
 
 }  // namespace smcl::methods

@@ -19,10 +19,11 @@ struct SmclGroups {
 };
 
 // One forward pass of every group and SMCL's loss L = alpha * L_MCE + beta * L_MSC (SPEC section 4), each
-// cross-entropy term weighted by class_weights [K] as PyTorch's cross_entropy(weight=w). Without target views
-// this is SCL on the two source views. StepOutput::logits are those of s1.
+// classification term the loss of loss.name (cross-entropy by default) weighted by class_weights [K] as
+// PyTorch's cross_entropy(weight=w). Without target views this is SCL on the two source views.
+// StepOutput::logits are those of s1.
 StepOutput smcl_loss(models::ResNetCifar& model, const SmclGroups& groups, const torch::Tensor& class_weights,
-                     const config::SmclConfig& smcl);
+                     const config::SmclConfig& smcl, const losses::ClassificationLoss& loss);
 
 class Smcl : public Method {
  public:
@@ -40,6 +41,7 @@ class Smcl : public Method {
 
   config::AugmentConfig augment_;
   config::SmclConfig smcl_;
+  losses::ClassificationLoss loss_;
   torch::Tensor train_images_;  // [N, C, H, W] uint8
   torch::Tensor train_labels_;  // [N] int64
   data::ClassWeightedSampler targets_;

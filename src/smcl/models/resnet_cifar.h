@@ -35,14 +35,19 @@ TORCH_MODULE(BasicBlock);
 class ResNetCifarImpl : public torch::nn::Module {
  public:
   // depth = 6n + 2 (8, 14, 20, 32, 44, 56, 110); in_channels follows the data (1 for MNIST-like, 3 for CIFAR).
-  // with_projection adds the contrastive head Linear(64, 64) ReLU Linear(64, 128).
-  ResNetCifarImpl(int64_t depth, int64_t num_classes, int64_t in_channels, bool with_projection = false);
+  // with_projection adds the contrastive head Linear(64, 64) ReLU Linear(64, 128). cosine_classifier replaces
+  // the linear classifier by LDAM's cosine one: logits cos(h, W_k) = h W_k / (||h|| ||W_k||), no bias.
+  ResNetCifarImpl(int64_t depth, int64_t num_classes, int64_t in_channels, bool with_projection = false,
+                  bool cosine_classifier = false);
   // x [B, C, H, W] float32 -> last feature map, pooled features, logits and (with a head) the normalised
   // projection, in one pass.
   Output forward(const torch::Tensor& x);
 
   int64_t feature_dim() const { return 64; }
   torch::nn::Linear& classifier() { return linear_; }
+  bool cosine_classifier() const { return cosine_; }
+  // The classifier alone: pooled features [B, 64] -> logits [B, K].
+  torch::Tensor classify(const torch::Tensor& features);
 
  private:
   torch::nn::Conv2d conv1_{nullptr};
@@ -50,12 +55,13 @@ class ResNetCifarImpl : public torch::nn::Module {
   torch::nn::Sequential layer1_{nullptr}, layer2_{nullptr}, layer3_{nullptr};
   torch::nn::Linear linear_{nullptr};
   torch::nn::Sequential head_{nullptr};
+  bool cosine_ = false;
 };
 TORCH_MODULE(ResNetCifar);
 
 // model.name ("resnet32") -> network. Throws smcl::Error on an unknown name.
 ResNetCifar make_model(const std::string& name, int64_t num_classes, int64_t in_channels,
-                       bool with_projection = false);
+                       bool with_projection = false, bool cosine_classifier = false);
 
 // Number of trainable parameters.
 int64_t parameter_count(const torch::nn::Module& module);

@@ -73,8 +73,7 @@ void setup(Run& run) {
   run.data.train.images = run.data.train.images.to(run.device);
   run.data.train.labels = run.data.train.labels.to(run.device);
   const auto& info = data::dataset_info(c.data.name);
-  run.model = models::make_model(c.model.name, info.num_classes, run.data.train.images.size(1),
-                                 methods::uses_projection_head(c));
+  run.model = methods::build_model(c, info.num_classes, run.data.train.images.size(1));
   run.model->to(run.device);
   run.optimizer = std::make_unique<torch::optim::SGD>(
       run.model->parameters(),

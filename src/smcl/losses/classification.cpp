@@ -1,0 +1,87 @@
+#include "smcl/losses/classification.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "smcl/core/error.h"
+
+namespace smcl::losses {
+namespace {
+
+namespace F = torch::nn::functional;
+
+torch::Tensor per_sample_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels) {
+  return F::cross_entropy(logits, labels, F::CrossEntropyFuncOptions().reduction(torch::kNone));
+}
+
+}  // namespace
+
+ClassificationLoss::ClassificationLoss(const config::LossConfig& config, const std::vector<int64_t>& counts)
+    : config_(config) {
+  for (int64_t n : counts) SMCL_CHECK(n > 0, "loss '" << config.name << "' needs training images in every class");
+  if (config.name == "ldam") {
+    // In double precision as the reference (numpy), then float32.
+    std::vector<double> m;
+    double largest = 0;
+    for (int64_t n : counts) {
+      m.push_back(1.0 / std::sqrt(std::sqrt(double(n))));
+      largest = std::max(largest, m.back());
+    }
+    for (auto& v : m) v *= config.ldam_max_margin / largest;
+    margins_ = torch::tensor(m, torch::kFloat64).to(torch::kFloat32);
+  } else if (config.name == "balanced_softmax") {
+    double total = 0;
+    for (int64_t n : counts) total += double(n);
+    std::vector<double> log_prior;
+    for (int64_t n : counts) log_prior.push_back(std::log(double(n) / total));
+    log_prior_ = torch::tensor(log_prior, torch::kFloat64).to(torch::kFloat32);
+  } else {
+    SMCL_CHECK(config.name == "ce" || config.name == "focal",
+               "unknown loss '" << config.name << "' (allowed: ce, ldam, focal, balanced_softmax)");
+  }
+}
+
+torch::Tensor ClassificationLoss::per_sample(const torch::Tensor& logits, const torch::Tensor& labels) const {
+  const auto& name = config_.name;
+  if (name == "ce") return per_sample_cross_entropy(logits, labels);
+  if (name == "ldam") {
+    auto one_hot = F::one_hot(labels, logits.size(1)).to(logits.dtype());
+    auto shifted = logits - one_hot * margins_.to(logits.device()).unsqueeze(0);
+    return per_sample_cross_entropy(config_.ldam_scale * shifted, labels);
+  }
+  if (name == "balanced_softmax") return per_sample_cross_entropy(logits + log_prior_.to(logits.device()), labels);
+  // focal: BCE(z, t) = softplus(z) - t z; the modulator (1 - p_t)^gamma = exp(-gamma t z - gamma log(1 + e^-z)),
+  // written with softplus so that large |z| stays finite.
+  auto targets = F::one_hot(labels, logits.size(1)).to(logits.dtype());
+  auto bce = F::binary_cross_entropy_with_logits(
+      logits, targets, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+  auto terms = bce;
+  if (config_.focal_gamma != 0) {
+    terms = torch::exp(-config_.focal_gamma * (targets * logits + torch::softplus(-logits))) * bce;
+  }
+  return terms.sum(1);
+}
+
+torch::Tensor ClassificationLoss::operator()(const torch::Tensor& logits, const torch::Tensor& labels,
+                                             const torch::Tensor& class_weights, const torch::Tensor& share) const {
+  auto w = class_weights.index_select(0, labels);
+  auto terms = (share.defined() ? share * w : w) * per_sample(logits, labels);
+  if (config_.name == "focal") return terms.sum() / double(labels.size(0));
+  return terms.sum() / w.sum();
+}
+
+torch::Tensor ClassificationLoss::mixed(const torch::Tensor& logits, const torch::Tensor& labels_a,
+                                        const torch::Tensor& labels_b, const torch::Tensor& lambda,
+                                        const torch::Tensor& class_weights) const {
+  return (*this)(logits, labels_a, class_weights, lambda) + (*this)(logits, labels_b, class_weights, 1 - lambda);
+}
+
+bool uses_cosine_classifier(const config::LossConfig& config) { return config.name == "ldam"; }
+
+std::optional<double> initial_classifier_bias(const config::LossConfig& config, int64_t num_classes) {
+  if (config.name != "focal") return std::nullopt;
+  return -std::log(double(num_classes - 1));
+}
+
+}  // namespace smcl::losses

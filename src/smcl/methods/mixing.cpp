@@ -1,0 +1,79 @@
+#include "smcl/methods/mixing.h"
+
+#include <torch/torch.h>
+
+#include "smcl/augment/batch_transforms.h"
+#include "smcl/augment/masking.h"
+#include "smcl/core/error.h"
+#include "smcl/saliency/saliency.h"
+
+namespace smcl::methods {
+
+double remix_label_share(double lambda, int64_t count_i, int64_t count_j, double kappa, double tau) {
+  const double ratio = double(count_i) / double(count_j);
+  if (ratio >= kappa && lambda < tau) return 0.0;
+  if (ratio <= 1.0 / kappa && 1.0 - lambda < tau) return 1.0;
+  return lambda;
+}
+
+Mixing::Mixing(const config::Config& config, const data::Dataset& train)
+    : kind_(config.method.name),
+      augment_(config.augment),
+      mix_(config.mix),
+      loss_(config.loss, data::class_counts(train)),
+      counts_(data::class_counts(train)),
+      train_images_(train.images),
+      train_labels_(train.labels) {
+  SMCL_ASSERT(kind_ == "mixup" || kind_ == "cutmix" || kind_ == "remix" || kind_ == "cmo",
+              "Mixing: unknown method " << kind_);
+  if (kind_ == "cmo") {
+    partners_.emplace(train.labels, data::class_probabilities(mix_.source_sampler, counts_, mix_.source_beta,
+                                                              mix_.source_power));
+  }
+}
+
+bool Mixing::mixes_in(int64_t epoch) const {
+  return epoch >= mix_.start_epoch && (mix_.end_epoch < 0 || epoch < mix_.end_epoch);
+}
+
+StepOutput Mixing::step(models::ResNetCifar& model, const StepInput& input, Rng& rng) {
+  auto view = augment::train_view(input.images, augment_, rng);
+  if (!mixes_in(input.epoch) || !rng.bernoulli(mix_.prob)) {
+    auto logits = model->forward(view).logits;
+    return {loss_(logits, input.labels, input.class_weights), logits.detach()};
+  }
+  const int64_t b = view.size(0), h = view.size(2), w = view.size(3);
+  torch::Tensor partner, partner_labels;
+  if (kind_ == "cmo") {
+    auto index = torch::tensor(partners_->sample(b, rng), torch::kInt64).to(train_images_.device());
+    partner = augment::train_view(train_images_.index_select(0, index), augment_, rng);
+    partner_labels = train_labels_.index_select(0, index);
+  } else {
+    auto index = torch::tensor(rng.permutation(b), torch::kInt64).to(view.device());
+    partner = view.index_select(0, index);
+    partner_labels = input.labels.index_select(0, index);
+  }
+  const double lambda = rng.beta(mix_.alpha, mix_.alpha);
+  torch::Tensor mixed, share;  // share [B]: the label share of each image's own label
+  if (kind_ == "mixup" || kind_ == "remix") {
+    mixed = lambda * view + (1 - lambda) * partner;
+    std::vector<float> shares(static_cast<size_t>(b), static_cast<float>(lambda));
+    if (kind_ == "remix") {
+      auto own = input.labels.cpu(), other = partner_labels.cpu();
+      for (int64_t i = 0; i < b; ++i) {
+        shares[size_t(i)] = float(remix_label_share(lambda, counts_[size_t(own[i].item<int64_t>())],
+                                                    counts_[size_t(other[i].item<int64_t>())], mix_.kappa, mix_.tau));
+      }
+    }
+    share = torch::tensor(shares).to(view.device());
+  } else {
+    auto centre = saliency::random_peaks(1, h, w, rng).expand({b, 2}).to(view.device());
+    auto boxes = augment::boxes_at(centre, 1 - lambda, h, w, /*per_batch=*/true);
+    mixed = augment::masked_images(view, partner, boxes);
+    share = 1 - boxes.lambda;
+  }
+  auto logits = model->forward(mixed).logits;
+  return {loss_.mixed(logits, input.labels, partner_labels, share, input.class_weights), logits.detach()};
+}
+
+}  // namespace smcl::methods

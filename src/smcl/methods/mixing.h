@@ -1,0 +1,43 @@
+// The mixing baselines of SPEC section 5, one method with four ways of building the mixed image:
+//   mixup   x = lambda x_i + (1 - lambda) x_j, j a partner from a shuffle of the batch (Zhang et al. 2018)
+//   cutmix  x_i with the partner's pixels pasted into a random box (Yun et al. 2019)
+//   remix   mixup's image; the label share goes wholly to the minor class when the count ratio is at least
+//           kappa and the major image's share is below tau (Chou et al. 2020)
+//   cmo     cutmix's box, the partner drawn from the training set by a minor-weighted sampler (Park et al. 2022)
+// lambda ~ Beta(alpha, alpha) once per batch; a box has side floor(D sqrt(1 - lambda)) around a uniform centre,
+// clipped, and the label share of x_i is 1 - (actual box area) / (H W). Mixing happens with probability
+// mix.prob per batch in epochs [mix.start_epoch, mix.end_epoch); other batches are plain ERM.
+#pragma once
+
+#include <optional>
+
+#include "smcl/data/class_sampler.h"
+#include "smcl/methods/method.h"
+
+namespace smcl::methods {
+
+// Remix's label share of image i given lambda, its share of the pixels: 0 when n_i / n_j >= kappa and
+// lambda < tau, 1 when n_i / n_j <= 1 / kappa and 1 - lambda < tau, else lambda.
+double remix_label_share(double lambda, int64_t count_i, int64_t count_j, double kappa, double tau);
+
+class Mixing : public Method {
+ public:
+  // train: the training set (cmo draws its partners from it; remix reads its class counts).
+  Mixing(const config::Config& config, const data::Dataset& train);
+  StepOutput step(models::ResNetCifar& model, const StepInput& input, Rng& rng) override;
+
+  // Whether a batch of `epoch` may be mixed (before the per-batch coin).
+  bool mixes_in(int64_t epoch) const;
+
+ private:
+  std::string kind_;  // mixup | cutmix | remix | cmo
+  config::AugmentConfig augment_;
+  config::MixConfig mix_;
+  losses::ClassificationLoss loss_;
+  std::vector<int64_t> counts_;
+  torch::Tensor train_images_;  // [N, C, H, W] uint8, cmo's partners
+  torch::Tensor train_labels_;  // [N] int64
+  std::optional<data::ClassWeightedSampler> partners_;  // cmo only
+};
+
+}  // namespace smcl::methods
