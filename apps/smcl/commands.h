@@ -14,6 +14,8 @@ void add_train(CLI::App& app);
 void add_eval(CLI::App& app);
 void add_data(CLI::App& app);
 void add_config(CLI::App& app);
+void add_retrain(CLI::App& app);
+void add_sweep(CLI::App& app);
 
 // --config FILE and repeatable --set key=value, shared by the commands that take a config.
 struct ConfigOptions {

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(smcl::kVersion));
   smcl::app::add_train(app);
   smcl::app::add_eval(app);
+  smcl::app::add_retrain(app);
+  smcl::app::add_sweep(app);
   smcl::app::add_data(app);
   smcl::app::add_config(app);
   auto fail = [](const char* message, int status) {

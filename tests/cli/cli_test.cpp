@@ -2,6 +2,7 @@
 // re-evaluation, and a run killed with SIGKILL mid-epoch that resumes to exactly the uninterrupted result.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <numeric>
 #include <random>
 #include <set>
@@ -183,6 +184,122 @@ TEST_F(Cli, SmclBeforeItsTargetEpochIsSclToTheBit) {
   ASSERT_EQ(test::run_smcl(base + " --set method.name=smcl --set smcl.mask_start_epoch=2 --out " + dir_ / "smcl").status,
             0);
   expect_same_run(dir_ / "scl", dir_ / "smcl", true);
+}
+
+// A finished run and three classifier re-trainings of it: tau_norm and lws are closed-form functions of the
+// run's classifier, crt a new one; the backbone is untouched and `smcl eval` reproduces each summary.
+TEST_F(Cli, RetrainCrtLwsTauNormKeepTheBackboneAndWriteRunFolders) {
+  ASSERT_EQ(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "run").status, 0);
+  auto source = models::make_model("resnet8", 10, 1);
+  train::load_checkpoint(dir_ / "run/checkpoints/last.pt", *source, nullptr, torch::kCPU);
+  const auto w = source->classifier()->weight, b = source->classifier()->bias;
+  for (std::string mode : {"tau_norm", "lws", "crt"}) {
+    auto r = test::run_smcl("retrain --run " + dir_ / "run" + " --mode " + mode + " --set retrain.epochs=2");
+    ASSERT_EQ(r.status, 0) << r.output;
+    const std::string out = dir_ / ("run-" + mode);
+    auto summary = test::read_json(out + "/summary.json");
+    EXPECT_EQ(summary["retrain"]["mode"], mode);
+    auto model = models::make_model("resnet8", 10, 1);
+    train::load_checkpoint(out + "/checkpoints/last.pt", *model, nullptr, torch::kCPU);
+    auto params = model->named_parameters();
+    for (const auto& p : source->named_parameters()) {
+      if (p.key().rfind("linear.", 0) == 0) continue;
+      EXPECT_TRUE(torch::equal(p.value(), params[p.key()])) << mode << " " << p.key();
+    }
+    auto w2 = model->classifier()->weight, b2 = model->classifier()->bias;
+    if (mode == "tau_norm") {  // tau 1: unit rows, no bias
+      EXPECT_TRUE(torch::allclose(w2, w / w.norm(2, 1, true), 1e-6, 1e-6)) << w2;
+      EXPECT_EQ(b2.abs().max().item<double>(), 0.0);
+    } else if (mode == "lws") {  // every class row and its bias scaled by one factor f_k
+      auto f = w2.select(1, 0) / w.select(1, 0);
+      EXPECT_TRUE(torch::allclose(w2, w * f.unsqueeze(1), 1e-5, 1e-6)) << f;
+      EXPECT_TRUE(torch::allclose(b2, b * f, 1e-5, 1e-6)) << f;
+      EXPECT_GT((f - 1).abs().max().item<double>(), 1e-4);  // it learned something
+    } else {
+      EXPECT_GT((w2 - w).abs().max().item<double>(), 1e-2);
+      EXPECT_GT(summary["last"]["top1"].get<double>(), 50.0) << summary.dump();
+    }
+    auto e = test::run_smcl("eval --run " + out + " --json-out " + out + "/eval.json");
+    ASSERT_EQ(e.status, 0) << e.output;
+    EXPECT_NEAR(test::read_json(out + "/eval.json")["last"]["top1"].get<double>(),
+                summary["last"]["top1"].get<double>(), 1e-9)
+        << mode;
+  }
+  // Killed mid-way, crt continues from its checkpoint to the same classifier.
+  auto killed = test::run_smcl("retrain --run " + dir_ / "run" + " --mode crt --set retrain.epochs=2 --out " + dir_ / "cut",
+                               "SMCL_DEBUG_KILL_AT_STEP=18 ");
+  ASSERT_EQ(killed.status, 128 + 9) << killed.output;
+  auto resumed = test::run_smcl("retrain --run " + dir_ / "run" + " --mode crt --set retrain.epochs=2 --out " + dir_ / "cut");
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming"), std::string::npos) << resumed.output;
+  auto whole = models::make_model("resnet8", 10, 1), cut = models::make_model("resnet8", 10, 1);
+  train::load_checkpoint(dir_ / "run-crt/checkpoints/last.pt", *whole, nullptr, torch::kCPU);
+  train::load_checkpoint(dir_ / "cut/checkpoints/last.pt", *cut, nullptr, torch::kCPU);
+  EXPECT_TRUE(torch::equal(whole->classifier()->weight, cut->classifier()->weight));
+  EXPECT_EQ(test::read_json(dir_ / "run-crt/summary.json")["last"], test::read_json(dir_ / "cut/summary.json")["last"]);
+
+  expect_clean_error(test::run_smcl("retrain --run " + dir_ / "run" + " --mode lws --set optim.lr=1"),
+                     "only retrain.* keys");
+  expect_clean_error(test::run_smcl("retrain --run " + dir_ / "run" + " --mode crt --out " + dir_ / "run-lws"),
+                     "already holds another run");
+  expect_clean_error(test::run_smcl("retrain --run " + dir_ / "run-crt" + " --mode lws"), "itself a retrained run");
+  expect_clean_error(test::run_smcl("retrain --run " + dir_ / "cut/checkpoints --mode lws"), "has no config.yaml");
+}
+
+TEST_F(Cli, RetrainRefusesUnfinishedAndCosineClassifierRuns) {
+  auto killed = test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "cut", "SMCL_DEBUG_KILL_AT_STEP=18 ");
+  ASSERT_EQ(killed.status, 128 + 9);
+  expect_clean_error(test::run_smcl("retrain --run " + dir_ / "cut --mode crt"), "not a finished run");
+  ASSERT_EQ(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --set train.epochs=1 --set loss.name=ldam --out " +
+                           dir_ / "ldam").status, 0);
+  expect_clean_error(test::run_smcl("retrain --run " + dir_ / "ldam --mode tau_norm"), "cosine classifier");
+}
+
+// A table of two training rows and a retrain row over two seeds: a sweep killed in its first run resumes it,
+// trains the rest, and a third sweep trains nothing; the table's numbers are the runs' own.
+TEST_F(Cli, SweepTrainsWhatIsMissingResumesAKilledRunAndWritesTheTable) {
+  test::write_bytes(dir_ / "tables/t.yaml",
+                    "name: tiny\ntitle: Tiny table\nseeds: [3, 4]\npaper: made up\nrows:\n"
+                    "  - name: ERM\n    config: ../tiny.yaml\n    set: [train.epochs=2]\n    paper: 12.5\n"
+                    "  - name: DRW+CMO\n    config: ../tiny.yaml\n"
+                    "    set: [train.epochs=2, method.name=cmo, loss.name=focal, mix.prob=1]\n"
+                    "  - name: cRT\n    from: ERM\n    retrain: crt\n    set: [retrain.epochs=1]\n");
+  const std::string sweep = "sweep --table " + dir_ / "tables/t.yaml" + " --runs " + dir_ / "runs";
+  auto killed = test::run_smcl(sweep, "SMCL_DEBUG_KILL_AT_STEP=18 ");
+  ASSERT_EQ(killed.status, 128 + 9) << killed.output;
+  auto r = test::run_smcl(sweep);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("[1/6] ERM, seed 3: resuming"), std::string::npos) << r.output;
+  // The resumed run is the run `smcl train` makes of the same config.
+  ASSERT_EQ(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --set train.epochs=2 --set train.seed=3 --out " +
+                           dir_ / "direct").status, 0);
+  expect_same_run(dir_ / "direct", dir_ / "runs/tiny/erm/seed3", false);
+  EXPECT_EQ(test::read_json(dir_ / "runs/tiny/drw_cmo/seed4/summary.json")["method"], "cmo");
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "runs/tiny/crt/seed4/summary.json"));
+
+  auto again = test::run_smcl(sweep);
+  ASSERT_EQ(again.status, 0) << again.output;
+  EXPECT_NE(again.output.find("[4/6] DRW+CMO, seed 4: finished, skipped"), std::string::npos) << again.output;
+  EXPECT_EQ(again.output.find("training into"), std::string::npos) << again.output;
+
+  // The ERM row: mean and sample standard deviation of the two seeds' last top-1, computed here.
+  double a = test::read_json(dir_ / "runs/tiny/erm/seed3/summary.json")["last"]["top1"];
+  double b = test::read_json(dir_ / "runs/tiny/erm/seed4/summary.json")["last"]["top1"];
+  char expected[96];
+  std::snprintf(expected, sizeof(expected), "| ERM | %.2f +- %.2f |", (a + b) / 2, std::abs(a - b) / std::sqrt(2.0));
+  auto table = test::slurp(dir_ / "runs/tiny/table.md");
+  EXPECT_NE(table.find(expected), std::string::npos) << expected << "\n" << table;
+  EXPECT_NE(table.find("| 2 | 12.5 |"), std::string::npos) << table;
+  EXPECT_NE(table.find("| cRT |"), std::string::npos) << table;
+  EXPECT_NE(table.find("paper (made up)"), std::string::npos) << table;
+
+  // A folder holding another config is never overwritten.
+  test::write_bytes(dir_ / "tables/t.yaml",
+                    "name: tiny\nseeds: [3]\nrows:\n  - name: ERM\n    config: ../tiny.yaml\n    set: [train.epochs=3]\n");
+  expect_clean_error(test::run_smcl(sweep), "holds a run of another config than row 'ERM'");
+  test::write_bytes(dir_ / "tables/bad.yaml", "name: tiny\nseeds: [3]\nrows:\n  - name: X\n    config: ../tiny.yaml\n"
+                                              "    set: [optim.lr=-2]\n");
+  expect_clean_error(test::run_smcl("sweep --table " + dir_ / "tables/bad.yaml"), "rows[0] (X)");
 }
 
 }  // namespace smcl

@@ -35,12 +35,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Tests kill a run at a chosen global step to check that resume loses nothing (see tests/cli).
-int64_t debug_kill_step() {
-  const char* value = std::getenv("SMCL_DEBUG_KILL_AT_STEP");
-  return value ? std::atoll(value) : -1;
-}
-
 struct EpochResult {
   double loss = 0;
   double top1 = 0;
@@ -95,14 +89,13 @@ EpochResult train_epoch(Run& run, int64_t epoch, double lr) {
   const int64_t n = run.data.train.size();
   auto order = torch::tensor(run.rng.permutation(n), torch::kInt64).to(run.device);
   const int64_t steps = (n + c.train.batch_size - 1) / c.train.batch_size;
-  const int64_t kill_at = debug_kill_step();
   ProgressBar bar("epoch " + std::to_string(epoch), steps);
   EpochResult result;
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(run.device));
   torch::Tensor correct = torch::zeros({}, torch::TensorOptions(torch::kInt64).device(run.device));
   auto start = Clock::now();
   for (int64_t step = 0; step < steps; ++step) {
-    if (epoch * steps + step == kill_at) std::raise(SIGKILL);
+    kill_if_debug_step(epoch * steps + step);
     int64_t begin = step * c.train.batch_size;
     int64_t length = std::min(c.train.batch_size, n - begin);
     // Batch norm cannot train on one image: a last batch of one is skipped (the next shuffle differs).
@@ -127,46 +120,6 @@ EpochResult train_epoch(Run& run, int64_t epoch, double lr) {
   result.loss = loss_sum.item<double>() / double(std::max<int64_t>(1, result.images));
   result.top1 = 100.0 * correct.item<double>() / double(std::max<int64_t>(1, result.images));
   return result;
-}
-
-nlohmann::json summary_of(const Run& run) {
-  const auto& c = run.config;
-  auto groups = data::shot_groups(run.data.counts, c.eval.many_threshold, c.eval.few_threshold);
-  nlohmann::json group_classes = {{"many", nlohmann::json::array()},
-                                  {"medium", nlohmann::json::array()},
-                                  {"few", nlohmann::json::array()}};
-  const char* names[3] = {"many", "medium", "few"};
-  for (size_t k = 0; k < groups.size(); ++k) group_classes[names[groups[k]]].push_back(k);
-  return {{"dataset", data::dataset_info(c.data.name).title},
-          {"model", c.model.name},
-          {"method", c.method.name},
-          {"loss", c.loss.name},
-          {"reweight", c.loss.reweight},
-          {"epochs", c.train.epochs},
-          {"seed", c.train.seed},
-          {"last", nlohmann::json::parse(run.state.last_json)},
-          {"best", nlohmann::json::parse(run.state.best_json)},
-          {"best_is_selected_on_test", true},
-          {"train_images_per_second", run.state.train_seconds > 0
-                                          ? double(run.state.train_images) / run.state.train_seconds
-                                          : 0.0},
-          {"wall_seconds", run.state.wall_seconds},
-          {"counts", run.data.counts},
-          {"groups", group_classes},
-          {"train_size", run.data.train.size()},
-          {"test_size", run.data.test.size()}};
-}
-
-// Keeps only the metrics lines of completed epochs: a killed run may have logged an epoch it never saved.
-void truncate_metrics(const std::string& path, int64_t next_epoch) {
-  std::ifstream in(path);
-  std::string line, kept;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_discarded() && j.contains("epoch") && j["epoch"].get<int64_t>() < next_epoch) kept += line + "\n";
-  }
-  write_file_atomic(path, kept);
 }
 
 nlohmann::json train_loop(Run& run) {
@@ -222,14 +175,57 @@ nlohmann::json train_loop(Run& run) {
                 format_duration(per_epoch * double(c.train.epochs - epoch - 1)).c_str());
     std::fflush(stdout);
   }
-  nlohmann::json summary = summary_of(run);
+  nlohmann::json summary = run_summary(run.config, run.data, run.state);
   write_file_atomic((fs::path(run.dir) / "summary.json").string(), summary.dump(2) + "\n");
   return summary;
 }
 
 }  // namespace
 
+void kill_if_debug_step(int64_t global_step) {
+  static const char* value = std::getenv("SMCL_DEBUG_KILL_AT_STEP");
+  if (value && std::atoll(value) == global_step) std::raise(SIGKILL);
+}
+
 torch::Device default_device() { return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::kCPU; }
+
+nlohmann::json run_summary(const config::Config& c, const data::LongTailedData& data, const TrainState& state) {
+  auto groups = data::shot_groups(data.counts, c.eval.many_threshold, c.eval.few_threshold);
+  nlohmann::json group_classes = {{"many", nlohmann::json::array()},
+                                  {"medium", nlohmann::json::array()},
+                                  {"few", nlohmann::json::array()}};
+  const char* names[3] = {"many", "medium", "few"};
+  for (size_t k = 0; k < groups.size(); ++k) group_classes[names[groups[k]]].push_back(k);
+  return {{"dataset", data::dataset_info(c.data.name).title},
+          {"model", c.model.name},
+          {"method", c.method.name},
+          {"loss", c.loss.name},
+          {"reweight", c.loss.reweight},
+          {"epochs", c.train.epochs},
+          {"seed", c.train.seed},
+          {"last", nlohmann::json::parse(state.last_json)},
+          {"best", nlohmann::json::parse(state.best_json)},
+          {"best_is_selected_on_test", true},
+          {"train_images_per_second", state.train_seconds > 0
+                                          ? double(state.train_images) / state.train_seconds
+                                          : 0.0},
+          {"wall_seconds", state.wall_seconds},
+          {"counts", data.counts},
+          {"groups", group_classes},
+          {"train_size", data.train.size()},
+          {"test_size", data.test.size()}};
+}
+
+void truncate_metrics(const std::string& path, int64_t next_epoch) {
+  std::ifstream in(path);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_discarded() && j.contains("epoch") && j["epoch"].get<int64_t>() < next_epoch) kept += line + "\n";
+  }
+  write_file_atomic(path, kept);
+}
 
 config::Config load_run_config(const std::string& run_dir) {
   std::string path = (fs::path(run_dir) / "config.yaml").string();

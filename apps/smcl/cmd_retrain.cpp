@@ -1,0 +1,42 @@
+// smcl retrain: decoupled classifier re-training (crt, lws, tau_norm) of a finished run into a new run folder.
+#include <cstdio>
+
+#include "commands.h"
+#include "smcl/core/error.h"
+#include "smcl/train/retrain.h"
+
+namespace smcl::app {
+
+void add_retrain(CLI::App& app) {
+  auto* command = app.add_subcommand(
+      "retrain", "re-train (crt), rescale (lws) or normalise (tau_norm) the classifier of a finished run");
+  auto run_dir = std::make_shared<std::string>();
+  auto mode = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  auto overrides = std::make_shared<std::vector<std::string>>();
+  command->add_option("--run", *run_dir, "finished run folder (its checkpoints/last.pt)")->required();
+  command->add_option("--mode", *mode, "crt | lws | tau_norm")->required()->check(CLI::IsMember({"crt", "lws", "tau_norm"}));
+  command->add_option("--out,-o", *out, "new run folder (default: RUN-MODE); an unfinished one is continued");
+  command->add_option("--set,-s", *overrides,
+                      "retrain.epochs=N, retrain.lr=X (crt, lws; default 10, 0.1), retrain.tau=X (tau_norm; default 1)");
+  command->callback([=] {
+    std::vector<std::string> all{"retrain.mode=" + *mode};
+    for (const auto& o : *overrides) {
+      SMCL_CHECK(o.rfind("retrain.", 0) == 0,
+                 "retrain --set " << o << ": only retrain.* keys can be set; the rest is the run's own config");
+      SMCL_CHECK(o.rfind("retrain.mode=", 0) != 0, "retrain: give the mode with --mode, not --set");
+      all.push_back(o);
+    }
+    auto options = config::load("", all).retrain;
+    std::string trimmed = *run_dir;
+    while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+    std::string dir = out->empty() ? trimmed + "-" + *mode : *out;
+    auto summary = train::retrain(*run_dir, options, dir);
+    const auto& last = summary["last"];
+    std::printf("\n%s of %s -> %s\ntop-1 %.2f  many %s  medium %s  few %s\n", mode->c_str(), run_dir->c_str(),
+                dir.c_str(), last["top1"].get<double>(), last["many"].dump().c_str(), last["medium"].dump().c_str(),
+                last["few"].dump().c_str());
+  });
+}
+
+}  // namespace smcl::app

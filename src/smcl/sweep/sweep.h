@@ -1,0 +1,69 @@
+// `smcl sweep`: the rows of a results table, each a config plus overrides (or a classifier re-training of
+// another row), trained for every seed of the table file into runs/<table>/<row>/seed<k>. Finished runs are
+// skipped, a started one is resumed, so a killed sweep continues where it stopped; a folder holding another
+// config is an error, never overwritten. The table is mean +- sample standard deviation over the finished seeds.
+//
+// Table file (YAML; config paths are relative to the table file):
+//   name: fashion_mnist_lt          # folder under the runs root
+//   title: Fashion-MNIST-LT ...     # the table's heading
+//   seeds: [0, 1, 2]                # train.seed of each run
+//   epoch: last                     # which epoch's metrics: last (default) | best (selected on the test set)
+//   paper: CIFAR-10-LT rho 100      # heading of the paper column (optional)
+//   rows:
+//     - name: LDAM-DRW              # row label; its folder is the name in lower case, other characters as _
+//       config: ../configs/fashion_mnist_lt_drw.yaml
+//       set: [loss.name=ldam]       # overrides, as --set
+//       paper: 77.0                 # the paper's top-1 (optional)
+//     - name: cRT
+//       from: ERM                   # a retrain row: the classifier of row ERM's run of the same seed
+//       retrain: crt                # crt | lws | tau_norm; set then takes retrain.* keys only
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "smcl/config/config.h"
+
+namespace smcl::sweep {
+
+struct Row {
+  std::string name;
+  std::string id;                      // folder name
+  std::string config;                  // resolved path of the config file (training rows)
+  std::vector<std::string> overrides;  // --set values
+  std::optional<double> paper;         // the paper's top-1
+  std::string from;                    // retrain rows: id of the row whose runs are re-trained
+  std::string retrain;                 // retrain rows: crt | lws | tau_norm
+};
+
+struct Table {
+  std::string file;
+  std::string name;
+  std::string title;
+  std::string paper_label;
+  std::string epoch = "last";
+  std::vector<int64_t> seeds;
+  std::vector<Row> rows;
+};
+
+// Reads and checks a table file. Throws smcl::Error naming the file, the row and the key on any problem,
+// including a row whose config does not load.
+Table load_table(const std::string& path);
+
+// runs_root/name/id/seed<k>
+std::string run_folder(const std::string& runs_root, const Table& table, const Row& row, int64_t seed);
+
+// The resolved config of a training row's run for one seed (train.seed set, dataset defaults filled).
+config::Config row_config(const Row& row, int64_t seed);
+
+// Trains (or resumes) every run of the table that is not finished, rows in order, seeds in order; only the rows
+// whose id is in `only` when it is not empty (and the rows they re-train). Prints progress.
+void run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only = {});
+
+// The markdown table of the finished runs: top-1, many, medium, few as mean +- sample std, the number of
+// finished seeds, and the paper's number.
+std::string markdown(const Table& table, const std::string& runs_root);
+
+}  // namespace smcl::sweep

@@ -1,0 +1,216 @@
+#include "smcl/train/retrain.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "smcl/augment/batch_transforms.h"
+#include "smcl/core/error.h"
+#include "smcl/core/io.h"
+#include "smcl/core/progress.h"
+#include "smcl/core/rng.h"
+#include "smcl/data/class_sampler.h"
+#include "smcl/eval/evaluate.h"
+#include "smcl/losses/classification.h"
+#include "smcl/methods/method.h"
+#include "smcl/train/checkpoint.h"
+#include "smcl/train/fit.h"
+
+namespace fs = std::filesystem;
+
+namespace smcl::train {
+namespace {
+
+namespace F = torch::nn::functional;
+using Clock = std::chrono::steady_clock;
+
+// The classifier being re-trained, apart from the model: logits (W h + b) * f. crt learns W and b (f stays 1);
+// lws learns f (W and b stay the run's).
+class HeadImpl : public torch::nn::Module {
+ public:
+  HeadImpl(const torch::Tensor& weight, const torch::Tensor& bias, bool learn_classifier) {
+    auto scale = torch::ones({weight.size(0)}, weight.options());
+    if (learn_classifier) {
+      weight_ = register_parameter("weight", weight);
+      bias_ = register_parameter("bias", bias);
+      scale_ = register_buffer("scale", scale);
+    } else {
+      weight_ = register_buffer("weight", weight);
+      bias_ = register_buffer("bias", bias);
+      scale_ = register_parameter("scale", scale);
+    }
+  }
+  torch::Tensor forward(const torch::Tensor& features) { return F::linear(features, weight_, bias_) * scale_; }
+
+  // Writes W f and b f into the model's linear classifier: the model alone then gives the head's logits.
+  void fold_into(models::ResNetCifar& model) const {
+    torch::NoGradGuard no_grad;
+    model->classifier()->weight.copy_(weight_ * scale_.unsqueeze(1));
+    model->classifier()->bias.copy_(bias_ * scale_);
+  }
+
+ private:
+  torch::Tensor weight_, bias_, scale_;
+};
+TORCH_MODULE(Head);
+
+std::string path_in(const std::string& dir, const std::string& name) { return (fs::path(dir) / name).string(); }
+
+// The record of one evaluated epoch, appended to metrics.jsonl and kept in state as last / best.
+void record_epoch(const std::string& out_dir, int64_t epoch, const eval::Metrics& metrics, double lr, double loss,
+                  TrainState& state, models::ResNetCifar& model) {
+  nlohmann::json record = eval::to_json(metrics, /*with_confusion=*/true);
+  record["epoch"] = epoch;
+  nlohmann::json line = eval::to_json(metrics, false);
+  line["epoch"] = epoch;
+  line["lr"] = lr;
+  line["train_loss"] = loss;
+  append_line(path_in(out_dir, "metrics.jsonl"), line.dump());
+  state.next_epoch = epoch + 1;
+  state.last_json = record.dump();
+  bool best = state.best_json.empty() || metrics.top1 > nlohmann::json::parse(state.best_json)["top1"];
+  if (best) {
+    state.best_json = record.dump();
+    save_checkpoint(path_in(out_dir, "checkpoints/best.pt"), *model, nullptr, state);
+  }
+  save_checkpoint(path_in(out_dir, "checkpoints/last.pt"), *model, nullptr, state);
+  std::printf("retrain epoch %3lld  lr %.4g  loss %.4f  |  top-1 %.2f%s\n", static_cast<long long>(epoch), lr, loss,
+              metrics.top1, best ? " *" : "");
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfig& options, const std::string& out_dir) {
+  config::Config config = load_run_config(source_dir);
+  SMCL_CHECK(fs::is_regular_file(path_in(source_dir, "summary.json")),
+             "'" << source_dir << "' is not a finished run (it has no summary.json): retrain needs its final model");
+  SMCL_CHECK(config.retrain.mode == "none", "'" << source_dir << "' is itself a retrained run (retrain.mode "
+                                                << config.retrain.mode << "); retrain the run it came from");
+  SMCL_CHECK(!losses::uses_cosine_classifier(config.loss),
+             "'" << source_dir << "' trained LDAM's cosine classifier (loss.name ldam); crt, lws and tau_norm "
+                 << "re-train or rescale a linear classifier");
+  SMCL_CHECK(options.mode != "none", "retrain: the mode must be crt, lws or tau_norm");
+  config.retrain = options;
+  for (const auto& problem : config::validate(config)) {
+    throw Error("retrain: " + problem.key + ": " + problem.message);
+  }
+  const std::string yaml = config::to_yaml(config);
+  if (fs::exists(path_in(out_dir, "config.yaml"))) {
+    SMCL_CHECK(read_file(path_in(out_dir, "config.yaml")) == yaml,
+               "'" << out_dir << "' already holds another run or retrain; choose another --out");
+    if (fs::exists(path_in(out_dir, "summary.json"))) {
+      std::printf("'%s' is finished\n", out_dir.c_str());
+      return nlohmann::json::parse(read_file(path_in(out_dir, "summary.json")));
+    }
+  } else {
+    std::error_code ec;
+    fs::create_directories(path_in(out_dir, "checkpoints"), ec);
+    SMCL_CHECK(!ec, "cannot create run folder '" << out_dir << "': " << ec.message());
+    write_file_atomic(path_in(out_dir, "config.yaml"), yaml);
+  }
+
+  const auto& c = config;
+  int threads = c.train.threads > 0 ? int(c.train.threads) : int(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(threads);
+  torch::manual_seed(uint64_t(c.train.seed));
+  const torch::Device device = default_device();
+  auto data = data::load_long_tailed(c.data);
+  const auto& info = data::dataset_info(c.data.name);
+  auto model = methods::build_model(c, info.num_classes, data.train.images.size(1));
+  model->to(device);
+  load_checkpoint(path_in(source_dir, "checkpoints/last.pt"), *model, nullptr, device);
+  model->eval();
+  TrainState state;
+  state.config_yaml = yaml;
+  const std::string metrics_path = path_in(out_dir, "metrics.jsonl");
+
+  if (options.mode == "tau_norm") {
+    {
+      torch::NoGradGuard no_grad;
+      auto& w = model->classifier()->weight;
+      w.div_(w.norm(2, 1, /*keepdim=*/true).pow(options.tau));
+      model->classifier()->bias.zero_();
+    }
+    truncate_metrics(metrics_path, 0);
+    record_epoch(out_dir, 0, eval::evaluate(model, data.test, data.counts, c, device), 0.0, 0.0, state, model);
+  } else {
+    const bool crt = options.mode == "crt";
+    torch::Tensor weight, bias;
+    if (crt) {
+      // A fresh classifier as the model builds one: Kaiming-normal weights, PyTorch's default bias.
+      weight = torch::empty_like(model->classifier()->weight);
+      torch::nn::init::kaiming_normal_(weight);
+      double bound = 1.0 / std::sqrt(double(weight.size(1)));
+      bias = torch::empty_like(model->classifier()->bias).uniform_(-bound, bound);
+    } else {
+      weight = model->classifier()->weight.detach().clone();
+      bias = model->classifier()->bias.detach().clone();
+    }
+    Head head(weight, bias, crt);
+    head->to(device);
+    torch::optim::SGD optimizer(head->parameters(), torch::optim::SGDOptions(options.lr)
+                                                        .momentum(c.optim.momentum)
+                                                        .weight_decay(c.optim.weight_decay));
+    Rng rng(uint64_t(c.train.seed) * 0x9E3779B97F4A7C15ULL + 2);  // its own stream, not the training run's
+    const std::string resume_path = path_in(out_dir, "checkpoints/retrain.pt");
+    if (fs::exists(resume_path)) {
+      state = load_checkpoint(resume_path, *head, &optimizer, device);
+      rng.set_state(state.rng_state);
+      std::printf("resuming retrain '%s' at epoch %lld of %lld\n", out_dir.c_str(),
+                  static_cast<long long>(state.next_epoch), static_cast<long long>(options.epochs));
+    }
+    truncate_metrics(metrics_path, state.next_epoch);
+    data::ClassWeightedSampler sampler(data.train.labels,
+                                       data::class_probabilities("class_balanced", data.counts, 0.0, 0.0));
+    auto images = data.train.images.to(device);
+    auto labels = data.train.labels.to(device);
+    const int64_t n = data.train.size(), batch = c.train.batch_size;
+    const int64_t steps = (n + batch - 1) / batch;
+    for (int64_t epoch = state.next_epoch; epoch < options.epochs; ++epoch) {
+      auto epoch_start = Clock::now();
+      const double lr = 0.5 * options.lr * (1 + std::cos(M_PI * double(epoch) / double(options.epochs)));
+      for (auto& group : optimizer.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+      auto order = torch::tensor(sampler.sample(n, rng), torch::kInt64).to(device);
+      ProgressBar bar("retrain " + std::to_string(epoch), steps);
+      double loss_sum = 0;
+      int64_t seen = 0;
+      for (int64_t step = 0; step < steps; ++step) {
+        kill_if_debug_step(epoch * steps + step);
+        auto index = order.narrow(0, step * batch, std::min(batch, n - step * batch));
+        auto view = augment::train_view(images.index_select(0, index), c.augment, rng);
+        torch::Tensor features;
+        {
+          torch::NoGradGuard no_grad;
+          features = model->forward(view).features;
+        }
+        auto loss = F::cross_entropy(head->forward(features), labels.index_select(0, index));
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+        loss_sum += loss.item<double>() * double(index.size(0));
+        seen += index.size(0);
+        if (bar.enabled() && (step % 10 == 0 || step + 1 == steps)) bar.update(step + 1);
+      }
+      bar.finish();
+      head->fold_into(model);
+      state.train_images += seen;
+      state.train_seconds += std::chrono::duration<double>(Clock::now() - epoch_start).count();
+      state.rng_state = rng.state();
+      auto metrics = eval::evaluate(model, data.test, data.counts, c, device);
+      state.wall_seconds += std::chrono::duration<double>(Clock::now() - epoch_start).count();
+      record_epoch(out_dir, epoch, metrics, lr, loss_sum / double(seen), state, model);
+      save_checkpoint(resume_path, *head, &optimizer, state);  // after last.pt: the resume point comes last
+    }
+  }
+  nlohmann::json summary = run_summary(c, data, state);
+  summary["retrain"] = {{"mode", options.mode}, {"source_run", source_dir}};
+  write_file_atomic(path_in(out_dir, "summary.json"), summary.dump(2) + "\n");
+  return summary;
+}
+
+}  // namespace smcl::train
