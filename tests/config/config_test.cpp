@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "smcl/core/error.h"
+#include "smcl/sweep/sweep.h"
 #include "test_util.h"
 
 namespace smcl::config {
@@ -76,6 +77,24 @@ TEST(Config, SmclKeysAreCheckedTogether) {
   EXPECT_TRUE(config.smcl.target_ce);
 }
 
+TEST(Config, LossMixAndRetrainKeysAreChecked) {
+  std::string message = error_of("", {"loss.name=hinge", "loss.ldam_scale=0", "loss.focal_gamma=-1", "mix.prob=2",
+                                      "mix.start_epoch=5", "mix.end_epoch=5", "mix.kappa=0.5", "mix.source_sampler=x",
+                                      "retrain.mode=svm", "retrain.tau=2"});
+  EXPECT_NE(message.find("9 problems"), std::string::npos) << message;
+  for (const char* fragment :
+       {"loss.name: 'hinge' is not one of: ce, ldam, focal, balanced_softmax", "loss.ldam_scale: 0 is not > 0",
+        "loss.focal_gamma: -1 is not >= 0", "mix.prob: 2 is not in [0, 1]",
+        "mix.end_epoch: 5 is not -1 or an epoch after mix.start_epoch", "mix.kappa: 0.5 is not >= 1",
+        "mix.source_sampler: 'x' is not one of", "retrain.mode: 'svm' is not one of: none, crt, lws, tau_norm",
+        "retrain.tau: 2 is not in [0, 1]"}) {
+    EXPECT_NE(message.find(fragment), std::string::npos) << fragment << "\n" << message;
+  }
+  auto config = load("", {"method.name=remix", "mix.kappa=2", "loss.name=ldam", "loss.ldam_max_margin=0.3"});
+  EXPECT_EQ(config.mix.kappa, 2.0);
+  EXPECT_EQ(config.loss.ldam_max_margin, 0.3);
+}
+
 TEST(Config, YamlDumpRoundTrips) {
   Config c = load("", {"data.name=mnist", "optim.milestones=[3, 7]", "augment.mean=[0.5]", "augment.std=[0.25]",
                        "optim.lr=0.1", "loss.cb_beta=0.999"});
@@ -94,6 +113,27 @@ TEST(Config, ShippedConfigsAreValid) {
   for (const auto& entry : std::filesystem::directory_iterator(std::string(SMCL_SOURCE_DIR) + "/configs")) {
     EXPECT_NO_THROW(load(entry.path().string())) << entry.path();
   }
+}
+
+// Every shipped table loads (each row's config with its overrides resolves), rows have distinct folders.
+TEST(Config, ShippedTablesLoad) {
+  int tables = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(SMCL_SOURCE_DIR) + "/tables")) {
+    ++tables;
+    sweep::Table table;
+    ASSERT_NO_THROW(table = sweep::load_table(entry.path().string())) << entry.path();
+    EXPECT_EQ(table.seeds, (std::vector<int64_t>{0, 1, 2})) << entry.path();
+    EXPECT_GE(table.rows.size(), 11u) << entry.path();
+  }
+  EXPECT_EQ(tables, 7);
+  auto table = sweep::load_table(std::string(SMCL_SOURCE_DIR) + "/tables/cifar100_lt_r50.yaml");
+  EXPECT_EQ(table.rows.back().name, "DRW+SMCL");
+  EXPECT_EQ(*table.rows.back().paper, 54.8);
+  auto config = sweep::row_config(table.rows[4], 1);  // DRW+Mixup
+  EXPECT_EQ(config.method.name, "mixup");
+  EXPECT_EQ(config.data.imbalance_ratio, 50.0);
+  EXPECT_EQ(config.train.seed, 1);
+  EXPECT_EQ(config.loss.reweight, "drw");
 }
 
 }  // namespace smcl::config
