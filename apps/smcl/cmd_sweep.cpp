@@ -14,17 +14,19 @@ void add_sweep(CLI::App& app) {
   auto table_file = std::make_shared<std::string>();
   auto runs = std::make_shared<std::string>("runs");
   auto only = std::make_shared<std::vector<std::string>>();
+  auto seeds = std::make_shared<std::vector<int64_t>>();
   auto report = std::make_shared<bool>(false);
   auto out = std::make_shared<std::string>();
   command->add_option("--table,-t", *table_file, "table file: name, seeds and rows (see tables/)")->required();
   command->add_option("--runs", *runs, "runs root; each run goes to RUNS/<table name>/<row>/seed<k>")
       ->capture_default_str();
   command->add_option("--only", *only, "train only these rows (folder names, repeatable); the table lists all");
+  command->add_option("--seeds", *seeds, "train only these seeds of the table (e.g. one seed of every row first)");
   command->add_flag("--report", *report, "train nothing: print and write the table of the runs finished so far");
   command->add_option("--out,-o", *out, "markdown file to write (default: RUNS/<table name>/table.md)");
   command->callback([=] {
     auto table = sweep::load_table(*table_file);
-    if (!*report) sweep::run(table, *runs, *only);
+    if (!*report) sweep::run(table, *runs, *only, *seeds);
     std::string text = sweep::markdown(table, *runs);
     std::string path = out->empty() ? (std::filesystem::path(*runs) / table.name / "table.md").string() : *out;
     std::filesystem::create_directories(std::filesystem::path(path).parent_path().empty()

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -52,9 +53,12 @@ struct Stat {
     mean /= double(values.size());
     double var = 0;
     for (double v : values) var += (v - mean) * (v - mean);
-    double sd = values.size() > 1 ? std::sqrt(var / double(values.size() - 1)) : 0.0;
     char text[48];
-    std::snprintf(text, sizeof(text), "%.2f +- %.2f", mean, sd);
+    if (values.size() == 1) {
+      std::snprintf(text, sizeof(text), "%.2f", mean);  // one seed has no spread to show
+    } else {
+      std::snprintf(text, sizeof(text), "%.2f +- %.2f", mean, std::sqrt(var / double(values.size() - 1)));
+    }
     return text;
   }
 };
@@ -170,7 +174,12 @@ config::Config row_config(const Row& row, int64_t seed) {
   return config;
 }
 
-void run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only) {
+void run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only,
+         const std::vector<int64_t>& seeds) {
+  for (int64_t seed : seeds) {
+    SMCL_CHECK(std::find(table.seeds.begin(), table.seeds.end(), seed) != table.seeds.end(),
+               "sweep --seeds: " << seed << " is not one of the seeds of " << table.file);
+  }
   std::set<std::string> wanted(only.begin(), only.end());
   for (const auto& id : only) {
     auto it = std::find_if(table.rows.begin(), table.rows.end(), [&](const Row& r) { return r.id == id; });
@@ -180,7 +189,9 @@ void run(const Table& table, const std::string& runs_root, const std::vector<std
   std::vector<std::pair<const Row*, int64_t>> jobs;
   for (const auto& row : table.rows) {
     if (!wanted.empty() && !wanted.count(row.id)) continue;
-    for (int64_t seed : table.seeds) jobs.emplace_back(&row, seed);
+    for (int64_t seed : table.seeds) {
+      if (seeds.empty() || std::find(seeds.begin(), seeds.end(), seed) != seeds.end()) jobs.emplace_back(&row, seed);
+    }
   }
   int64_t done = 0;
   for (const auto& [row, seed] : jobs) {

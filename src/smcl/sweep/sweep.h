@@ -59,11 +59,13 @@ std::string run_folder(const std::string& runs_root, const Table& table, const R
 config::Config row_config(const Row& row, int64_t seed);
 
 // Trains (or resumes) every run of the table that is not finished, rows in order, seeds in order; only the rows
-// whose id is in `only` when it is not empty (and the rows they re-train). Prints progress.
-void run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only = {});
+// whose id is in `only` and the seeds in `seeds` when these are not empty (a retrain row brings its source row).
+// Prints progress.
+void run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only = {},
+         const std::vector<int64_t>& seeds = {});
 
-// The markdown table of the finished runs: top-1, many, medium, few as mean +- sample std, the number of
-// finished seeds, and the paper's number.
+// The markdown table of the finished runs: top-1, many, medium, few as mean +- sample std (the value alone
+// for one seed), the number of finished seeds, and the paper's number.
 std::string markdown(const Table& table, const std::string& runs_root);
 
 }  // namespace smcl::sweep
