@@ -243,6 +243,7 @@ TEST_F(Cli, RetrainCrtLwsTauNormKeepTheBackboneAndWriteRunFolders) {
   expect_clean_error(test::run_smcl("retrain --run " + dir_ / "run" + " --mode crt --out " + dir_ / "run-lws"),
                      "already holds another run");
   expect_clean_error(test::run_smcl("retrain --run " + dir_ / "run-crt" + " --mode lws"), "itself a retrained run");
+  expect_clean_error(test::run_smcl("train --resume " + dir_ / "run-crt"), "is a classifier re-training");
   expect_clean_error(test::run_smcl("retrain --run " + dir_ / "cut/checkpoints --mode lws"), "has no config.yaml");
 }
 

@@ -234,6 +234,8 @@ config::Config load_run_config(const std::string& run_dir) {
 }
 
 nlohmann::json fit(const config::Config& config, const std::string& out_dir) {
+  SMCL_CHECK(config.retrain.mode == "none", "retrain.mode " << config.retrain.mode
+                                                            << " is for `smcl retrain --run DIR`, not for training");
   SMCL_CHECK(!fs::exists(fs::path(out_dir) / "config.yaml"),
              "'" << out_dir << "' already holds a run; continue it with --resume " << out_dir
                  << " or choose another --out");
@@ -252,6 +254,9 @@ nlohmann::json resume(const std::string& run_dir) {
   Run run;
   run.config = load_run_config(run_dir);
   run.dir = run_dir;
+  SMCL_CHECK(run.config.retrain.mode == "none",
+             "'" << run_dir << "' is a classifier re-training (retrain.mode " << run.config.retrain.mode
+                 << "); continue it with the `smcl retrain` command that started it");
   fs::create_directories(fs::path(run_dir) / "checkpoints");
   setup(run);
   if (fs::exists(run.checkpoint("last.pt"))) {

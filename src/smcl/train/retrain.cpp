@@ -101,7 +101,8 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
   }
   const std::string yaml = config::to_yaml(config);
   if (fs::exists(path_in(out_dir, "config.yaml"))) {
-    SMCL_CHECK(read_file(path_in(out_dir, "config.yaml")) == yaml,
+    // Compared after loading, so a folder written before a new config key existed still matches.
+    SMCL_CHECK(config::to_yaml(config::load(path_in(out_dir, "config.yaml"))) == yaml,
                "'" << out_dir << "' already holds another run or retrain; choose another --out");
     if (fs::exists(path_in(out_dir, "summary.json"))) {
       std::printf("'%s' is finished\n", out_dir.c_str());
