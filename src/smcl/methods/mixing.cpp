@@ -59,10 +59,12 @@ StepOutput Mixing::step(models::ResNetCifar& model, const StepInput& input, Rng&
     mixed = lambda * view + (1 - lambda) * partner;
     std::vector<float> shares(static_cast<size_t>(b), static_cast<float>(lambda));
     if (kind_ == "remix") {
-      auto own = input.labels.cpu(), other = partner_labels.cpu();
+      // One copy of the labels to the CPU, not one read per sample.
+      auto own_cpu = input.labels.cpu(), other_cpu = partner_labels.cpu();
+      auto own = own_cpu.accessor<int64_t, 1>(), other = other_cpu.accessor<int64_t, 1>();
       for (int64_t i = 0; i < b; ++i) {
-        shares[size_t(i)] = float(remix_label_share(lambda, counts_[size_t(own[i].item<int64_t>())],
-                                                    counts_[size_t(other[i].item<int64_t>())], mix_.kappa, mix_.tau));
+        shares[size_t(i)] = float(remix_label_share(lambda, counts_[size_t(own[i])], counts_[size_t(other[i])],
+                                                    mix_.kappa, mix_.tau));
       }
     }
     share = torch::tensor(shares).to(view.device());

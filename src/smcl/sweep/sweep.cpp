@@ -206,7 +206,8 @@ void run(const Table& table, const std::string& runs_root, const std::vector<std
       train::retrain(run_folder(runs_root, table, source, seed), retrain_options(*row), dir);
       continue;
     }
-    const std::string expected = config::to_yaml(row_config(*row, seed));
+    const config::Config config = row_config(*row, seed);
+    const std::string expected = config::to_yaml(config);
     const std::string saved = (fs::path(dir) / "config.yaml").string();
     if (fs::exists(saved)) {
       // Compared after loading, so a folder written before a new key existed still matches its defaults.
@@ -223,7 +224,7 @@ void run(const Table& table, const std::string& runs_root, const std::vector<std
     } else {
       std::printf("training into %s\n", dir.c_str());
       std::fflush(stdout);
-      train::fit(row_config(*row, seed), dir);
+      train::fit(config, dir);
     }
   }
 }

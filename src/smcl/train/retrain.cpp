@@ -178,7 +178,8 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
       for (auto& group : optimizer.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
       auto order = torch::tensor(sampler.sample(n, rng), torch::kInt64).to(device);
       ProgressBar bar("retrain " + std::to_string(epoch), steps);
-      double loss_sum = 0;
+      // Accumulated on the device: reading the loss back every step would stall a GPU.
+      auto loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
       int64_t seen = 0;
       for (int64_t step = 0; step < steps; ++step) {
         kill_if_debug_step(epoch * steps + step);
@@ -193,7 +194,7 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();
-        loss_sum += loss.item<double>() * double(index.size(0));
+        loss_sum += loss.detach() * double(index.size(0));
         seen += index.size(0);
         if (bar.enabled() && (step % 10 == 0 || step + 1 == steps)) bar.update(step + 1);
       }
@@ -204,7 +205,7 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
       state.rng_state = rng.state();
       auto metrics = eval::evaluate(model, data.test, data.counts, c, device);
       state.wall_seconds += std::chrono::duration<double>(Clock::now() - epoch_start).count();
-      record_epoch(out_dir, epoch, metrics, lr, loss_sum / double(seen), state, model);
+      record_epoch(out_dir, epoch, metrics, lr, loss_sum.item<double>() / double(seen), state, model);
       save_checkpoint(resume_path, *head, &optimizer, state);  // after last.pt: the resume point comes last
     }
   }
