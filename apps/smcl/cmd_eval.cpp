@@ -30,7 +30,11 @@ void add_eval(CLI::App& app) {
     auto counts = data::long_tail_counts(config.data.profile, info.num_classes, config.data.max_per_class,
                                          config.data.imbalance_ratio);
     data::Dataset test = data::load_split(config.data, false);
-    torch::Device device = train::default_device();
+    // Evaluation runs wherever it can: a run trained on a GPU is evaluated on the CPU of a machine without one.
+    config::TrainConfig execution = config.train;
+    execution.device = "auto";
+    execution.amp = "none";
+    torch::Device device = train::setup_execution(execution);
     std::vector<std::pair<std::string, nlohmann::json>> rows;
     nlohmann::json all;
     for (const auto& name : *which) {

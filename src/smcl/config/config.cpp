@@ -106,6 +106,10 @@ std::vector<Field> fields(Config& c) {
       scalar_field("train.batch_size", "int", c.train.batch_size, "images per step"),
       scalar_field("train.seed", "int", c.train.seed, "seed of initialisation and every random choice"),
       scalar_field("train.threads", "int", c.train.threads, "CPU threads (0: all cores)"),
+      scalar_field("train.device", "string", c.train.device, "auto | cpu | cuda"),
+      scalar_field("train.prefetch", "bool", c.train.prefetch, "prepare batches on a background thread"),
+      scalar_field("train.channels_last", "bool", c.train.channels_last, "NHWC activations and weights"),
+      scalar_field("train.amp", "string", c.train.amp, "mixed precision: none | bf16 | fp16 (CUDA)"),
       scalar_field("optim.lr", "number", c.optim.lr, "base learning rate"),
       scalar_field("optim.momentum", "number", c.optim.momentum, "SGD momentum"),
       scalar_field("optim.weight_decay", "number", c.optim.weight_decay, "coupled L2 weight decay"),
@@ -225,6 +229,10 @@ std::vector<Problem> validate(const Config& c) {
   check(p, c.train.batch_size >= 2, "train.batch_size", c.train.batch_size, ">= 2 (batch norm needs two images)");
   check(p, c.train.seed >= 0, "train.seed", c.train.seed, ">= 0");
   check(p, c.train.threads >= 0, "train.threads", c.train.threads, ">= 0 (0: all cores)");
+  check_enum(p, "train.device", c.train.device, {"auto", "cpu", "cuda"});
+  check_enum(p, "train.amp", c.train.amp, {"none", "bf16", "fp16"});
+  check(p, !(c.train.amp == "fp16" && c.train.device == "cpu"), "train.amp", c.train.amp,
+        "available with train.device cpu (fp16 autocast needs CUDA; use bf16 or none)");
   check(p, c.optim.lr > 0, "optim.lr", c.optim.lr, "> 0");
   check(p, c.optim.momentum >= 0 && c.optim.momentum < 1, "optim.momentum", c.optim.momentum, "in [0, 1)");
   check(p, c.optim.weight_decay >= 0, "optim.weight_decay", c.optim.weight_decay, ">= 0");

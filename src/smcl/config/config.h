@@ -96,6 +96,10 @@ struct TrainConfig {
   int64_t batch_size = 128; // images per step, >= 2 (batch norm needs two)
   int64_t seed = 0;         // seeds model initialisation and every random choice of training
   int64_t threads = 0;      // CPU threads for libtorch; 0: all cores
+  std::string device = "auto";  // auto (cuda when libtorch has it and a GPU is present) | cpu | cuda
+  bool prefetch = true;     // prepare the next batches (sampling, augmentation, saliency) on a background thread
+  bool channels_last = false;   // NHWC memory format for the model's activations and convolution weights
+  std::string amp = "none"; // mixed precision: none | bf16 | fp16 (fp16: CUDA only, with dynamic loss scaling)
 };
 
 struct OptimConfig {

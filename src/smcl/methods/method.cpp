@@ -10,19 +10,24 @@ namespace smcl::methods {
 Erm::Erm(const config::Config& config, const data::Dataset& train)
     : augment_(config.augment), loss_(config.loss, data::class_counts(train)) {}
 
-StepOutput Erm::step(models::ResNetCifar& model, const StepInput& input, Rng& rng) {
+PreparedStep Erm::prepare(const StepInput& input, Rng& rng) const {
   auto view = augment::train_view(input.images, augment_, rng);
-  auto logits = model->forward(view).logits;
-  return {loss_(logits, input.labels, input.class_weights), logits.detach()};
+  return [this, view, input](models::ResNetCifar& model) -> StepOutput {
+    auto logits = model->forward(view).logits;
+    return {loss_(logits, input.labels, input.class_weights), logits.detach(), view.size(0)};
+  };
 }
 
 Scl::Scl(const config::Config& config, const data::Dataset& train)
     : augment_(config.augment), smcl_(config.smcl), loss_(config.loss, data::class_counts(train)) {}
 
-StepOutput Scl::step(models::ResNetCifar& model, const StepInput& input, Rng& rng) {
+PreparedStep Scl::prepare(const StepInput& input, Rng& rng) const {
   auto first = augment::train_view(input.images, augment_, rng);
   auto second = augment::train_view(input.images, augment_, rng);
-  return smcl_loss(model, {torch::cat({first, second}), input.labels, {}, {}}, input.class_weights, smcl_, loss_);
+  SmclGroups groups{torch::cat({first, second}), input.labels, {}, {}};
+  return [this, groups, input](models::ResNetCifar& model) {
+    return smcl_loss(model, groups, input.class_weights, smcl_, loss_);
+  };
 }
 
 std::vector<std::string> method_names() { return {"erm", "scl", "smcl", "mixup", "cutmix", "remix", "cmo"}; }

@@ -4,6 +4,7 @@
 
 #include <torch/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,19 +27,31 @@ struct StepInput {
 struct StepOutput {
   torch::Tensor loss;    // scalar, differentiable
   torch::Tensor logits;  // [B, K] logits of the (first) source view, detached, for training accuracy
+  int64_t views = 0;     // images in the training forward pass (every view and masked image counted)
 };
+
+// The part of a step that needs the model (forward, saliency from the model, losses); made by Method::prepare,
+// run on the training thread.
+using PreparedStep = std::function<StepOutput(models::ResNetCifar& model)>;
 
 class Method {
  public:
   virtual ~Method() = default;
-  virtual StepOutput step(models::ResNetCifar& model, const StepInput& input, Rng& rng) = 0;
+  // Everything of a step that does not need the model: sampling, gathering, augmentation, data saliency, masks,
+  // and every random draw of the step, in a fixed order, so that the stream is the same wherever it runs. May
+  // run on another thread than the returned step, one step ahead; calls must come in step order.
+  virtual PreparedStep prepare(const StepInput& input, Rng& rng) const = 0;
+  // prepare, then the rest at once.
+  StepOutput step(models::ResNetCifar& model, const StepInput& input, Rng& rng) const {
+    return prepare(input, rng)(model);
+  }
 };
 
 // Empirical risk minimisation: one augmented view, the (weighted) classification loss of loss.name.
 class Erm : public Method {
  public:
   Erm(const config::Config& config, const data::Dataset& train);
-  StepOutput step(models::ResNetCifar& model, const StepInput& input, Rng& rng) override;
+  PreparedStep prepare(const StepInput& input, Rng& rng) const override;
 
  private:
   config::AugmentConfig augment_;
@@ -51,7 +64,7 @@ class Erm : public Method {
 class Scl : public Method {
  public:
   Scl(const config::Config& config, const data::Dataset& train);
-  StepOutput step(models::ResNetCifar& model, const StepInput& input, Rng& rng) override;
+  PreparedStep prepare(const StepInput& input, Rng& rng) const override;
 
  private:
   config::AugmentConfig augment_;

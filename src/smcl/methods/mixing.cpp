@@ -36,11 +36,13 @@ bool Mixing::mixes_in(int64_t epoch) const {
   return epoch >= mix_.start_epoch && (mix_.end_epoch < 0 || epoch < mix_.end_epoch);
 }
 
-StepOutput Mixing::step(models::ResNetCifar& model, const StepInput& input, Rng& rng) {
+PreparedStep Mixing::prepare(const StepInput& input, Rng& rng) const {
   auto view = augment::train_view(input.images, augment_, rng);
   if (!mixes_in(input.epoch) || !rng.bernoulli(mix_.prob)) {
-    auto logits = model->forward(view).logits;
-    return {loss_(logits, input.labels, input.class_weights), logits.detach()};
+    return [this, view, input](models::ResNetCifar& model) -> StepOutput {
+      auto logits = model->forward(view).logits;
+      return {loss_(logits, input.labels, input.class_weights), logits.detach(), view.size(0)};
+    };
   }
   const int64_t b = view.size(0), h = view.size(2), w = view.size(3);
   torch::Tensor partner, partner_labels;
@@ -74,8 +76,11 @@ StepOutput Mixing::step(models::ResNetCifar& model, const StepInput& input, Rng&
     mixed = augment::masked_images(view, partner, boxes);
     share = 1 - boxes.lambda;
   }
-  auto logits = model->forward(mixed).logits;
-  return {loss_.mixed(logits, input.labels, partner_labels, share, input.class_weights), logits.detach()};
+  return [this, mixed, partner_labels, share, input](models::ResNetCifar& model) -> StepOutput {
+    auto logits = model->forward(mixed).logits;
+    return {loss_.mixed(logits, input.labels, partner_labels, share, input.class_weights), logits.detach(),
+            mixed.size(0)};
+  };
 }
 
 }  // namespace smcl::methods

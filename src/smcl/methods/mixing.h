@@ -24,7 +24,7 @@ class Mixing : public Method {
  public:
   // train: the training set (cmo draws its partners from it; remix reads its class counts).
   Mixing(const config::Config& config, const data::Dataset& train);
-  StepOutput step(models::ResNetCifar& model, const StepInput& input, Rng& rng) override;
+  PreparedStep prepare(const StepInput& input, Rng& rng) const override;
 
   // Whether a batch of `epoch` may be mixed (before the per-batch coin).
   bool mixes_in(int64_t epoch) const;

@@ -55,7 +55,7 @@ StepOutput smcl_loss(models::ResNetCifar& model, const SmclGroups& groups, const
   }
   auto total = smcl.alpha * mce;
   if (msc.defined()) total = total + smcl.beta * msc;
-  return {total, group(out.logits, 0, 1).detach()};
+  return {total, group(out.logits, 0, 1).detach(), groups.views.size(0)};
 }
 
 Smcl::Smcl(const config::Config& config, const data::Dataset& train)
@@ -75,24 +75,27 @@ int64_t Smcl::target_start_epoch() const {
   return smcl_.target_start_epoch >= 0 ? smcl_.target_start_epoch : smcl_.mask_start_epoch;
 }
 
-torch::Tensor Smcl::saliency_peaks(models::ResNetCifar& model, const torch::Tensor& images,
-                                   const torch::Tensor& labels, Rng& rng) const {
+torch::Tensor Smcl::saliency_peaks(const torch::Tensor& images, Rng& rng) const {
   const int64_t b = images.size(0), h = images.size(2), w = images.size(3);
   if (smcl_.saliency == "center") return saliency::center_peaks(b, h, w).to(images.device());
   if (smcl_.saliency == "random") return saliency::random_peaks(b, h, w, rng).to(images.device());
   if (smcl_.saliency == "fine_grained") return saliency::peaks(saliency::fine_grained(images));
-  if (smcl_.saliency == "fine_grained_opencv") return saliency::peaks(saliency::fine_grained_opencv(images));
-  SMCL_ASSERT(smcl_.saliency == "cam", "unknown saliency " << smcl_.saliency);
+  SMCL_ASSERT(smcl_.saliency == "fine_grained_opencv", "saliency " << smcl_.saliency << " needs the model");
+  return saliency::peaks(saliency::fine_grained_opencv(images));
+}
+
+torch::Tensor Smcl::cam_peaks(models::ResNetCifar& model, const torch::Tensor& images,
+                              const torch::Tensor& labels) const {
   // The current model's view without touching its batch-norm statistics or the autograd graph.
   torch::NoGradGuard no_grad;
   model->eval();
   auto out = model->forward(augment::normalize(images, augment_.mean, augment_.std));
   model->train();
-  return saliency::peaks(
-      saliency::class_activation_map(out.feature_map, model->classifier()->weight, labels, h, w));
+  return saliency::peaks(saliency::class_activation_map(out.feature_map, model->classifier()->weight, labels,
+                                                        images.size(2), images.size(3)));
 }
 
-StepOutput Smcl::step(models::ResNetCifar& model, const StepInput& input, Rng& rng) {
+PreparedStep Smcl::prepare(const StepInput& input, Rng& rng) const {
   const int64_t b = input.labels.size(0);
   const bool with_targets = input.epoch >= target_start_epoch();
   SmclGroups groups;
@@ -109,19 +112,33 @@ StepOutput Smcl::step(models::ResNetCifar& model, const StepInput& input, Rng& r
     views.push_back(t1);
     views.push_back(augment::random_view(target_images, augment_, rng));
   }
-  auto normalized = augment::normalize(torch::cat(views), augment_.mean, augment_.std);
-  if (input.epoch >= smcl_.mask_start_epoch && rng.bernoulli(smcl_.mask_prob)) {
-    const bool of_source = smcl_.saliency_of == "source";
-    auto peaks = saliency_peaks(model, of_source ? s1 : t1, of_source ? input.labels : groups.target_labels, rng);
-    auto boxes = augment::boxes_at(peaks, rng.beta(smcl_.box_beta, smcl_.box_beta), s1.size(2), s1.size(3),
-                                   smcl_.box == "per_batch");
-    auto fill = smcl_.mask_fill == "target" ? normalized.narrow(0, 2 * b, b) : torch::Tensor();
-    auto masked = augment::masked_images(normalized.narrow(0, 0, b), fill, boxes);
-    normalized = torch::cat({normalized, masked});
-    groups.lambda = boxes.lambda.to(normalized.device());
+  groups.views = augment::normalize(torch::cat(views), augment_.mean, augment_.std);
+  auto loss = [this, input](models::ResNetCifar& model, const SmclGroups& g) {
+    return smcl_loss(model, g, input.class_weights, smcl_, loss_);
+  };
+  if (input.epoch < smcl_.mask_start_epoch || !rng.bernoulli(smcl_.mask_prob)) {
+    return [loss, groups](models::ResNetCifar& model) { return loss(model, groups); };
   }
-  groups.views = normalized;
-  return smcl_loss(model, groups, input.class_weights, smcl_, loss_);
+  // The masked sample: a box of area share u at the saliency peak of s1 (or t1), filled from t1 (or zeros).
+  const bool of_source = smcl_.saliency_of == "source";
+  const auto& saliency_images = of_source ? s1 : t1;
+  const auto& saliency_labels = of_source ? input.labels : groups.target_labels;
+  torch::Tensor peaks = smcl_.saliency == "cam" ? torch::Tensor() : saliency_peaks(saliency_images, rng);
+  const double u = rng.beta(smcl_.box_beta, smcl_.box_beta);
+  auto add_masked = [this, b, u](SmclGroups g, const torch::Tensor& at) {
+    auto boxes = augment::boxes_at(at, u, g.views.size(2), g.views.size(3), smcl_.box == "per_batch");
+    auto fill = smcl_.mask_fill == "target" ? g.views.narrow(0, 2 * b, b) : torch::Tensor();
+    g.views = torch::cat({g.views, augment::masked_images(g.views.narrow(0, 0, b), fill, boxes)});
+    g.lambda = boxes.lambda.to(g.views.device());
+    return g;
+  };
+  if (peaks.defined()) {
+    auto masked = add_masked(groups, peaks);
+    return [loss, masked](models::ResNetCifar& model) { return loss(model, masked); };
+  }
+  return [this, loss, add_masked, groups, saliency_images, saliency_labels](models::ResNetCifar& model) {
+    return loss(model, add_masked(groups, cam_peaks(model, saliency_images, saliency_labels)));
+  };
 }
 
 }  // namespace smcl::methods

@@ -29,15 +29,16 @@ class Smcl : public Method {
  public:
   // train: the training set the targets are drawn from (images on the training device).
   Smcl(const config::Config& config, const data::Dataset& train);
-  StepOutput step(models::ResNetCifar& model, const StepInput& input, Rng& rng) override;
+  PreparedStep prepare(const StepInput& input, Rng& rng) const override;
 
   // The epoch from which batches carry the target views.
   int64_t target_start_epoch() const;
 
  private:
-  // [B, 2] (row, column) saliency peaks of `images` (uint8 views) whose labels are `labels`, by smcl.saliency.
-  torch::Tensor saliency_peaks(models::ResNetCifar& model, const torch::Tensor& images, const torch::Tensor& labels,
-                               Rng& rng) const;
+  // [B, 2] (row, column) saliency peaks of `images` (uint8 views) by a smcl.saliency that needs no model.
+  torch::Tensor saliency_peaks(const torch::Tensor& images, Rng& rng) const;
+  // The same by the current model's class activation map of `labels` (smcl.saliency cam).
+  torch::Tensor cam_peaks(models::ResNetCifar& model, const torch::Tensor& images, const torch::Tensor& labels) const;
 
   config::AugmentConfig augment_;
   config::SmclConfig smcl_;

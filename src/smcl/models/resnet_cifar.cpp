@@ -82,8 +82,16 @@ torch::Tensor ResNetCifarImpl::classify(const torch::Tensor& features) {
       .mm(F::normalize(linear_->weight, F::NormalizeFuncOptions().dim(1)).t());
 }
 
+void ResNetCifarImpl::use_channels_last() {
+  torch::NoGradGuard no_grad;
+  for (auto& p : parameters()) {
+    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  }
+  channels_last_ = true;
+}
+
 Output ResNetCifarImpl::forward(const torch::Tensor& x) {
-  auto out = torch::relu(bn1_(conv1_(x)));
+  auto out = torch::relu(bn1_(conv1_(channels_last_ ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x)));
   out = layer3_->forward(layer2_->forward(layer1_->forward(out)));
   auto features = out.mean({2, 3});
   torch::Tensor projection;

@@ -48,6 +48,9 @@ class ResNetCifarImpl : public torch::nn::Module {
   bool cosine_classifier() const { return cosine_; }
   // The classifier alone: pooled features [B, 64] -> logits [B, K].
   torch::Tensor classify(const torch::Tensor& features);
+  // NHWC (channels_last) convolution weights, and every input converted to it in forward: oneDNN and cuDNN
+  // then skip their layout reorders. Call after the model is on its device; the numbers do not change.
+  void use_channels_last();
 
  private:
   torch::nn::Conv2d conv1_{nullptr};
@@ -56,6 +59,7 @@ class ResNetCifarImpl : public torch::nn::Module {
   torch::nn::Linear linear_{nullptr};
   torch::nn::Sequential head_{nullptr};
   bool cosine_ = false;
+  bool channels_last_ = false;
 };
 TORCH_MODULE(ResNetCifar);
 

@@ -29,6 +29,7 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
   archive.write("best_json", c10::IValue(state.best_json));
   archive.write("last_json", c10::IValue(state.last_json));
   archive.write("config_yaml", c10::IValue(state.config_yaml));
+  archive.write("loss_scale", c10::IValue(state.loss_scale));
   write_atomic_with(path, [&](const std::string& tmp) {
     try {
       archive.save_to(tmp);
@@ -69,6 +70,7 @@ TrainState load_checkpoint(const std::string& path, torch::nn::Module& model, to
     state.best_json = read_string("best_json");
     state.last_json = read_string("last_json");
     state.config_yaml = read_string("config_yaml");
+    if (archive.try_read("loss_scale", value)) state.loss_scale = value.toDouble();  // absent before fp16 existed
   } catch (const c10::Error& e) {
     throw Error("cannot load checkpoint '" + path + "' (corrupt, or made for another model): " +
                 e.what_without_backtrace());

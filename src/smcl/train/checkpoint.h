@@ -22,6 +22,7 @@ struct TrainState {
   std::string best_json;       // metrics of the best epoch so far (JSON), empty before the first epoch
   std::string last_json;       // metrics of the last completed epoch (JSON)
   std::string config_yaml;     // the resolved config of the run
+  double loss_scale = 0;       // train.amp fp16: the loss scaler's scale; 0: none yet (older checkpoints too)
 };
 
 // Writes the checkpoint atomically; throws smcl::Error when the file cannot be written.

@@ -3,18 +3,22 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <deque>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "smcl/core/error.h"
 #include "smcl/core/io.h"
 #include "smcl/core/progress.h"
 #include "smcl/core/rng.h"
+#include "smcl/core/torch_compat.h"
 #include "smcl/data/datasets.h"
 #include "smcl/data/long_tail.h"
 #include "smcl/eval/evaluate.h"
@@ -35,11 +39,80 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-struct EpochResult {
-  double loss = 0;
-  double top1 = 0;
-  int64_t images = 0;
-  double seconds = 0;
+// One step's prepared work and what the training thread needs besides it.
+struct PreparedBatch {
+  methods::PreparedStep step;
+  torch::Tensor labels;  // [B] source labels, for the training accuracy
+};
+
+// Makes batch 0, 1, ... count - 1 on a background thread, at most `depth` ahead of the training thread, and
+// hands them out in order; inline, one at a time, without `background`. Making them in order on one thread keeps
+// every random draw in the same order either way, so prefetching never changes a run's numbers.
+class PrefetchQueue {
+ public:
+  PrefetchQueue(std::function<PreparedBatch(int64_t)> make, int64_t count, bool background, size_t depth = 2)
+      : make_(std::move(make)), count_(count), depth_(depth) {
+    if (background) thread_ = std::thread([this] { work(); });
+  }
+
+  ~PrefetchQueue() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  PrefetchQueue(const PrefetchQueue&) = delete;
+  PrefetchQueue& operator=(const PrefetchQueue&) = delete;
+
+  // The next batch; rethrows, on the training thread, whatever making it threw.
+  PreparedBatch next() {
+    if (!thread_.joinable()) return make_(taken_++);
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [this] { return !ready_.empty() || error_; });
+    if (ready_.empty()) std::rethrow_exception(error_);
+    PreparedBatch batch = std::move(ready_.front());
+    ready_.pop_front();
+    ++taken_;
+    changed_.notify_all();
+    return batch;
+  }
+
+ private:
+  void work() {
+    torch::NoGradGuard no_grad;
+    for (int64_t i = 0; i < count_; ++i) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [this] { return stop_ || ready_.size() < depth_; });
+        if (stop_) return;
+      }
+      try {
+        PreparedBatch batch = make_(i);
+        std::lock_guard<std::mutex> lock(mutex_);
+        ready_.push_back(std::move(batch));
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        error_ = std::current_exception();
+        changed_.notify_all();
+        return;
+      }
+      changed_.notify_all();
+    }
+  }
+
+  std::function<PreparedBatch(int64_t)> make_;
+  int64_t count_;
+  size_t depth_;
+  int64_t taken_ = 0;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<PreparedBatch> ready_;
+  std::exception_ptr error_;
+  bool stop_ = false;
+  std::thread thread_;
 };
 
 // Everything a run needs in memory; built the same way for a new and a resumed run.
@@ -51,6 +124,7 @@ struct Run {
   models::ResNetCifar model{nullptr};
   std::unique_ptr<torch::optim::SGD> optimizer;
   std::unique_ptr<methods::Method> method;
+  std::unique_ptr<StepRunner> runner;
   Rng rng;
   TrainState state;
 
@@ -59,27 +133,27 @@ struct Run {
 
 void setup(Run& run) {
   const auto& c = run.config;
-  int threads = c.train.threads > 0 ? int(c.train.threads) : int(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(threads);
+  run.device = setup_execution(c.train);
   torch::manual_seed(uint64_t(c.train.seed));  // model initialisation
-  run.device = default_device();
   run.data = data::load_long_tailed(c.data);
   run.data.train.images = run.data.train.images.to(run.device);
   run.data.train.labels = run.data.train.labels.to(run.device);
   const auto& info = data::dataset_info(c.data.name);
   run.model = methods::build_model(c, info.num_classes, run.data.train.images.size(1));
   run.model->to(run.device);
+  if (c.train.channels_last) run.model->use_channels_last();
   run.optimizer = std::make_unique<torch::optim::SGD>(
       run.model->parameters(),
       torch::optim::SGDOptions(c.optim.lr).momentum(c.optim.momentum).weight_decay(c.optim.weight_decay));
   run.method = methods::make_method(c, run.data.train);
+  run.runner = std::make_unique<StepRunner>(run.model, *run.optimizer, *run.method, c.train, run.device);
   // The data stream has its own seed derived from the run seed, independent of model initialisation.
   run.rng = Rng(uint64_t(c.train.seed) * 0x9E3779B97F4A7C15ULL + 1);
   run.state.rng_state = run.rng.state();
   run.state.config_yaml = config::to_yaml(c);
 }
 
-EpochResult train_epoch(Run& run, int64_t epoch, double lr) {
+StepsResult train_epoch(Run& run, int64_t epoch, double lr) {
   const auto& c = run.config;
   for (auto& group : run.optimizer->param_groups()) {
     static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
@@ -90,35 +164,12 @@ EpochResult train_epoch(Run& run, int64_t epoch, double lr) {
   auto order = torch::tensor(run.rng.permutation(n), torch::kInt64).to(run.device);
   const int64_t steps = (n + c.train.batch_size - 1) / c.train.batch_size;
   ProgressBar bar("epoch " + std::to_string(epoch), steps);
-  EpochResult result;
-  torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(run.device));
-  torch::Tensor correct = torch::zeros({}, torch::TensorOptions(torch::kInt64).device(run.device));
-  auto start = Clock::now();
-  for (int64_t step = 0; step < steps; ++step) {
-    kill_if_debug_step(epoch * steps + step);
-    int64_t begin = step * c.train.batch_size;
-    int64_t length = std::min(c.train.batch_size, n - begin);
-    // Batch norm cannot train on one image: a last batch of one is skipped (the next shuffle differs).
-    if (length < 2) break;
-    auto index = order.narrow(0, begin, length);
-    methods::StepInput input{run.data.train.images.index_select(0, index),
-                             run.data.train.labels.index_select(0, index), weights, epoch};
-    auto out = run.method->step(run.model, input, run.rng);
-    run.optimizer->zero_grad();
-    out.loss.backward();
-    run.optimizer->step();
-    // Accumulate on the device; reading values back every step would stall a GPU.
-    loss_sum += out.loss.detach() * double(length);
-    correct += out.logits.argmax(1).eq(input.labels).sum();
-    result.images += length;
-    if (bar.enabled() && (step % 10 == 0 || step + 1 == steps)) {
-      bar.update(step + 1, "loss " + std::to_string(loss_sum.item<double>() / double(result.images)).substr(0, 6));
-    }
-  }
+  auto result = run.runner->run(
+      run.data.train, order, weights, epoch, run.rng, [&](int64_t step) { kill_if_debug_step(epoch * steps + step); },
+      [&](int64_t done, int64_t, double loss) {
+        if (bar.enabled()) bar.update(done, "loss " + std::to_string(loss).substr(0, 6));
+      });
   bar.finish();
-  result.seconds = seconds_since(start);
-  result.loss = loss_sum.item<double>() / double(std::max<int64_t>(1, result.images));
-  result.top1 = 100.0 * correct.item<double>() / double(std::max<int64_t>(1, result.images));
   return result;
 }
 
@@ -127,12 +178,13 @@ nlohmann::json train_loop(Run& run) {
   const std::string metrics_path = (fs::path(run.dir) / "metrics.jsonl").string();
   truncate_metrics(metrics_path, run.state.next_epoch);
   run.rng.set_state(run.state.rng_state);
+  if (run.state.loss_scale > 0) run.runner->scaler().set_value(run.state.loss_scale);
   auto session_start = Clock::now();
   const int64_t first_epoch = run.state.next_epoch;
   for (int64_t epoch = first_epoch; epoch < c.train.epochs; ++epoch) {
     auto epoch_start = Clock::now();
     double lr = learning_rate(c.optim, epoch, c.train.epochs);
-    EpochResult trained = train_epoch(run, epoch, lr);
+    StepsResult trained = train_epoch(run, epoch, lr);
     auto metrics = eval::evaluate(run.model, run.data.test, run.data.counts, c, run.device);
     double epoch_seconds = seconds_since(epoch_start);
 
@@ -152,6 +204,7 @@ nlohmann::json train_loop(Run& run) {
     run.state.train_images += trained.images;
     run.state.wall_seconds += epoch_seconds;
     run.state.rng_state = run.rng.state();
+    run.state.loss_scale = run.runner->scaler().value();
     run.state.last_json = record.dump();
     bool best = run.state.best_json.empty() || metrics.top1 > nlohmann::json::parse(run.state.best_json)["top1"];
     if (best) {
@@ -167,12 +220,13 @@ nlohmann::json train_loop(Run& run) {
       std::snprintf(text, sizeof(text), "%.2f", *v);
       return std::string(text);
     };
+    std::string skipped = trained.skipped ? "  (" + std::to_string(trained.skipped) + " fp16 steps skipped)" : "";
     std::printf("epoch %3lld/%lld  lr %.4g  loss %.4f  train %.2f  |  top-1 %.2f  many %s  medium %s  few %s%s  |  "
-                "%.0f img/s  eta %s\n",
+                "%.0f img/s  eta %s%s\n",
                 static_cast<long long>(epoch), static_cast<long long>(c.train.epochs), lr, trained.loss, trained.top1,
                 metrics.top1, pct(metrics.many).c_str(), pct(metrics.medium).c_str(), pct(metrics.few).c_str(),
                 best ? " *" : "", double(trained.images) / trained.seconds,
-                format_duration(per_epoch * double(c.train.epochs - epoch - 1)).c_str());
+                format_duration(per_epoch * double(c.train.epochs - epoch - 1)).c_str(), skipped.c_str());
     std::fflush(stdout);
   }
   nlohmann::json summary = run_summary(run.config, run.data, run.state);
@@ -187,7 +241,96 @@ void kill_if_debug_step(int64_t global_step) {
   if (value && std::atoll(value) == global_step) std::raise(SIGKILL);
 }
 
-torch::Device default_device() { return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::kCPU; }
+torch::Device setup_execution(const config::TrainConfig& train) {
+  const int threads =
+      train.threads > 0 ? int(train.threads) : int(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(threads);
+  const bool cuda = torch::cuda::is_available();
+  SMCL_CHECK(train.device != "cuda" || cuda,
+             "train.device is cuda, but this libtorch has no CUDA or sees no GPU (Debian's libtorch is CPU-only: "
+             "configure with -DCMAKE_PREFIX_PATH=<torch.utils.cmake_prefix_path of a CUDA PyTorch>, see README)");
+  torch::Device device = train.device == "cpu" || !cuda ? torch::Device(torch::kCPU) : torch::Device(torch::kCUDA, 0);
+  SMCL_CHECK(train.amp != "fp16" || device.is_cuda(),
+             "train.amp is fp16, which needs a CUDA device (this run is on the CPU; use bf16 or none)");
+  return device;
+}
+
+bool LossScaler::unscale_and_update(torch::optim::Optimizer& optimizer) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor bad;
+  for (auto& group : optimizer.param_groups()) {
+    for (auto& p : group.params()) {
+      if (!p.grad().defined()) continue;
+      p.grad().div_(scale_);
+      auto count = p.grad().isfinite().logical_not().sum();
+      bad = bad.defined() ? bad + count : count;
+    }
+  }
+  const bool finite = !bad.defined() || bad.item<int64_t>() == 0;
+  if (!finite) {
+    scale_ *= 0.5;
+    clean_steps_ = 0;
+  } else if (++clean_steps_ == growth_interval_) {
+    scale_ *= 2.0;
+    clean_steps_ = 0;
+  }
+  return finite;
+}
+
+StepRunner::StepRunner(models::ResNetCifar model, torch::optim::SGD& optimizer, const methods::Method& method,
+                       const config::TrainConfig& train, torch::Device device)
+    : model_(std::move(model)), optimizer_(optimizer), method_(method), train_(train), device_(device) {}
+
+StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& order, const torch::Tensor& class_weights,
+                            int64_t epoch, Rng& rng, const std::function<void(int64_t)>& before_step,
+                            const std::function<void(int64_t, int64_t, double)>& progress) {
+  const int64_t n = order.size(0), batch = train_.batch_size;
+  // Batch norm cannot train on one image: a last batch of one is skipped (the next shuffle differs).
+  const int64_t steps = n / batch + (n % batch >= 2 ? 1 : 0);
+  PrefetchQueue queue(
+      [&](int64_t step) {
+        auto index = order.narrow(0, step * batch, std::min(batch, n - step * batch));
+        methods::StepInput input{train.images.index_select(0, index), train.labels.index_select(0, index),
+                                 class_weights, epoch};
+        return PreparedBatch{method_.prepare(input, rng), input.labels};
+      },
+      steps, train_.prefetch);
+  const bool amp = train_.amp != "none";
+  const bool fp16 = train_.amp == "fp16";
+  StepsResult result;
+  // Accumulated on the device; reading values back every step would stall a GPU.
+  auto loss_sum = torch::zeros({}, torch::TensorOptions().device(device_));
+  auto correct = torch::zeros({}, torch::TensorOptions(torch::kInt64).device(device_));
+  auto start = Clock::now();
+  for (int64_t step = 0; step < steps; ++step) {
+    if (before_step) before_step(step);
+    PreparedBatch batch_in = queue.next();
+    methods::StepOutput out;
+    {
+      AutocastScope autocast(device_.type(), fp16 ? torch::kHalf : torch::kBFloat16, amp);
+      out = batch_in.step(model_);
+    }
+    optimizer_.zero_grad();
+    (fp16 ? scaler_.scale(out.loss) : out.loss).backward();
+    if (!fp16 || scaler_.unscale_and_update(optimizer_)) {
+      optimizer_.step();
+    } else {
+      ++result.skipped;
+    }
+    const int64_t length = batch_in.labels.size(0);
+    loss_sum += out.loss.detach().to(torch::kFloat) * double(length);
+    correct += out.logits.argmax(1).eq(batch_in.labels).sum();
+    result.images += length;
+    result.views += out.views;
+    if (progress && (step % 10 == 0 || step + 1 == steps)) {
+      progress(step + 1, steps, loss_sum.item<double>() / double(result.images));
+    }
+  }
+  result.seconds = seconds_since(start);
+  result.loss = loss_sum.item<double>() / double(std::max<int64_t>(1, result.images));
+  result.top1 = 100.0 * correct.item<double>() / double(std::max<int64_t>(1, result.images));
+  return result;
+}
 
 nlohmann::json run_summary(const config::Config& c, const data::LongTailedData& data, const TrainState& state) {
   auto groups = data::shot_groups(data.counts, c.eval.many_threshold, c.eval.few_threshold);
@@ -261,6 +404,7 @@ nlohmann::json resume(const std::string& run_dir) {
   setup(run);
   if (fs::exists(run.checkpoint("last.pt"))) {
     run.state = load_checkpoint(run.checkpoint("last.pt"), *run.model, run.optimizer.get(), run.device);
+    if (run.config.train.channels_last) run.model->use_channels_last();  // loading adopts the saved layout
     run.state.config_yaml = config::to_yaml(run.config);  // the folder's config.yaml is what this run follows
     std::printf("resuming '%s' at epoch %lld of %lld\n", run_dir.c_str(), static_cast<long long>(run.state.next_epoch),
                 static_cast<long long>(run.config.train.epochs));

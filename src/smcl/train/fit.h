@@ -3,18 +3,81 @@
 // Resuming continues from checkpoints/last.pt and ends exactly where the uninterrupted run would.
 #pragma once
 
+#include <torch/optim/sgd.h>
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 
 #include "smcl/config/config.h"
+#include "smcl/core/rng.h"
 #include "smcl/data/datasets.h"
+#include "smcl/methods/method.h"
+#include "smcl/models/resnet_cifar.h"
 #include "smcl/train/checkpoint.h"
 
 namespace smcl::train {
 
-// The device runs use: the first CUDA device when libtorch has one, else the CPU.
-torch::Device default_device();
+// Applies train.threads (0: all cores) to libtorch and resolves train.device: auto is the first CUDA device
+// when libtorch has CUDA and sees a GPU, else the CPU. Throws smcl::Error for cuda without CUDA, and for an amp
+// mode the device cannot run.
+torch::Device setup_execution(const config::TrainConfig& train);
+
+// Keeps fp16 gradients finite (train.amp fp16): the loss is multiplied by the scale before backward and the
+// gradients divided by it after; a step with a non-finite gradient is skipped and the scale halved, and after
+// `growth_interval` clean steps in a row it doubles (torch.cuda.amp.GradScaler's rule and defaults).
+class LossScaler {
+ public:
+  explicit LossScaler(double scale = 65536.0, int64_t growth_interval = 2000)
+      : scale_(scale), growth_interval_(growth_interval) {}
+  torch::Tensor scale(const torch::Tensor& loss) const { return loss * scale_; }
+  // Divides the optimiser's gradients by the scale; returns whether all of them are finite (one device sync),
+  // and updates the scale accordingly.
+  bool unscale_and_update(torch::optim::Optimizer& optimizer);
+  double value() const { return scale_; }
+  void set_value(double scale) { scale_ = scale; }
+
+ private:
+  double scale_;
+  int64_t growth_interval_;
+  int64_t clean_steps_ = 0;
+};
+
+// What a pass of training steps did.
+struct StepsResult {
+  double loss = 0;       // mean training loss per source image
+  double top1 = 0;       // training top-1 (%) of the first source view
+  int64_t images = 0;    // source images trained on
+  int64_t views = 0;     // images through the model, every view counted
+  int64_t skipped = 0;   // steps skipped by the fp16 loss scaler
+  double seconds = 0;
+};
+
+// Training steps as every run takes them: the method prepares each batch (gather, augmentation, saliency; on a
+// background thread one step ahead with train.prefetch), the training thread runs forward and loss under
+// train.amp, backward and the SGD update. fit and the benchmarks share it.
+class StepRunner {
+ public:
+  StepRunner(models::ResNetCifar model, torch::optim::SGD& optimizer, const methods::Method& method,
+             const config::TrainConfig& train, torch::Device device);
+
+  // Trains on train's images in `order` ([N] int64 on the device), train.batch_size per step; a last batch of
+  // one image is skipped (batch norm cannot train on it). before_step(i) runs on the training thread before
+  // step i; progress(i + 1, steps, mean loss so far) after some steps, when given.
+  StepsResult run(const data::Dataset& train, const torch::Tensor& order, const torch::Tensor& class_weights,
+                  int64_t epoch, Rng& rng, const std::function<void(int64_t)>& before_step = {},
+                  const std::function<void(int64_t, int64_t, double)>& progress = {});
+
+  LossScaler& scaler() { return scaler_; }
+
+ private:
+  models::ResNetCifar model_;
+  torch::optim::SGD& optimizer_;
+  const methods::Method& method_;
+  config::TrainConfig train_;
+  torch::Device device_;
+  LossScaler scaler_;
+};
 
 // Trains `config` (resolved) into run folder `out_dir`, which must not hold a run yet. Returns summary.json.
 nlohmann::json fit(const config::Config& config, const std::string& out_dir);

@@ -116,10 +116,8 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
   }
 
   const auto& c = config;
-  int threads = c.train.threads > 0 ? int(c.train.threads) : int(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(threads);
+  const torch::Device device = setup_execution(c.train);
   torch::manual_seed(uint64_t(c.train.seed));
-  const torch::Device device = default_device();
   auto data = data::load_long_tailed(c.data);
   const auto& info = data::dataset_info(c.data.name);
   auto model = methods::build_model(c, info.num_classes, data.train.images.size(1));

@@ -1,0 +1,177 @@
+// One measurement of the speed benchmark (issue 5): bench/speed.py runs this binary and bench/reference.py in
+// interleaved rounds and makes the table; run it alone to look at one number.
+//
+//   build/bench/smcl_bench_speed --mode floor|pipeline|eval --method erm|scl|smcl
+//       --data fashion_mnist|cifar_shaped [--model resnet32] [--batch 256] [--steps 8] [--warmup 2]
+//       [--set train.prefetch=false ...]
+//
+// floor: the model's forward, backward and SGD update alone on ready float tensors, with as many images per
+// step as the method puts through the model (erm 1, scl 2, smcl 5 views of the batch). pipeline: real training
+// steps (StepRunner, as `smcl train` takes them) with sampling, gathering, augmentation, saliency, masking (on
+// in every step) and losses. eval: evaluation of the test split. Prints one JSON line: images/second through
+// the model, seconds, peak resident memory. cifar_shaped is a generated long-tailed CIFAR-100-LT-sized set
+// (3x32x32, 100 classes, 500 to 5 images per class) of random pixels: speed does not depend on the content.
+#include <sys/resource.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "smcl/config/config.h"
+#include "smcl/core/allocator.h"
+#include "smcl/core/error.h"
+#include "smcl/data/datasets.h"
+#include "smcl/data/long_tail.h"
+#include "smcl/eval/evaluate.h"
+#include "smcl/methods/method.h"
+#include "smcl/train/fit.h"
+
+namespace {
+
+using namespace smcl;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return double(usage.ru_maxrss) / 1024.0;  // KiB on Linux
+}
+
+// A long-tailed set shaped like CIFAR-100-LT (exp profile, ratio 100, 500 per class at most) with random pixels;
+// the test split is 100 per class.
+data::LongTailedData cifar_shaped() {
+  torch::manual_seed(12345);
+  data::LongTailedData out;
+  out.counts = data::long_tail_counts("exp", 100, 500, 100);
+  std::vector<int64_t> labels;
+  for (size_t k = 0; k < out.counts.size(); ++k) labels.insert(labels.end(), size_t(out.counts[k]), int64_t(k));
+  const int64_t n = int64_t(labels.size());
+  out.train = {torch::randint(0, 256, {n, 3, 32, 32}, torch::kUInt8), torch::tensor(labels, torch::kInt64), 100};
+  out.test = {torch::randint(0, 256, {10000, 3, 32, 32}, torch::kUInt8),
+              torch::arange(10000, torch::kInt64).remainder(100), 100};
+  return out;
+}
+
+int64_t views_per_image(const std::string& method) { return method == "smcl" ? 5 : method == "scl" ? 2 : 1; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  keep_freed_memory();
+  CLI::App app{"smcl speed benchmark: one measurement (see bench/speed.py for the whole table)"};
+  std::string mode = "pipeline", method = "erm", dataset = "fashion_mnist", model_name = "resnet32";
+  int64_t batch = 256, steps = 8, warmup = 2;
+  std::vector<std::string> overrides;
+  app.add_option("--mode", mode, "floor | pipeline | eval")->check(CLI::IsMember({"floor", "pipeline", "eval"}));
+  app.add_option("--method", method, "erm | scl | smcl")->check(CLI::IsMember({"erm", "scl", "smcl"}));
+  app.add_option("--data", dataset, "fashion_mnist | cifar_shaped")
+      ->check(CLI::IsMember({"fashion_mnist", "cifar_shaped"}));
+  app.add_option("--model", model_name, "model.name");
+  app.add_option("--batch", batch, "images per step (train.batch_size)")->check(CLI::Range(2, 1 << 16));
+  app.add_option("--steps", steps, "timed steps (eval: timed passes over the test split)")->check(CLI::Range(1, 100000));
+  app.add_option("--warmup", warmup, "untimed steps first")->check(CLI::Range(0, 100000));
+  app.add_option("--set", overrides, "config override key=value (train.threads, train.prefetch, ...)");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    std::vector<std::string> all{"model.name=" + model_name, "method.name=" + method,
+                                 "data.name=" + std::string(dataset == "cifar_shaped" ? "cifar100" : "fashion_mnist"),
+                                 "train.batch_size=" + std::to_string(batch), "smcl.mask_start_epoch=0",
+                                 "smcl.mask_prob=1"};
+    all.insert(all.end(), overrides.begin(), overrides.end());
+    config::Config c = config::load("", all);
+    data::resolve_defaults(c);
+    const torch::Device device = train::setup_execution(c.train);
+    data::LongTailedData data = dataset == "cifar_shaped" ? cifar_shaped() : data::load_long_tailed(c.data);
+    data.train.images = data.train.images.to(device);
+    data.train.labels = data.train.labels.to(device);
+    torch::manual_seed(uint64_t(c.train.seed));
+    auto model = methods::build_model(c, data.train.num_classes, data.train.images.size(1));
+    model->to(device);
+    if (c.train.channels_last) model->use_channels_last();
+    torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(c.optim.lr)
+                                                         .momentum(c.optim.momentum)
+                                                         .weight_decay(c.optim.weight_decay));
+    const int64_t per_step = batch * views_per_image(method);
+    double seconds = 0;
+    int64_t images = 0;
+
+    if (mode == "floor") {
+      auto views = torch::randn({per_step, data.train.images.size(1), data.train.images.size(2),
+                                 data.train.images.size(3)}, torch::TensorOptions().device(device));
+      auto labels = torch::randint(0, data.train.num_classes, {per_step}, torch::TensorOptions(torch::kInt64).device(device));
+      auto one_step = [&] {
+        auto out = model->forward(views);
+        auto loss = torch::nn::functional::cross_entropy(out.logits, labels);
+        if (out.projection.defined()) loss = loss + out.projection.pow(2).mean();
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+        loss.item<double>();  // wait for the device
+      };
+      for (int64_t i = 0; i < warmup; ++i) one_step();
+      auto start = Clock::now();
+      for (int64_t i = 0; i < steps; ++i) one_step();
+      seconds = seconds_since(start);
+      images = steps * per_step;
+    } else if (mode == "pipeline") {
+      auto method_impl = methods::make_method(c, data.train);
+      train::StepRunner runner(model, optimizer, *method_impl, c.train, device);
+      Rng rng(uint64_t(c.train.seed) + 1);
+      auto weights = torch::ones({data.train.num_classes}, torch::TensorOptions().device(device));
+      auto order_of = [&](int64_t count) {
+        // Sampled like an epoch (a fresh permutation, repeated when the set is smaller than the steps need).
+        std::vector<int64_t> order;
+        while (int64_t(order.size()) < count * batch) {
+          auto p = rng.permutation(data.train.size());
+          order.insert(order.end(), p.begin(), p.end());
+        }
+        order.resize(size_t(count * batch));
+        return torch::tensor(order, torch::kInt64).to(device);
+      };
+      model->train();
+      if (warmup > 0) runner.run(data.train, order_of(warmup), weights, 0, rng);
+      auto order = order_of(steps);
+      auto start = Clock::now();
+      auto result = runner.run(data.train, order, weights, 0, rng);
+      seconds = seconds_since(start);  // result.loss was read back: the device has finished
+      images = result.views;
+    } else {
+      for (int64_t i = 0; i < warmup; ++i) {
+        eval::evaluate(model, data::select(data.test, torch::arange(std::min<int64_t>(1024, data.test.size()))),
+                       data.counts, c, device);
+      }
+      auto start = Clock::now();
+      for (int64_t i = 0; i < steps; ++i) eval::evaluate(model, data.test, data.counts, c, device);
+      seconds = seconds_since(start);
+      images = steps * data.test.size();
+    }
+    nlohmann::json line = {{"implementation", "smcl"},
+                           {"mode", mode},
+                           {"method", method},
+                           {"data", dataset},
+                           {"model", model_name},
+                           {"batch", batch},
+                           {"steps", steps},
+                           {"images", images},
+                           {"seconds", seconds},
+                           {"images_per_second", double(images) / seconds},
+                           {"peak_rss_mib", peak_rss_mib()},
+                           {"threads", torch::get_num_threads()},
+                           {"device", device.str()},
+                           {"prefetch", c.train.prefetch},
+                           {"channels_last", c.train.channels_last},
+                           {"amp", c.train.amp},
+                           {"libtorch", TORCH_VERSION}};
+    std::printf("%s\n", line.dump().c_str());
+    return 0;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "smcl_bench_speed: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+"""smcl's speed benchmark (issue 5): floor, pipeline, reference and eval, in interleaved rounds.
+
+  /usr/bin/python3 bench/speed.py [--rounds 3] [--data fashion_mnist cifar_shaped] [--methods erm scl smcl]
+      [--variant NAME:key=value,key=value ...] [--json bench/results/speed.json] [--tiny]
+
+For every dataset and method, each round runs, as separate processes in rotating order: `floor` (the model's
+forward + backward + SGD step alone on ready tensors, same images per step), `pipeline` (smcl's real training
+steps) and `reference` (the same steps the Python way, bench/reference.py), plus `eval` for both. Reported:
+images/second through the model (every view counted) and peak resident memory, as the median (memory: the
+maximum) over rounds, and the ratios pipeline/floor and pipeline/reference as the median of the per-round
+ratios. A --variant adds pipeline rows with config overrides (e.g. nopf:train.prefetch=false) measured in the
+same rounds. --tiny is the CI check: one round of one tiny step of everything, to see that it all runs.
+Needs the build (build/bench/smcl_bench_speed) and Debian's python3-torch, python3-torchvision, python3-opencv.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STEPS = {"erm": 20, "scl": 10, "smcl": 5}  # about the same number of model images per measurement
+
+
+def run(command):
+    started = time.time()
+    out = subprocess.run(command, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"speed.py: {' '.join(command)} failed ({out.returncode}):\n{out.stderr[-3000:]}")
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    if not lines:
+        sys.exit(f"speed.py: {' '.join(command)} printed no result:\n{out.stdout[-2000:]}")
+    result = json.loads(lines[-1])
+    result["wall_seconds"] = time.time() - started
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--data", nargs="+", default=["fashion_mnist", "cifar_shaped"])
+    parser.add_argument("--methods", nargs="+", default=["erm", "scl", "smcl"])
+    parser.add_argument("--model", default="resnet32")
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=0, help="timed steps per measurement (0: per method)")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--variant", action="append", default=[], help="NAME:key=value,key=value (pipeline rows)")
+    parser.add_argument("--binary", default=os.path.join(ROOT, "build/bench/smcl_bench_speed"))
+    parser.add_argument("--json", default="", help="write every measurement and the table here")
+    parser.add_argument("--tiny", action="store_true", help="CI: one tiny step of everything, no timing meaning")
+    args = parser.parse_args()
+    if args.tiny:
+        args.rounds, args.model, args.batch, args.warmup, args.steps = 1, "resnet8", 8, 0, 1
+    if not os.path.exists(args.binary):
+        sys.exit(f"speed.py: {args.binary} does not exist; build first (scripts/build)")
+    variants = [("", [])]
+    for text in args.variant:
+        name, _, sets = text.partition(":")
+        if not name or not sets:
+            sys.exit(f"speed.py: --variant '{text}' is not NAME:key=value[,key=value]")
+        variants.append((name, sets.split(",")))
+
+    def smcl(mode, method, data, sets=()):
+        steps = args.steps or (STEPS[method] if mode != "eval" else 1)
+        command = [args.binary, "--mode", mode, "--method", method, "--data", data, "--model", args.model,
+                   "--batch", str(args.batch), "--steps", str(steps), "--warmup", str(min(args.warmup, 1) if mode == "eval" else args.warmup)]
+        for s in sets:
+            command += ["--set", s]
+        return command
+
+    def reference(mode, method, data):
+        steps = args.steps or (STEPS[method] if mode != "eval" else 1)
+        return [sys.executable, os.path.join(ROOT, "bench/reference.py"), "--mode", mode, "--method", method,
+                "--data", data, "--model", args.model, "--batch", str(args.batch), "--steps", str(steps),
+                "--warmup", str(min(args.warmup, 1) if mode == "eval" else args.warmup)]
+
+    # Every measurement of a round, keyed by (data, method, kind).
+    jobs = []
+    for data in args.data:
+        for method in args.methods:
+            jobs.append(((data, method, "floor"), smcl("floor", method, data)))
+            for name, sets in variants:
+                jobs.append(((data, method, "pipeline" + (f" ({name})" if name else "")),
+                             smcl("pipeline", method, data, sets)))
+            jobs.append(((data, method, "reference"), reference("pipeline", method, data)))
+        jobs.append(((data, "-", "eval"), smcl("eval", "erm", data)))
+        jobs.append(((data, "-", "eval reference"), reference("eval", "erm", data)))
+
+    results = {key: [] for key, _ in jobs}
+    for r in range(args.rounds):
+        # Rotate the order each round so that no kind always runs first (or right after the same neighbour).
+        shift = (r * 3) % len(jobs)
+        for key, command in jobs[shift:] + jobs[:shift]:
+            out = run(command)
+            results[key].append(out)
+            print(f"round {r + 1}/{args.rounds}  {key[0]:<13} {key[1]:<5} {key[2]:<22} "
+                  f"{out['images_per_second']:8.1f} img/s  {out['peak_rss_mib']:7.0f} MiB", flush=True)
+
+    def ips(key):
+        return [m["images_per_second"] for m in results[key]]
+
+    rows = []
+    for data in args.data:
+        for method in args.methods:
+            floor = ips((data, method, "floor"))
+            ref = ips((data, method, "reference"))
+            for name, _ in variants:
+                kind = "pipeline" + (f" ({name})" if name else "")
+                pipe = ips((data, method, kind))
+                rows.append({
+                    "data": data, "method": method, "pipeline": kind,
+                    "floor": statistics.median(floor), "pipeline_ips": statistics.median(pipe),
+                    "reference": statistics.median(ref),
+                    "pipeline_over_floor": statistics.median(p / f for p, f in zip(pipe, floor)),
+                    "pipeline_over_reference": statistics.median(p / q for p, q in zip(pipe, ref)),
+                    "pipeline_peak_mib": max(m["peak_rss_mib"] for m in results[(data, method, kind)]),
+                    "reference_peak_mib": max(m["peak_rss_mib"] for m in results[(data, method, "reference")]),
+                })
+    evals = [{"data": data, "eval": statistics.median(ips((data, "-", "eval"))),
+              "eval_reference": statistics.median(ips((data, "-", "eval reference")))} for data in args.data]
+
+    lines = [f"{args.model}, batch {args.batch}, median of {args.rounds} interleaved rounds; images/s through the "
+             "model (every view counted)", "",
+             "| data | method | pipeline | floor img/s | pipeline img/s | reference img/s | pipeline/floor | "
+             "pipeline/reference | peak MiB (smcl) | peak MiB (reference) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row['data']} | {row['method']} | {row['pipeline']} | {row['floor']:.0f} | "
+                     f"{row['pipeline_ips']:.0f} | {row['reference']:.0f} | {row['pipeline_over_floor']:.2f} | "
+                     f"{row['pipeline_over_reference']:.2f} | {row['pipeline_peak_mib']:.0f} | "
+                     f"{row['reference_peak_mib']:.0f} |")
+    lines += ["", "| data | eval img/s (smcl) | eval img/s (reference) | ratio |", "|---|---|---|---|"]
+    for e in evals:
+        lines.append(f"| {e['data']} | {e['eval']:.0f} | {e['eval_reference']:.0f} | "
+                     f"{e['eval'] / e['eval_reference']:.2f} |")
+    table = "\n".join(lines)
+    print("\n" + table)
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        measurements = [dict(m, key=list(key)) for key, ms in results.items() for m in ms]
+        with open(args.json + ".tmp", "w") as f:
+            json.dump({"rows": rows, "eval": evals, "table": table, "measurements": measurements,
+                       "arguments": vars(args)}, f, indent=1)
+        os.replace(args.json + ".tmp", args.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "smcl/core/error.h"
+#include "smcl/core/torch_compat.h"
+#include "smcl/methods/method.h"
+#include "smcl/train/fit.h"
+#include "test_util.h"
+
+namespace smcl::train {
+namespace {
+
+// A small long-tailed set of random 3x16x16 images, 4 classes of 24, 12, 6 and 3 images.
+data::Dataset tiny_set() {
+  torch::manual_seed(7);
+  std::vector<int64_t> labels;
+  const int64_t counts[4] = {24, 12, 6, 3};
+  for (int64_t k = 0; k < 4; ++k) labels.insert(labels.end(), size_t(counts[k]), k);
+  const int64_t n = int64_t(labels.size());
+  return {torch::randint(0, 256, {n, 3, 16, 16}, torch::kUInt8), torch::tensor(labels, torch::kInt64), 4};
+}
+
+config::Config tiny_config(const std::string& method, bool prefetch, const std::string& saliency = "fine_grained") {
+  return config::load("", {"model.name=resnet8", "method.name=" + method, "train.batch_size=10",
+                           "train.prefetch=" + std::string(prefetch ? "true" : "false"), "smcl.mask_start_epoch=0",
+                           "smcl.mask_prob=0.7", "smcl.saliency=" + saliency, "augment.mean=[0.5, 0.5, 0.5]",
+                           "augment.std=[0.25, 0.25, 0.25]", "mix.prob=0.6"});
+}
+
+struct Trained {
+  std::vector<torch::Tensor> parameters;
+  std::string rng_state;
+  StepsResult result;
+};
+
+// Two passes over a shuffled tiny set (the second in another epoch), from a fixed initialisation.
+Trained train_tiny(const config::Config& c) {
+  auto train = tiny_set();
+  torch::manual_seed(3);
+  auto model = methods::build_model(c, 4, 3);
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
+  auto method = methods::make_method(c, train);
+  StepRunner runner(model, optimizer, *method, c.train, torch::kCPU);
+  Rng rng(11);
+  auto weights = torch::ones({4});
+  Trained out;
+  for (int64_t epoch = 0; epoch < 2; ++epoch) {
+    auto order = torch::tensor(rng.permutation(train.size()), torch::kInt64);
+    out.result = runner.run(train, order, weights, epoch, rng);
+  }
+  for (const auto& p : model->parameters()) out.parameters.push_back(p.detach().clone());
+  out.rng_state = rng.state();
+  return out;
+}
+
+}  // namespace
+
+// Prefetching moves batch preparation to another thread; it must not change a single number of the run, for
+// every kind of method (the cam saliency runs its model part on the training thread).
+TEST(StepRunner, PrefetchGivesExactlyTheSameTrainingAsInline) {
+  for (const auto& [method, saliency] : std::vector<std::pair<std::string, std::string>>{
+           {"erm", "fine_grained"}, {"scl", "fine_grained"}, {"smcl", "fine_grained"}, {"smcl", "cam"},
+           {"smcl", "random"}, {"cmo", "fine_grained"}, {"remix", "fine_grained"}}) {
+    SCOPED_TRACE(method + " " + saliency);
+    auto inline_run = train_tiny(tiny_config(method, false, saliency));
+    auto prefetched = train_tiny(tiny_config(method, true, saliency));
+    ASSERT_EQ(inline_run.parameters.size(), prefetched.parameters.size());
+    for (size_t i = 0; i < inline_run.parameters.size(); ++i) {
+      EXPECT_TRUE(torch::equal(inline_run.parameters[i], prefetched.parameters[i])) << "parameter " << i;
+    }
+    EXPECT_EQ(inline_run.rng_state, prefetched.rng_state);
+    EXPECT_EQ(inline_run.result.loss, prefetched.result.loss);
+    // 45 images in batches of 10: five steps, the last of 5 images.
+    EXPECT_EQ(prefetched.result.images, 45);
+  }
+}
+
+TEST(StepRunner, CountsEveryViewThroughTheModel) {
+  // erm: one view; scl: two; smcl with the masked sample in every step: five.
+  auto c = tiny_config("smcl", true);
+  c.smcl.mask_prob = 1;
+  EXPECT_EQ(train_tiny(tiny_config("erm", true)).result.views, 45);
+  EXPECT_EQ(train_tiny(tiny_config("scl", true)).result.views, 90);
+  EXPECT_EQ(train_tiny(c).result.views, 225);
+}
+
+namespace {
+
+// Fails while preparing its third batch.
+class FailingMethod : public methods::Method {
+ public:
+  methods::PreparedStep prepare(const methods::StepInput& input, Rng&) const override {
+    if (++prepared_ == 3) throw Error("batch 3 could not be prepared");
+    auto images = input.images.to(torch::kFloat) / 255.0;
+    auto labels = input.labels;
+    return [images, labels](models::ResNetCifar& model) -> methods::StepOutput {
+      auto logits = model->forward(images).logits;
+      return {torch::nn::functional::cross_entropy(logits, labels), logits.detach(), images.size(0)};
+    };
+  }
+  mutable int prepared_ = 0;
+};
+
+}  // namespace
+
+TEST(StepRunner, AnErrorWhilePreparingIsRethrownOnTheTrainingThread) {
+  for (bool prefetch : {false, true}) {
+    auto c = tiny_config("erm", prefetch);
+    auto train = tiny_set();
+    auto model = methods::build_model(c, 4, 3);
+    torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.05));
+    FailingMethod method;
+    StepRunner runner(model, optimizer, method, c.train, torch::kCPU);
+    Rng rng(1);
+    int64_t started = 0;
+    auto message = test::error_of([&] {
+      runner.run(train, torch::arange(train.size()), torch::ones({4}), 0, rng, [&](int64_t) { ++started; });
+    });
+    EXPECT_NE(message.find("batch 3 could not be prepared"), std::string::npos) << message;
+    EXPECT_EQ(started, 3);  // steps 0 and 1 trained; step 2 asked for the failed batch
+  }
+}
+
+TEST(LossScaler, SkipsNonFiniteStepsHalvesAndGrowsTheScale) {
+  auto p = torch::zeros({3}, torch::requires_grad());
+  torch::optim::SGD optimizer({p}, torch::optim::SGDOptions(1.0));
+  LossScaler scaler(8.0, /*growth_interval=*/2);
+  auto backward = [&](double a, double b) {
+    optimizer.zero_grad();
+    scaler.scale((p * torch::tensor({a, b, 1.0}, torch::kFloat)).sum()).backward();
+  };
+  backward(1.0, 2.0);  // gradient (1, 2, 1) * 8
+  EXPECT_TRUE(scaler.unscale_and_update(optimizer));
+  EXPECT_TRUE(torch::allclose(p.grad(), torch::tensor({1.0f, 2.0f, 1.0f})));
+  EXPECT_EQ(scaler.value(), 8.0);
+  backward(std::numeric_limits<double>::infinity(), 2.0);
+  EXPECT_FALSE(scaler.unscale_and_update(optimizer));
+  EXPECT_EQ(scaler.value(), 4.0);
+  backward(1.0, std::nan(""));
+  EXPECT_FALSE(scaler.unscale_and_update(optimizer));
+  EXPECT_EQ(scaler.value(), 2.0);
+  backward(1.0, 1.0);
+  EXPECT_TRUE(scaler.unscale_and_update(optimizer));
+  EXPECT_EQ(scaler.value(), 2.0);
+  backward(1.0, 1.0);
+  EXPECT_TRUE(scaler.unscale_and_update(optimizer));  // the second clean step in a row doubles it
+  EXPECT_EQ(scaler.value(), 4.0);
+}
+
+TEST(Execution, RefusesCudaWithoutCudaAndFp16OnTheCpu) {
+  config::TrainConfig train;
+  train.device = "cpu";
+  EXPECT_EQ(setup_execution(train), torch::Device(torch::kCPU));
+  train.amp = "fp16";
+  EXPECT_NE(test::error_of([&] { setup_execution(train); }).find("fp16, which needs a CUDA device"),
+            std::string::npos);
+  if (!torch::cuda::is_available()) {
+    train.device = "cuda";
+    train.amp = "none";
+    EXPECT_NE(test::error_of([&] { setup_execution(train); }).find("-DCMAKE_PREFIX_PATH"), std::string::npos);
+    train.device = "auto";
+    EXPECT_EQ(setup_execution(train), torch::Device(torch::kCPU));
+  }
+}
+
+TEST(Execution, ConfigRejectsUnknownDeviceAndAmpAndFp16OnCpu) {
+  auto message = test::error_of([] { config::load("", {"train.device=gpu", "train.amp=fp8"}); });
+  EXPECT_NE(message.find("train.device"), std::string::npos) << message;
+  EXPECT_NE(message.find("'gpu' is not one of: auto, cpu, cuda"), std::string::npos) << message;
+  EXPECT_NE(message.find("'fp8' is not one of: none, bf16, fp16"), std::string::npos) << message;
+  message = test::error_of([] { config::load("", {"train.device=cpu", "train.amp=fp16"}); });
+  EXPECT_NE(message.find("train.amp"), std::string::npos) << message;
+}
+
+TEST(Execution, AutocastScopeCastsInsideAndRestoresAfter) {
+  auto a = torch::randn({4, 4}), b = torch::randn({4, 4});
+  {
+    AutocastScope autocast(torch::kCPU, torch::kBFloat16, true);
+    EXPECT_EQ(torch::mm(a, b).scalar_type(), torch::kBFloat16);
+    {
+      AutocastScope off(torch::kCPU, torch::kBFloat16, false);  // inactive: changes nothing
+      EXPECT_EQ(torch::mm(a, b).scalar_type(), torch::kBFloat16);
+    }
+  }
+  EXPECT_EQ(torch::mm(a, b).scalar_type(), torch::kFloat);
+}
+
+TEST(Execution, ChannelsLastGivesTheSameOutputs) {
+  torch::manual_seed(5);
+  auto plain = models::make_model("resnet8", 4, 3, /*with_projection=*/true);
+  auto nhwc = models::make_model("resnet8", 4, 3, true);
+  {
+    torch::NoGradGuard no_grad;
+    auto from = plain->parameters();
+    auto to = nhwc->parameters();
+    for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+  }
+  nhwc->use_channels_last();
+  EXPECT_TRUE(nhwc->parameters()[0].is_contiguous(torch::MemoryFormat::ChannelsLast));
+  auto x = torch::randn({6, 3, 16, 16});
+  auto a = plain->forward(x), b = nhwc->forward(x);
+  EXPECT_TRUE(torch::allclose(a.logits, b.logits, 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(a.projection, b.projection, 1e-4, 1e-5));
+  auto loss_a = a.logits.sum() + a.projection.sum(), loss_b = b.logits.sum() + b.projection.sum();
+  loss_a.backward();
+  loss_b.backward();
+  EXPECT_TRUE(torch::allclose(plain->parameters()[0].grad(), nhwc->parameters()[0].grad(), 1e-3, 1e-4));
+}
+
+}  // namespace smcl::train
