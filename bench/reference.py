@@ -124,7 +124,7 @@ def supcon(features, labels, temperature=0.07):
     mask = torch.eq(labels[:, None], labels[None, :]).float()
     logits = features @ features.T / temperature
     logits = logits - logits.max(dim=1, keepdim=True)[0].detach()
-    self_mask = 1 - torch.eye(len(labels))
+    self_mask = 1 - torch.eye(len(labels), device=features.device)
     mask = mask * self_mask
     log_prob = logits - torch.log((torch.exp(logits) * self_mask).sum(1, keepdim=True))
     return -((mask * log_prob).sum(1) / mask.sum(1).clamp(min=1)).mean()
@@ -152,6 +152,7 @@ def main():
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="DataLoader worker processes per loader")
+    parser.add_argument("--device", default="cpu", help="cpu | cuda (batches copied from pinned memory)")
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count())
     torch.manual_seed(0)
@@ -160,22 +161,24 @@ def main():
     mean, std = MEAN_STD[args.data]
     channels = 1 if images.ndim == 3 else 3
     size = images.shape[1]
-    model = ResNetCifar(int(args.model.replace("resnet", "")), len(counts), channels, args.method != "erm")
+    device = torch.device(args.device)
+    pin = device.type == "cuda"
+    model = ResNetCifar(int(args.model.replace("resnet", "")), len(counts), channels, args.method != "erm").to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=2e-4)
     result = {"implementation": "python", "mode": args.mode, "method": args.method, "data": args.data,
               "model": args.model, "batch": args.batch, "steps": args.steps, "workers": args.workers,
-              "threads": torch.get_num_threads(), "torch": torch.__version__}
+              "threads": torch.get_num_threads(), "torch": torch.__version__, "device": str(device)}
 
     if args.mode == "eval":
         loader = DataLoader(ImageSet(test_images, test_labels, T.Compose([T.ToTensor(), T.Normalize(mean, std)]), 1),
-                            batch_size=512, num_workers=args.workers)
+                            batch_size=512, num_workers=args.workers, pin_memory=pin)
         model.eval()
 
         def one_pass():
             correct = 0
             with torch.no_grad():
                 for x, y in loader:
-                    correct += (model(x)[0].argmax(1) == y).sum().item()
+                    correct += (model(x.to(device, non_blocking=True))[0].argmax(1).cpu() == y).sum().item()
             return correct
 
         for _ in range(args.warmup):
@@ -190,7 +193,7 @@ def main():
                                      T.Normalize(mean, std)])
         views = 1 if args.method == "erm" else 2
         source = DataLoader(ImageSet(images, labels, train_transform, views), batch_size=args.batch, shuffle=True,
-                            num_workers=args.workers, drop_last=True)
+                            num_workers=args.workers, drop_last=True, pin_memory=pin)
         loaders = [source]
         if args.method == "smcl":
             # CMO's weighted loader: each image drawn with the effective-number weight of its class.
@@ -199,7 +202,7 @@ def main():
             weights = per_class[labels] / np.array(counts)[labels]
             target = DataLoader(ImageSet(images, labels, train_transform, 2), batch_size=args.batch,
                                 sampler=WeightedRandomSampler(weights, len(labels), replacement=True),
-                                num_workers=args.workers, drop_last=True)
+                                num_workers=args.workers, drop_last=True, pin_memory=pin)
             loaders.append(target)
         saliency = cv2.saliency.StaticSaliencyFineGrained_create()
         mean_t, std_t = torch.tensor(mean).view(1, -1, 1, 1), torch.tensor(std).view(1, -1, 1, 1)
@@ -214,8 +217,13 @@ def main():
 
         model.train()
 
+        def to_device(batch):
+            x, y = batch
+            x = [v.to(device, non_blocking=True) for v in x] if isinstance(x, list) else x.to(device, non_blocking=True)
+            return x, y.to(device, non_blocking=True)
+
         def one_step():
-            x, y = next_batch(0)
+            x, y = to_device(next_batch(0))
             if args.method == "erm":
                 logits, _ = model(x)
                 loss = F.cross_entropy(logits, y)
@@ -224,18 +232,18 @@ def main():
                 groups, ys = [x[0], x[1]], [y, y]
                 masked = None
                 if args.method == "smcl":
-                    (t1, t2), yt = next_batch(1)
+                    (t1, t2), yt = to_device(next_batch(1))
                     groups += [t1, t2]
                     ys += [yt, yt]
                     u = np.random.beta(1.0, 1.0)
-                    s1_uint8 = ((x[0] * std_t + mean_t) * 255).clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
+                    s1_uint8 = ((x[0].cpu() * std_t + mean_t) * 255).clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
                     masked = x[0].clone()
                     lam = []
                     for i, (y0, y1, x0, x1) in enumerate(saliency_boxes(s1_uint8, u, saliency)):
                         masked[i, :, y0:y1, x0:x1] = t1[i, :, y0:y1, x0:x1]
                         lam.append((y1 - y0) * (x1 - x0) / float(size * size))
                     groups.append(masked)
-                    lam = torch.tensor(lam)
+                    lam = torch.tensor(lam, device=device)
                 logits, projection = model(torch.cat(groups))
                 b = len(y)
                 view_labels = torch.cat(ys)
@@ -253,6 +261,7 @@ def main():
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            loss.item()  # waits for the device
             return n
 
         for _ in range(args.warmup):

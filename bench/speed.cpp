@@ -3,12 +3,14 @@
 //
 //   build/bench/smcl_bench_speed --mode floor|pipeline|eval --method erm|scl|smcl
 //       --data fashion_mnist|cifar_shaped [--model resnet32] [--batch 256] [--steps 8] [--warmup 2]
-//       [--set train.prefetch=false ...]
+//       [--set train.prefetch=false ...] [--default-malloc]
 //
 // floor: the model's forward, backward and SGD update alone on ready float tensors, with as many images per
 // step as the method puts through the model (erm 1, scl 2, smcl 5 views of the batch). pipeline: real training
 // steps (StepRunner, as `smcl train` takes them) with sampling, gathering, augmentation, saliency, masking (on
-// in every step) and losses. eval: evaluation of the test split. Prints one JSON line: images/second through
+// in every step) and losses. profile: the pipeline's steps taken apart on one thread (prepare, forward + loss,
+// backward, SGD update, each timed alone) next to the floor's forward, backward and update on the same number
+// of images. eval: evaluation of the test split. Prints one JSON line: images/second through
 // the model, seconds, peak resident memory. cifar_shaped is a generated long-tailed CIFAR-100-LT-sized set
 // (3x32x32, 100 classes, 500 to 5 images per class) of random pixels: speed does not depend on the content.
 #include <sys/resource.h>
@@ -18,6 +20,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -63,12 +66,12 @@ int64_t views_per_image(const std::string& method) { return method == "smcl" ? 5
 }  // namespace
 
 int main(int argc, char** argv) {
-  keep_freed_memory();
   CLI::App app{"smcl speed benchmark: one measurement (see bench/speed.py for the whole table)"};
   std::string mode = "pipeline", method = "erm", dataset = "fashion_mnist", model_name = "resnet32";
   int64_t batch = 256, steps = 8, warmup = 2;
   std::vector<std::string> overrides;
-  app.add_option("--mode", mode, "floor | pipeline | eval")->check(CLI::IsMember({"floor", "pipeline", "eval"}));
+  app.add_option("--mode", mode, "floor | pipeline | profile | eval")
+      ->check(CLI::IsMember({"floor", "pipeline", "profile", "eval"}));
   app.add_option("--method", method, "erm | scl | smcl")->check(CLI::IsMember({"erm", "scl", "smcl"}));
   app.add_option("--data", dataset, "fashion_mnist | cifar_shaped")
       ->check(CLI::IsMember({"fashion_mnist", "cifar_shaped"}));
@@ -77,7 +80,10 @@ int main(int argc, char** argv) {
   app.add_option("--steps", steps, "timed steps (eval: timed passes over the test split)")->check(CLI::Range(1, 100000));
   app.add_option("--warmup", warmup, "untimed steps first")->check(CLI::Range(0, 100000));
   app.add_option("--set", overrides, "config override key=value (train.threads, train.prefetch, ...)");
+  bool default_malloc = false;
+  app.add_flag("--default-malloc", default_malloc, "leave glibc's allocator settings alone (smcl sets them at start)");
   CLI11_PARSE(app, argc, argv);
+  if (!default_malloc) keep_freed_memory();
   try {
     std::vector<std::string> all{"model.name=" + model_name, "method.name=" + method,
                                  "data.name=" + std::string(dataset == "cifar_shaped" ? "cifar100" : "fashion_mnist"),
@@ -100,6 +106,7 @@ int main(int argc, char** argv) {
     const int64_t per_step = batch * views_per_image(method);
     double seconds = 0;
     int64_t images = 0;
+    nlohmann::json phases;  // profile: seconds per step of each phase
 
     if (mode == "floor") {
       auto views = torch::randn({per_step, data.train.images.size(1), data.train.images.size(2),
@@ -141,6 +148,45 @@ int main(int argc, char** argv) {
       auto result = runner.run(data.train, order, weights, 0, rng);
       seconds = seconds_since(start);  // result.loss was read back: the device has finished
       images = result.views;
+    } else if (mode == "profile") {
+      auto method_impl = methods::make_method(c, data.train);
+      Rng rng(uint64_t(c.train.seed) + 1);
+      auto weights = torch::ones({data.train.num_classes}, torch::TensorOptions().device(device));
+      auto views = torch::randn({per_step, data.train.images.size(1), data.train.images.size(2),
+                                 data.train.images.size(3)}, torch::TensorOptions().device(device));
+      auto labels = torch::randint(0, data.train.num_classes, {per_step}, torch::TensorOptions(torch::kInt64).device(device));
+      std::map<std::string, double> total;
+      auto timed = [&](const std::string& name, auto&& f) {
+        auto start = Clock::now();
+        auto out = f();
+        total[name] += seconds_since(start);
+        return out;
+      };
+      model->train();
+      for (int64_t i = 0; i < warmup + steps; ++i) {
+        if (i == warmup) total.clear();
+        auto index = torch::tensor(rng.permutation(data.train.size()), torch::kInt64).narrow(0, 0, batch).to(device);
+        auto prepared = timed("pipeline: prepare (gather, augment, saliency, mask)", [&] {
+          return method_impl->prepare({data.train.images.index_select(0, index), data.train.labels.index_select(0, index),
+                                       weights, 0}, rng);
+        });
+        auto out = timed("pipeline: forward + losses", [&] { return prepared(model); });
+        optimizer.zero_grad();
+        timed("pipeline: backward", [&] { out.loss.backward(); return 0; });
+        timed("pipeline: SGD update", [&] { optimizer.step(); return 0; });
+        auto floor_out = timed("floor: forward + cross-entropy", [&] {
+          auto o = model->forward(views);
+          auto loss = torch::nn::functional::cross_entropy(o.logits, labels);
+          return o.projection.defined() ? loss + o.projection.pow(2).mean() : loss;
+        });
+        optimizer.zero_grad();
+        timed("floor: backward", [&] { floor_out.backward(); return 0; });
+        timed("floor: SGD update", [&] { optimizer.step(); return 0; });
+      }
+      for (const auto& [name, value] : total) phases[name] = value / double(steps);
+      seconds = total["pipeline: prepare (gather, augment, saliency, mask)"] + total["pipeline: forward + losses"] +
+                total["pipeline: backward"] + total["pipeline: SGD update"];
+      images = steps * per_step;
     } else {
       for (int64_t i = 0; i < warmup; ++i) {
         eval::evaluate(model, data::select(data.test, torch::arange(std::min<int64_t>(1024, data.test.size()))),
@@ -168,6 +214,7 @@ int main(int argc, char** argv) {
                            {"channels_last", c.train.channels_last},
                            {"amp", c.train.amp},
                            {"libtorch", TORCH_VERSION}};
+    if (!phases.empty()) line["phase_seconds_per_step"] = phases;
     std::printf("%s\n", line.dump().c_str());
     return 0;
   } catch (const Error& e) {

@@ -2,7 +2,7 @@
 """smcl's speed benchmark (issue 5): floor, pipeline, reference and eval, in interleaved rounds.
 
   /usr/bin/python3 bench/speed.py [--rounds 3] [--data fashion_mnist cifar_shaped] [--methods erm scl smcl]
-      [--variant NAME:key=value,key=value ...] [--json bench/results/speed.json] [--tiny]
+      [--variant NAME:key=value,key=value ...] [--variant-data cifar_shaped] [--json FILE] [--tiny]
 
 For every dataset and method, each round runs, as separate processes in rotating order: `floor` (the model's
 forward + backward + SGD step alone on ready tensors, same images per step), `pipeline` (smcl's real training
@@ -22,7 +22,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STEPS = {"erm": 20, "scl": 10, "smcl": 5}  # about the same number of model images per measurement
+STEPS = {"erm": 12, "scl": 6, "smcl": 3}  # about the same number of model images per measurement
 
 
 def run(command):
@@ -46,8 +46,10 @@ def main():
     parser.add_argument("--model", default="resnet32")
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--steps", type=int, default=0, help="timed steps per measurement (0: per method)")
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--variant", action="append", default=[], help="NAME:key=value,key=value (pipeline rows)")
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--variant", action="append", default=[],
+                        help="NAME:key=value,key=value (pipeline rows; an item --flag goes to smcl_bench_speed as is)")
+    parser.add_argument("--variant-data", nargs="+", default=[], help="datasets that get the variants (default: all)")
     parser.add_argument("--binary", default=os.path.join(ROOT, "build/bench/smcl_bench_speed"))
     parser.add_argument("--json", default="", help="write every measurement and the table here")
     parser.add_argument("--tiny", action="store_true", help="CI: one tiny step of everything, no timing meaning")
@@ -68,7 +70,7 @@ def main():
         command = [args.binary, "--mode", mode, "--method", method, "--data", data, "--model", args.model,
                    "--batch", str(args.batch), "--steps", str(steps), "--warmup", str(min(args.warmup, 1) if mode == "eval" else args.warmup)]
         for s in sets:
-            command += ["--set", s]
+            command += [s] if s.startswith("--") else ["--set", s]
         return command
 
     def reference(mode, method, data):
@@ -83,6 +85,8 @@ def main():
         for method in args.methods:
             jobs.append(((data, method, "floor"), smcl("floor", method, data)))
             for name, sets in variants:
+                if name and args.variant_data and data not in args.variant_data:
+                    continue
                 jobs.append(((data, method, "pipeline" + (f" ({name})" if name else "")),
                              smcl("pipeline", method, data, sets)))
             jobs.append(((data, method, "reference"), reference("pipeline", method, data)))
@@ -109,6 +113,8 @@ def main():
             ref = ips((data, method, "reference"))
             for name, _ in variants:
                 kind = "pipeline" + (f" ({name})" if name else "")
+                if (data, method, kind) not in results:
+                    continue
                 pipe = ips((data, method, kind))
                 rows.append({
                     "data": data, "method": method, "pipeline": kind,
