@@ -50,6 +50,8 @@ def main():
     parser.add_argument("--variant", action="append", default=[],
                         help="NAME:key=value,key=value (pipeline rows; an item --flag goes to smcl_bench_speed as is)")
     parser.add_argument("--variant-data", nargs="+", default=[], help="datasets that get the variants (default: all)")
+    parser.add_argument("--device", default="cpu", help="cpu | cuda: train.device of smcl, --device of the reference")
+    parser.add_argument("--workers", type=int, default=2, help="the reference's DataLoader workers per loader")
     parser.add_argument("--binary", default=os.path.join(ROOT, "build/bench/smcl_bench_speed"))
     parser.add_argument("--json", default="", help="write every measurement and the table here")
     parser.add_argument("--tiny", action="store_true", help="CI: one tiny step of everything, no timing meaning")
@@ -68,7 +70,8 @@ def main():
     def smcl(mode, method, data, sets=()):
         steps = args.steps or (STEPS[method] if mode != "eval" else 1)
         command = [args.binary, "--mode", mode, "--method", method, "--data", data, "--model", args.model,
-                   "--batch", str(args.batch), "--steps", str(steps), "--warmup", str(min(args.warmup, 1) if mode == "eval" else args.warmup)]
+                   "--batch", str(args.batch), "--steps", str(steps), "--warmup", str(min(args.warmup, 1) if mode == "eval" else args.warmup),
+                   "--set", "train.device=" + args.device]
         for s in sets:
             command += [s] if s.startswith("--") else ["--set", s]
         return command
@@ -77,7 +80,8 @@ def main():
         steps = args.steps or (STEPS[method] if mode != "eval" else 1)
         return [sys.executable, os.path.join(ROOT, "bench/reference.py"), "--mode", mode, "--method", method,
                 "--data", data, "--model", args.model, "--batch", str(args.batch), "--steps", str(steps),
-                "--warmup", str(min(args.warmup, 1) if mode == "eval" else args.warmup)]
+                "--warmup", str(min(args.warmup, 1) if mode == "eval" else args.warmup),
+                "--device", args.device, "--workers", str(args.workers)]
 
     # Every measurement of a round, keyed by (data, method, kind).
     jobs = []
@@ -128,8 +132,8 @@ def main():
     evals = [{"data": data, "eval": statistics.median(ips((data, "-", "eval"))),
               "eval_reference": statistics.median(ips((data, "-", "eval reference")))} for data in args.data]
 
-    lines = [f"{args.model}, batch {args.batch}, median of {args.rounds} interleaved rounds; images/s through the "
-             "model (every view counted)", "",
+    lines = [f"{args.model}, batch {args.batch}, {args.device}, median of {args.rounds} interleaved rounds; images/s "
+             "through the model (every view counted)", "",
              "| data | method | pipeline | floor img/s | pipeline img/s | reference img/s | pipeline/floor | "
              "pipeline/reference | peak MiB (smcl) | peak MiB (reference) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
