@@ -2,7 +2,8 @@
 """smcl's speed benchmark (issue 5): floor, pipeline, reference and eval, in interleaved rounds.
 
   /usr/bin/python3 bench/speed.py [--rounds 3] [--data fashion_mnist cifar_shaped] [--methods erm scl smcl]
-      [--variant NAME:key=value,key=value ...] [--variant-data cifar_shaped] [--json FILE] [--tiny]
+      [--variant NAME:key=value,key=value ...] [--variant-data cifar_shaped] [--variant-methods erm smcl]
+      [--device cpu|cuda] [--json FILE] [--tiny]
 
 For every dataset and method, each round runs, as separate processes in rotating order: `floor` (the model's
 forward + backward + SGD step alone on ready tensors, same images per step), `pipeline` (smcl's real training
@@ -50,6 +51,7 @@ def main():
     parser.add_argument("--variant", action="append", default=[],
                         help="NAME:key=value,key=value (pipeline rows; an item --flag goes to smcl_bench_speed as is)")
     parser.add_argument("--variant-data", nargs="+", default=[], help="datasets that get the variants (default: all)")
+    parser.add_argument("--variant-methods", nargs="+", default=[], help="methods that get the variants (default: all)")
     parser.add_argument("--device", default="cpu", help="cpu | cuda: train.device of smcl, --device of the reference")
     parser.add_argument("--workers", type=int, default=2, help="the reference's DataLoader workers per loader")
     parser.add_argument("--binary", default=os.path.join(ROOT, "build/bench/smcl_bench_speed"))
@@ -89,7 +91,8 @@ def main():
         for method in args.methods:
             jobs.append(((data, method, "floor"), smcl("floor", method, data)))
             for name, sets in variants:
-                if name and args.variant_data and data not in args.variant_data:
+                if name and ((args.variant_data and data not in args.variant_data) or
+                             (args.variant_methods and method not in args.variant_methods)):
                     continue
                 jobs.append(((data, method, "pipeline" + (f" ({name})" if name else "")),
                              smcl("pipeline", method, data, sets)))
