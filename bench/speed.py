@@ -23,7 +23,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STEPS = {"erm": 12, "scl": 6, "smcl": 3}  # about the same number of model images per measurement
+STEPS = {"erm": 8, "scl": 4, "smcl": 2}  # about the same number of model images per measurement
 
 
 def run(command):
