@@ -8,7 +8,7 @@ namespace smcl {
 // Keeping freed memory in the process removes that: about 1.4x images/s for ResNet-8 on Fashion-MNIST. glibc
 // maps blocks above 32 MiB in any case unless mapping is off, and SMCL's 1,280-image activations are such
 // blocks: with mapping off and no trimming, an SMCL step on Fashion-MNIST went from 540,000 page faults to none,
-// and the peak resident memory fell from 3.1 to 2.8 GiB (docs/performance.md).
+// and the peak resident memory fell from 3.1 to 2.9 GiB (docs/performance.md).
 // Call once at program start, before any allocation of tensors.
 void keep_freed_memory();
 
