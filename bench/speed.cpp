@@ -104,18 +104,27 @@ int main(int argc, char** argv) {
                                                          .momentum(c.optim.momentum)
                                                          .weight_decay(c.optim.weight_decay));
     const int64_t per_step = batch * views_per_image(method);
+    // The floor's ready tensors (floor and profile only): random normalised images and labels, as many as the
+    // method's step puts through the model.
+    torch::Tensor floor_views, floor_labels;
+    if (mode == "floor" || mode == "profile") {
+      floor_views = torch::randn({per_step, data.train.images.size(1), data.train.images.size(2),
+                                  data.train.images.size(3)}, torch::TensorOptions().device(device));
+      floor_labels =
+          torch::randint(0, data.train.num_classes, {per_step}, torch::TensorOptions(torch::kInt64).device(device));
+    }
+    auto floor_loss = [&] {
+      auto out = model->forward(floor_views);
+      auto loss = torch::nn::functional::cross_entropy(out.logits, floor_labels);
+      return out.projection.defined() ? loss + out.projection.pow(2).mean() : loss;  // the head trains too
+    };
     double seconds = 0;
     int64_t images = 0;
     nlohmann::json phases;  // profile: seconds per step of each phase
 
     if (mode == "floor") {
-      auto views = torch::randn({per_step, data.train.images.size(1), data.train.images.size(2),
-                                 data.train.images.size(3)}, torch::TensorOptions().device(device));
-      auto labels = torch::randint(0, data.train.num_classes, {per_step}, torch::TensorOptions(torch::kInt64).device(device));
       auto one_step = [&] {
-        auto out = model->forward(views);
-        auto loss = torch::nn::functional::cross_entropy(out.logits, labels);
-        if (out.projection.defined()) loss = loss + out.projection.pow(2).mean();
+        auto loss = floor_loss();
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();
@@ -152,9 +161,6 @@ int main(int argc, char** argv) {
       auto method_impl = methods::make_method(c, data.train);
       Rng rng(uint64_t(c.train.seed) + 1);
       auto weights = torch::ones({data.train.num_classes}, torch::TensorOptions().device(device));
-      auto views = torch::randn({per_step, data.train.images.size(1), data.train.images.size(2),
-                                 data.train.images.size(3)}, torch::TensorOptions().device(device));
-      auto labels = torch::randint(0, data.train.num_classes, {per_step}, torch::TensorOptions(torch::kInt64).device(device));
       std::map<std::string, double> total;
       auto timed = [&](const std::string& name, auto&& f) {
         auto start = Clock::now();
@@ -174,11 +180,7 @@ int main(int argc, char** argv) {
         optimizer.zero_grad();
         timed("pipeline: backward", [&] { out.loss.backward(); return 0; });
         timed("pipeline: SGD update", [&] { optimizer.step(); return 0; });
-        auto floor_out = timed("floor: forward + cross-entropy", [&] {
-          auto o = model->forward(views);
-          auto loss = torch::nn::functional::cross_entropy(o.logits, labels);
-          return o.projection.defined() ? loss + o.projection.pow(2).mean() : loss;
-        });
+        auto floor_out = timed("floor: forward + cross-entropy", floor_loss);
         optimizer.zero_grad();
         timed("floor: backward", [&] { floor_out.backward(); return 0; });
         timed("floor: SGD update", [&] { optimizer.step(); return 0; });

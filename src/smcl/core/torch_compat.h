@@ -12,47 +12,58 @@
 
 namespace smcl {
 
+namespace detail {
+
+// Autocast's thread-local flag and dtype for one device type, in either version's spelling.
+inline bool autocast_enabled(torch::DeviceType device) {
+#if SMCL_TORCH_AT_LEAST(2, 4)
+  return at::autocast::is_autocast_enabled(device);
+#else
+  return device == torch::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+#endif
+}
+
+inline torch::ScalarType autocast_dtype(torch::DeviceType device) {
+#if SMCL_TORCH_AT_LEAST(2, 4)
+  return at::autocast::get_autocast_dtype(device);
+#else
+  return device == torch::kCUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+#endif
+}
+
+inline void set_autocast(torch::DeviceType device, bool enabled, torch::ScalarType dtype) {
+#if SMCL_TORCH_AT_LEAST(2, 4)
+  at::autocast::set_autocast_enabled(device, enabled);
+  at::autocast::set_autocast_dtype(device, dtype);
+#else
+  if (device == torch::kCUDA) {
+    at::autocast::set_enabled(enabled);
+    at::autocast::set_autocast_gpu_dtype(dtype);
+  } else {
+    at::autocast::set_cpu_enabled(enabled);
+    at::autocast::set_autocast_cpu_dtype(dtype);
+  }
+#endif
+}
+
+}  // namespace detail
+
 // Autocast (mixed precision) on `device` in `dtype` while alive; restores the previous state and drops the
 // cast cache when it ends. Inactive when `enabled` is false. Thread-local, like libtorch's own flags.
 class AutocastScope {
  public:
   AutocastScope(torch::DeviceType device, torch::ScalarType dtype, bool enabled) : device_(device), active_(enabled) {
     if (!active_) return;
-#if SMCL_TORCH_AT_LEAST(2, 4)
-    previous_enabled_ = at::autocast::is_autocast_enabled(device_);
-    previous_dtype_ = at::autocast::get_autocast_dtype(device_);
-    at::autocast::set_autocast_enabled(device_, true);
-    at::autocast::set_autocast_dtype(device_, dtype);
-#else
-    const bool cuda = device_ == torch::kCUDA;
-    previous_enabled_ = cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
-    previous_dtype_ = cuda ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
-    if (cuda) {
-      at::autocast::set_enabled(true);
-      at::autocast::set_autocast_gpu_dtype(dtype);
-    } else {
-      at::autocast::set_cpu_enabled(true);
-      at::autocast::set_autocast_cpu_dtype(dtype);
-    }
-#endif
+    previous_enabled_ = detail::autocast_enabled(device_);
+    previous_dtype_ = detail::autocast_dtype(device_);
+    detail::set_autocast(device_, true, dtype);
     at::autocast::increment_nesting();
   }
 
   ~AutocastScope() {
     if (!active_) return;
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-#if SMCL_TORCH_AT_LEAST(2, 4)
-    at::autocast::set_autocast_enabled(device_, previous_enabled_);
-    at::autocast::set_autocast_dtype(device_, previous_dtype_);
-#else
-    if (device_ == torch::kCUDA) {
-      at::autocast::set_enabled(previous_enabled_);
-      at::autocast::set_autocast_gpu_dtype(previous_dtype_);
-    } else {
-      at::autocast::set_cpu_enabled(previous_enabled_);
-      at::autocast::set_autocast_cpu_dtype(previous_dtype_);
-    }
-#endif
+    detail::set_autocast(device_, previous_enabled_, previous_dtype_);
   }
 
   AutocastScope(const AutocastScope&) = delete;

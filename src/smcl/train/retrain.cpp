@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <thread>
 
 #include "smcl/augment/batch_transforms.h"
 #include "smcl/core/error.h"
