@@ -55,8 +55,8 @@ data::LongTailedData cifar_shaped() {
   std::vector<int64_t> labels;
   for (size_t k = 0; k < out.counts.size(); ++k) labels.insert(labels.end(), size_t(out.counts[k]), int64_t(k));
   const int64_t n = int64_t(labels.size());
-  out.train = {torch::randint(0, 256, {n, 3, 32, 32}, torch::kUInt8), torch::tensor(labels, torch::kInt64), 100};
-  out.test = {torch::randint(0, 256, {10000, 3, 32, 32}, torch::kUInt8),
+  out.train = {torch::randint(0, 256, {n, 3, 32, 32}, torch::kUInt8), nullptr, torch::tensor(labels, torch::kInt64), 100};
+  out.test = {torch::randint(0, 256, {10000, 3, 32, 32}, torch::kUInt8), nullptr,
               torch::arange(10000, torch::kInt64).remainder(100), 100};
   return out;
 }
@@ -94,8 +94,7 @@ int main(int argc, char** argv) {
     data::resolve_defaults(c);
     const torch::Device device = train::setup_execution(c.train);
     data::LongTailedData data = dataset == "cifar_shaped" ? cifar_shaped() : data::load_long_tailed(c.data);
-    data.train.images = data.train.images.to(device);
-    data.train.labels = data.train.labels.to(device);
+    data.train = data::to_device(data.train, device);
     torch::manual_seed(uint64_t(c.train.seed));
     auto model = methods::build_model(c, data.train.num_classes, data.train.images.size(1));
     model->to(device);
@@ -173,7 +172,7 @@ int main(int argc, char** argv) {
         if (i == warmup) total.clear();
         auto index = torch::tensor(rng.permutation(data.train.size()), torch::kInt64).narrow(0, 0, batch).to(device);
         auto prepared = timed("pipeline: prepare (gather, augment, saliency, mask)", [&] {
-          return method_impl->prepare({data.train.images.index_select(0, index), data.train.labels.index_select(0, index),
+          return method_impl->prepare({data::gather(data.train, index), data.train.labels.index_select(0, index),
                                        weights, 0}, rng);
         });
         auto out = timed("pipeline: forward + losses", [&] { return prepared(model); });

@@ -15,14 +15,15 @@ endif()
 if(NOT TARGET yaml-cpp AND TARGET yaml-cpp::yaml-cpp)
   add_library(yaml-cpp ALIAS yaml-cpp::yaml-cpp)
 endif()
-# Optional: OpenCV's saliency module (Debian: libopencv-contrib-dev), the reference that the batched
-# fine-grained saliency is tested against and the `fine_grained_opencv` mode. Builds without it lose only those.
-option(SMCL_WITH_OPENCV "Use OpenCV's saliency module when it is found" ON)
+# Optional: OpenCV (Debian: libopencv-dev, libopencv-contrib-dev) for decoding JPEG/PNG files (image_list,
+# image_folder sets) and its saliency module, the reference that the batched fine-grained saliency is tested
+# against and the `fine_grained_opencv` mode. Builds without it lose only those.
+option(SMCL_WITH_OPENCV "Use OpenCV (image files, reference saliency) when it is found" ON)
 set(SMCL_HAVE_OPENCV OFF)
 if(SMCL_WITH_OPENCV)
-  find_package(OpenCV QUIET COMPONENTS core imgproc saliency)
+  find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs saliency)
   if(OpenCV_FOUND)
     set(SMCL_HAVE_OPENCV ON)
   endif()
 endif()
-message(STATUS "smcl: OpenCV saliency reference: ${SMCL_HAVE_OPENCV}")
+message(STATUS "smcl: OpenCV (image files, reference saliency): ${SMCL_HAVE_OPENCV}")

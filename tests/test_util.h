@@ -67,9 +67,9 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs `smcl <args>` through the shell, capturing output; env is prepended ("VAR=value ").
-inline CommandResult run_smcl(const std::string& args, const std::string& env = "") {
-  std::string command = env + std::string(SMCL_BINARY) + " " + args + " 2>&1";
+// Runs a shell command, capturing stdout and stderr together.
+inline CommandResult run_command(const std::string& command_line) {
+  std::string command = command_line + " 2>&1";
   FILE* pipe = ::popen(command.c_str(), "r");
   std::string output;
   char buffer[4096];
@@ -78,6 +78,16 @@ inline CommandResult run_smcl(const std::string& args, const std::string& env = 
   int raw = ::pclose(pipe);
   int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
   return {status, output};
+}
+
+// Runs `smcl <args>` through the shell, capturing output; env is prepended ("VAR=value ").
+inline CommandResult run_smcl(const std::string& args, const std::string& env = "") {
+  return run_command(env + std::string(SMCL_BINARY) + " " + args);
+}
+
+// Runs tests/reference/exchange.py (the PyTorch side of the weight-exchange tests) with Debian's Python.
+inline CommandResult run_exchange_py(const std::string& args) {
+  return run_command("/usr/bin/python3 " + std::string(SMCL_SOURCE_DIR) + "/tests/reference/exchange.py " + args);
 }
 
 }  // namespace smcl::test

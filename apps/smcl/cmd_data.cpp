@@ -20,23 +20,29 @@ void add_data(CLI::App& app) {
                       "write the kept original training indices here, one per line, in training-set order");
   command->callback([=] {
     config::Config config = options->load();
-    const auto& info = data::dataset_info(config.data.name);
     auto lt = data::load_long_tailed(config.data);
     auto groups = data::shot_groups(lt.counts, config.eval.many_threshold, config.eval.few_threshold);
     const char* group_names[3] = {"many", "medium", "few"};
     int64_t group_sizes[3] = {0, 0, 0};
     for (int g : groups) ++group_sizes[g];
     int64_t largest = *std::max_element(lt.counts.begin(), lt.counts.end());
-    std::printf("%s-LT, %s profile, imbalance ratio %g, n_max %lld, subset seed %lld: %lld training images, "
-                "%lld test images\n",
-                info.title.c_str(), config.data.profile.c_str(), config.data.imbalance_ratio,
-                static_cast<long long>(config.data.max_per_class), static_cast<long long>(config.data.subset_seed),
-                static_cast<long long>(lt.train.size()), static_cast<long long>(lt.test.size()));
+    const std::string title = data::dataset_title(config.data);
+    if (config.data.subset == "long_tail") {
+      std::printf("%s, long-tailed subset: %s profile, imbalance ratio %g, n_max %lld (0: the largest class), "
+                  "subset seed %lld: %lld training images, %lld test images\n",
+                  title.c_str(), config.data.profile.c_str(), config.data.imbalance_ratio,
+                  static_cast<long long>(config.data.max_per_class), static_cast<long long>(config.data.subset_seed),
+                  static_cast<long long>(lt.train.size()), static_cast<long long>(lt.test.size()));
+    } else {
+      std::printf("%s, whole training set: %lld training images, %lld test images\n", title.c_str(),
+                  static_cast<long long>(lt.train.size()), static_cast<long long>(lt.test.size()));
+    }
     std::printf("class  count  group   histogram\n");
     for (size_t k = 0; k < lt.counts.size(); ++k) {
       int width = largest > 0 ? int(40 * lt.counts[k] / largest) : 0;
-      std::printf("%5zu  %5lld  %-6s  %s\n", k, static_cast<long long>(lt.counts[k]), group_names[groups[k]],
-                  std::string(size_t(std::max(width, lt.counts[k] > 0 ? 1 : 0)), '#').c_str());
+      std::printf("%5zu  %5lld  %-6s  %s%s\n", k, static_cast<long long>(lt.counts[k]), group_names[groups[k]],
+                  std::string(size_t(std::max(width, lt.counts[k] > 0 ? 1 : 0)), '#').c_str(),
+                  lt.class_names.empty() ? "" : ("  " + lt.class_names[k]).c_str());
     }
     std::printf("groups: many (> %lld) %lld classes, medium %lld, few (< %lld) %lld\n",
                 static_cast<long long>(config.eval.many_threshold), static_cast<long long>(group_sizes[0]),

@@ -6,10 +6,9 @@
 #include "smcl/core/error.h"
 #include "smcl/core/io.h"
 #include "smcl/data/datasets.h"
-#include "smcl/data/long_tail.h"
 #include "smcl/eval/evaluate.h"
 #include "smcl/methods/method.h"
-#include "smcl/models/resnet_cifar.h"
+#include "smcl/models/network.h"
 #include "smcl/train/checkpoint.h"
 #include "smcl/train/fit.h"
 
@@ -26,10 +25,10 @@ void add_eval(CLI::App& app) {
   command->add_option("--json-out", *json_out, "also write the metrics (with confusion matrices) to this file");
   command->callback([=] {
     config::Config config = train::load_run_config(*run_dir);
-    const auto& info = data::dataset_info(config.data.name);
-    auto counts = data::long_tail_counts(config.data.profile, info.num_classes, config.data.max_per_class,
-                                         config.data.imbalance_ratio);
-    data::Dataset test = data::load_split(config.data, false);
+    // The training set is read too: its class counts define many / medium / few.
+    auto data = data::load_long_tailed(config.data);
+    const auto& counts = data.counts;
+    const auto& test = data.test;
     // Evaluation runs wherever it can: a run trained on a GPU is evaluated on the CPU of a machine without one.
     config::TrainConfig execution = config.train;
     execution.device = "auto";
@@ -38,7 +37,7 @@ void add_eval(CLI::App& app) {
     std::vector<std::pair<std::string, nlohmann::json>> rows;
     nlohmann::json all;
     for (const auto& name : *which) {
-      auto model = methods::build_model(config, info.num_classes, test.images.size(1));
+      auto model = methods::build_model(config, test.num_classes, test.channels());
       model->to(device);
       std::string path = (std::filesystem::path(*run_dir) / "checkpoints" / (name + ".pt")).string();
       auto state = train::load_checkpoint(path, *model, nullptr, device);
@@ -47,7 +46,8 @@ void add_eval(CLI::App& app) {
       rows.emplace_back(name + " (ep " + std::to_string(state.next_epoch - 1) + ")", metrics);
       all[name] = metrics;
     }
-    std::printf("%s: %s on %s, test accuracy in %%\n", run_dir->c_str(), config.model.name.c_str(), info.title.c_str());
+    std::printf("%s: %s on %s, test accuracy in %%\n", run_dir->c_str(), config.model.name.c_str(),
+                data::dataset_title(config.data).c_str());
     std::printf("%s\n%s", eval::format_table(rows).c_str(), eval::format_per_class(rows.front().second, counts).c_str());
     if (!json_out->empty()) write_file_atomic(*json_out, all.dump(2) + "\n");
   });

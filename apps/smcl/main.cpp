@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   smcl::app::add_eval(app);
   smcl::app::add_retrain(app);
   smcl::app::add_sweep(app);
+  smcl::app::add_export(app);
   smcl::app::add_data(app);
   smcl::app::add_config(app);
   auto fail = [](const char* message, int status) {

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "smcl/data/long_tail.h"
-#include "smcl/models/resnet_cifar.h"
+#include "smcl/models/network.h"
 #include "smcl/train/checkpoint.h"
 #include "test_util.h"
 

@@ -110,9 +110,13 @@ TEST(Config, YamlDumpRoundTrips) {
 }
 
 TEST(Config, ShippedConfigsAreValid) {
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(SMCL_SOURCE_DIR) + "/configs")) {
+  int configs = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(std::string(SMCL_SOURCE_DIR) + "/configs")) {
+    if (!entry.is_regular_file()) continue;
+    ++configs;
     EXPECT_NO_THROW(load(entry.path().string())) << entry.path();
   }
+  EXPECT_EQ(configs, 24);  // 18 CIFAR / Fashion-MNIST, 5 ImageNet-LT, 1 image folder
 }
 
 // Every shipped table loads (each row's config with its overrides resolves), rows have distinct folders.
@@ -123,9 +127,9 @@ TEST(Config, ShippedTablesLoad) {
     sweep::Table table;
     ASSERT_NO_THROW(table = sweep::load_table(entry.path().string())) << entry.path();
     EXPECT_EQ(table.seeds, (std::vector<int64_t>{0, 1, 2})) << entry.path();
-    EXPECT_GE(table.rows.size(), 11u) << entry.path();
+    EXPECT_GE(table.rows.size(), 7u) << entry.path();
   }
-  EXPECT_EQ(tables, 7);
+  EXPECT_EQ(tables, 8);
   auto table = sweep::load_table(std::string(SMCL_SOURCE_DIR) + "/tables/cifar100_lt_r50.yaml");
   EXPECT_EQ(table.rows.back().name, "DRW+SMCL");
   EXPECT_EQ(*table.rows.back().paper, 54.8);

@@ -15,7 +15,7 @@ namespace F = torch::nn::functional;
 struct Fixture {
   config::Config config;
   data::Dataset train;
-  models::ResNetCifar model{nullptr};
+  models::Network model{nullptr};
   torch::Tensor images, labels, weights;
 
   explicit Fixture(const std::string& method) {

@@ -16,7 +16,7 @@ namespace smcl::methods {
 namespace {
 
 // The closed-form parameters of tests/reference/make_smcl_golden.py (parameter_values and its batch-norm +1).
-void set_reference_parameters(models::ResNetCifar& model, const nlohmann::json& expected_names) {
+void set_reference_parameters(models::Network& model, const nlohmann::json& expected_names) {
   torch::NoGradGuard no_grad;
   auto named = model->named_parameters();
   ASSERT_EQ(named.size(), expected_names.size());
@@ -134,7 +134,7 @@ namespace {
 struct Fixture {
   config::Config config;
   data::Dataset train;
-  models::ResNetCifar model{nullptr};
+  models::Network model{nullptr};
   torch::Tensor images, labels, weights;
 
   Fixture() {

@@ -4,7 +4,7 @@
 #include <torch/optim/sgd.h>
 
 #include "smcl/core/error.h"
-#include "smcl/models/resnet_cifar.h"
+#include "smcl/models/network.h"
 #include "test_util.h"
 
 namespace smcl::train {

@@ -17,7 +17,7 @@ data::Dataset tiny_set() {
   const int64_t counts[4] = {24, 12, 6, 3};
   for (int64_t k = 0; k < 4; ++k) labels.insert(labels.end(), size_t(counts[k]), k);
   const int64_t n = int64_t(labels.size());
-  return {torch::randint(0, 256, {n, 3, 16, 16}, torch::kUInt8), torch::tensor(labels, torch::kInt64), 4};
+  return {torch::randint(0, 256, {n, 3, 16, 16}, torch::kUInt8), nullptr, torch::tensor(labels, torch::kInt64), 4};
 }
 
 config::Config tiny_config(const std::string& method, bool prefetch, const std::string& saliency = "fine_grained") {
@@ -91,9 +91,9 @@ class FailingMethod : public methods::Method {
  public:
   methods::PreparedStep prepare(const methods::StepInput& input, Rng&) const override {
     if (++prepared_ == 3) throw Error("batch 3 could not be prepared");
-    auto images = input.images.to(torch::kFloat) / 255.0;
+    auto images = input.images.pixels.to(torch::kFloat) / 255.0;
     auto labels = input.labels;
-    return [images, labels](models::ResNetCifar& model) -> methods::StepOutput {
+    return [images, labels](models::Network& model) -> methods::StepOutput {
       auto logits = model->forward(images).logits;
       return {torch::nn::functional::cross_entropy(logits, labels), logits.detach(), images.size(0)};
     };

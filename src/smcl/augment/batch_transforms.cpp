@@ -1,5 +1,8 @@
 #include "smcl/augment/batch_transforms.h"
 
+#include "smcl/augment/color.h"
+#include "smcl/augment/image_views.h"
+#include "smcl/augment/rand_augment.h"
 #include "smcl/core/error.h"
 
 namespace smcl::augment {
@@ -62,14 +65,25 @@ torch::Tensor normalize(const torch::Tensor& images, const std::vector<double>& 
   return (images.to(torch::kFloat32).div(255.0f) - m) / s;
 }
 
-torch::Tensor random_view(const torch::Tensor& images, const config::AugmentConfig& config, Rng& rng) {
-  torch::Tensor x = random_crop(images, config.crop_padding, rng);
+torch::Tensor random_view(const data::Images& images, const config::AugmentConfig& config, Rng& rng) {
+  torch::Tensor x = images.pixels.defined()
+                        ? random_crop(images.pixels, config.crop_padding, rng)
+                        : random_resized_crops(images.decoded, images.side, config.crop_scale, config.crop_ratio,
+                                               rng, images.threads)
+                              .to(images.device);
   if (config.flip) x = random_flip(x, rng);
+  x = rand_augment(x, config.rand_augment_n, config.rand_augment_m, config.rand_augment_mstd, rng);
+  x = color_augment(x, config.color_jitter, config.color_jitter_prob, config.grayscale_prob, rng);
   return cutout(x, config.cutout, rng);
 }
 
-torch::Tensor train_view(const torch::Tensor& images, const config::AugmentConfig& config, Rng& rng) {
+torch::Tensor train_view(const data::Images& images, const config::AugmentConfig& config, Rng& rng) {
   return normalize(random_view(images, config, rng), config.mean, config.std);
+}
+
+torch::Tensor test_view(const data::Images& images, const config::AugmentConfig& config) {
+  if (images.pixels.defined()) return images.pixels;
+  return center_views(images.decoded, images.side, config.test_crop, images.threads).to(images.device);
 }
 
 }  // namespace smcl::augment

@@ -1,6 +1,8 @@
 // Augmentations applied to a whole batch at once with tensor operations (never image by image): random
-// pad-and-crop, horizontal flip, Cutout and normalisation. Random parameters are drawn from an explicit Rng
-// on the CPU, then the work runs on the images' device. Not here: SimAugment, RandAugment (later issues).
+// pad-and-crop, horizontal flip, Cutout and normalisation, and the views of a batch (in-memory sets: these
+// alone; file sets: a random resized crop of each decoded image first, image_views.h). Random parameters are
+// drawn from an explicit Rng on the CPU, then the work runs on the images' device. SimAugment's colour part is
+// in color.h, RandAugment in rand_augment.h.
 #pragma once
 
 #include <torch/types.h>
@@ -9,6 +11,7 @@
 
 #include "smcl/config/config.h"
 #include "smcl/core/rng.h"
+#include "smcl/data/dataset.h"
 
 namespace smcl::augment {
 
@@ -26,12 +29,17 @@ torch::Tensor cutout(const torch::Tensor& images, int64_t size, Rng& rng);
 // images [B, C, H, W] uint8 -> float32 (x / 255 - mean[c]) / std[c]. mean and std have C entries.
 torch::Tensor normalize(const torch::Tensor& images, const std::vector<double>& mean, const std::vector<double>& std);
 
-// The random part of config.augment's training view: crop, flip, cutout (each when enabled), on the images'
-// own dtype and device. images [B, C, H, W] -> same shape.
-torch::Tensor random_view(const torch::Tensor& images, const config::AugmentConfig& config, Rng& rng);
+// The random part of config.augment's training view, uint8 [B, C, S, S] on the images' device: for in-memory
+// images [B, C, S, S], pad-and-crop (crop_padding); for decoded files, a random resized crop of side
+// images.side (crop_scale, crop_ratio); then flip, RandAugment (rand_augment.h), colour jitter and grayscale
+// (color.h) and cutout, each when enabled.
+torch::Tensor random_view(const data::Images& images, const config::AugmentConfig& config, Rng& rng);
 
-// The training view of config.augment: random_view, then normalize.
-// images [B, C, H, W] uint8 -> [B, C, H, W] float32 on the same device.
-torch::Tensor train_view(const torch::Tensor& images, const config::AugmentConfig& config, Rng& rng);
+// The training view of config.augment: random_view, then normalize -> [B, C, S, S] float32.
+torch::Tensor train_view(const data::Images& images, const config::AugmentConfig& config, Rng& rng);
+
+// The test view, uint8 [B, C, S, S] on the images' device: in-memory images as they are; decoded files resized
+// and centre-cropped to images.side (test_crop).
+torch::Tensor test_view(const data::Images& images, const config::AugmentConfig& config);
 
 }  // namespace smcl::augment

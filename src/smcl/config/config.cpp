@@ -52,13 +52,30 @@ Field list_field(const std::string& key, const std::string& type, std::vector<T>
 
 std::vector<Field> fields(Config& c) {
   return {
-      scalar_field("data.name", "string", c.data.name, "dataset: fashion_mnist | mnist | cifar10 | cifar100"),
+      scalar_field("data.name", "string", c.data.name,
+                   "dataset: fashion_mnist | mnist | cifar10 | cifar100 | image_list | imagenet_lt | image_folder"),
       scalar_field("data.root", "string", c.data.root, "folder holding the dataset (empty: the dataset's default)"),
+      scalar_field("data.subset", "string", c.data.subset,
+                   "auto (long_tail for in-memory sets, none for file sets) | long_tail | none"),
       scalar_field("data.profile", "string", c.data.profile, "long-tail profile: exp | step"),
       scalar_field("data.imbalance_ratio", "number", c.data.imbalance_ratio, "n_max / n_min, >= 1"),
       scalar_field("data.max_per_class", "int", c.data.max_per_class, "n_max (0: the dataset's per-class count)"),
       scalar_field("data.subset_seed", "int", c.data.subset_seed, "numpy legacy seed selecting kept images"),
-      scalar_field("model.name", "string", c.model.name, "resnet8|14|20|32|44|56|110 (ResNet-CIFAR, 6n+2)"),
+      scalar_field("data.train_list", "string", c.data.train_list, "image_list: training list (relative to root)"),
+      scalar_field("data.test_list", "string", c.data.test_list, "image_list: test list (relative to root)"),
+      scalar_field("data.test_root", "string", c.data.test_root, "image_folder: test folder (empty: hold out)"),
+      scalar_field("data.holdout_fraction", "number", c.data.holdout_fraction,
+                   "image_folder without test_root: share of each class held out for testing"),
+      scalar_field("data.num_classes", "int", c.data.num_classes, "image_list: classes (0: 1 + largest label)"),
+      scalar_field("data.channels", "int", c.data.channels, "file sets: 3 (RGB) | 1 (grayscale)"),
+      scalar_field("data.image_size", "int", c.data.image_size, "file sets: training crop side (0: 224)"),
+      scalar_field("data.skip_bad_images", "bool", c.data.skip_bad_images,
+                   "file sets: leave out missing, unreadable or truncated images"),
+      scalar_field("data.decode_threads", "int", c.data.decode_threads, "file sets: decoding threads (0: all cores)"),
+      scalar_field("model.name", "string", c.model.name,
+                   "resnet8|14|20|32|44|56|110 (ResNet-CIFAR, 6n+2) | resnet50|101|152 (torchvision)"),
+      scalar_field("model.init_from", "string", c.model.init_from,
+                   "PyTorch state dict file a new run starts from (empty: random init)"),
       scalar_field("method.name", "string", c.method.name,
                    "training method: erm | scl | smcl | mixup | cutmix | remix | cmo"),
       scalar_field("mix.alpha", "number", c.mix.alpha, "mixing share lambda ~ Beta(alpha, alpha)"),
@@ -98,6 +115,23 @@ std::vector<Field> fields(Config& c) {
       scalar_field("loss.ldam_scale", "number", c.loss.ldam_scale, "ldam: scale of the cosine logits"),
       scalar_field("loss.focal_gamma", "number", c.loss.focal_gamma, "focal: gamma (0: weighted sigmoid CE)"),
       scalar_field("augment.crop_padding", "int", c.augment.crop_padding, "pad-and-crop padding (0: off)"),
+      list_field("augment.crop_scale", "list of number", c.augment.crop_scale,
+                 "file sets: RandomResizedCrop area share [min, max]"),
+      list_field("augment.crop_ratio", "list of number", c.augment.crop_ratio,
+                 "file sets: RandomResizedCrop aspect ratio [min, max]"),
+      scalar_field("augment.test_crop", "number", c.augment.test_crop,
+                   "file sets: test centre crop share of the resized shorter side"),
+      scalar_field("augment.rand_augment_n", "int", c.augment.rand_augment_n,
+                   "RandAugment operations per image (0: off; ImageNet-LT 2)"),
+      scalar_field("augment.rand_augment_m", "number", c.augment.rand_augment_m, "RandAugment magnitude, 0 .. 10"),
+      scalar_field("augment.rand_augment_mstd", "number", c.augment.rand_augment_mstd,
+                   "RandAugment magnitude standard deviation"),
+      list_field("augment.color_jitter", "list of number", c.augment.color_jitter,
+                 "ColorJitter strengths [brightness, contrast, saturation, hue]"),
+      scalar_field("augment.color_jitter_prob", "number", c.augment.color_jitter_prob,
+                   "per-image probability of the colour jitter (0: off; SimAugment 0.8)"),
+      scalar_field("augment.grayscale_prob", "number", c.augment.grayscale_prob,
+                   "per-image probability of grayscale (0: off; SimAugment 0.2)"),
       scalar_field("augment.flip", "bool", c.augment.flip, "random horizontal flip"),
       scalar_field("augment.cutout", "int", c.augment.cutout, "Cutout hole side in pixels (0: off)"),
       list_field("augment.mean", "list of number", c.augment.mean, "normalisation mean per channel"),
@@ -177,14 +211,23 @@ void check(std::vector<Problem>& problems, bool ok, const std::string& key, cons
 
 std::vector<Problem> validate(const Config& c) {
   std::vector<Problem> p;
-  check_enum(p, "data.name", c.data.name, {"fashion_mnist", "mnist", "cifar10", "cifar100"});
+  check_enum(p, "data.name", c.data.name,
+             {"fashion_mnist", "mnist", "cifar10", "cifar100", "image_list", "imagenet_lt", "image_folder"});
+  check_enum(p, "data.subset", c.data.subset, {"auto", "long_tail", "none"});
+  check(p, c.data.holdout_fraction > 0 && c.data.holdout_fraction < 1, "data.holdout_fraction",
+        c.data.holdout_fraction, "in (0, 1)");
+  check(p, c.data.num_classes >= 0, "data.num_classes", c.data.num_classes, ">= 0 (0: from the labels)");
+  check(p, c.data.channels == 1 || c.data.channels == 3, "data.channels", c.data.channels, "1 or 3");
+  check(p, c.data.image_size >= 0, "data.image_size", c.data.image_size, ">= 0 (0: 224)");
+  check(p, c.data.decode_threads >= 0, "data.decode_threads", c.data.decode_threads, ">= 0 (0: all cores)");
   check_enum(p, "data.profile", c.data.profile, {"exp", "step"});
   check(p, c.data.imbalance_ratio >= 1, "data.imbalance_ratio", c.data.imbalance_ratio, ">= 1");
   check(p, c.data.max_per_class >= 0, "data.max_per_class", c.data.max_per_class, ">= 0 (0: the dataset's count)");
   check(p, c.data.subset_seed >= 0 && c.data.subset_seed <= 0xffffffffLL, "data.subset_seed", c.data.subset_seed,
         "in [0, 2^32 - 1]");
   check_enum(p, "model.name", c.model.name,
-             {"resnet8", "resnet14", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110"});
+             {"resnet8", "resnet14", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet50",
+              "resnet101", "resnet152"});
   check_enum(p, "method.name", c.method.name, {"erm", "scl", "smcl", "mixup", "cutmix", "remix", "cmo"});
   check(p, c.mix.alpha > 0, "mix.alpha", c.mix.alpha, "> 0");
   check(p, c.mix.prob >= 0 && c.mix.prob <= 1, "mix.prob", c.mix.prob, "in [0, 1]");
@@ -222,6 +265,28 @@ std::vector<Problem> validate(const Config& c) {
   check(p, c.loss.cb_beta >= 0 && c.loss.cb_beta < 1, "loss.cb_beta", c.loss.cb_beta, "in [0, 1)");
   check(p, c.augment.crop_padding >= 0, "augment.crop_padding", c.augment.crop_padding, ">= 0");
   check(p, c.augment.cutout >= 0, "augment.cutout", c.augment.cutout, ">= 0");
+  const auto& scale = c.augment.crop_scale;
+  check(p, scale.size() == 2 && scale[0] > 0 && scale[0] <= scale[1] && scale[1] <= 1, "augment.crop_scale",
+        std::to_string(scale.size()) + " values", "[min, max] with 0 < min <= max <= 1");
+  const auto& ratio = c.augment.crop_ratio;
+  check(p, ratio.size() == 2 && ratio[0] > 0 && ratio[0] <= ratio[1], "augment.crop_ratio",
+        std::to_string(ratio.size()) + " values", "[min, max] with 0 < min <= max");
+  check(p, c.augment.test_crop > 0 && c.augment.test_crop <= 1, "augment.test_crop", c.augment.test_crop,
+        "in (0, 1]");
+  check(p, c.augment.rand_augment_n >= 0 && c.augment.rand_augment_n <= 16, "augment.rand_augment_n",
+        c.augment.rand_augment_n, "in [0, 16]");
+  check(p, c.augment.rand_augment_m >= 0 && c.augment.rand_augment_m <= 10, "augment.rand_augment_m",
+        c.augment.rand_augment_m, "in [0, 10]");
+  check(p, c.augment.rand_augment_mstd >= 0, "augment.rand_augment_mstd", c.augment.rand_augment_mstd, ">= 0");
+  const auto& jitter = c.augment.color_jitter;
+  check(p, jitter.size() == 4 && jitter[0] >= 0 && jitter[1] >= 0 && jitter[2] >= 0 && jitter[3] >= 0 &&
+               jitter[3] <= 0.5,
+        "augment.color_jitter", std::to_string(jitter.size()) + " values",
+        "[brightness, contrast, saturation, hue], each >= 0, hue <= 0.5");
+  check(p, c.augment.color_jitter_prob >= 0 && c.augment.color_jitter_prob <= 1, "augment.color_jitter_prob",
+        c.augment.color_jitter_prob, "in [0, 1]");
+  check(p, c.augment.grayscale_prob >= 0 && c.augment.grayscale_prob <= 1, "augment.grayscale_prob",
+        c.augment.grayscale_prob, "in [0, 1]");
   for (double s : c.augment.std) check(p, s > 0, "augment.std", s, "> 0");
   check(p, c.augment.mean.size() == c.augment.std.size(), "augment.mean",
         std::to_string(c.augment.mean.size()) + " values", "as many as augment.std has");

@@ -11,16 +11,30 @@
 namespace smcl::config {
 
 struct DataConfig {
-  std::string name = "fashion_mnist";  // fashion_mnist | mnist | cifar10 | cifar100
+  std::string name = "fashion_mnist";  // fashion_mnist | mnist | cifar10 | cifar100 (in memory);
+                                       // image_list | imagenet_lt | image_folder (files, decoded per batch)
   std::string root;                    // folder holding the dataset files; empty: the dataset's default
+  std::string subset = "auto";         // auto (long_tail for in-memory sets, none for file sets) | long_tail | none
   std::string profile = "exp";         // long-tail profile: exp | step
   double imbalance_ratio = 100;        // rho = n_max / n_min, >= 1 (1: balanced)
-  int64_t max_per_class = 0;           // n_max; 0: the dataset's own per-class count
+  int64_t max_per_class = 0;           // n_max; 0: the dataset's own per-class count (file sets: the largest class)
   int64_t subset_seed = 0;             // numpy legacy seed that selects the kept images, 0 .. 2^32-1
+  std::string train_list;              // image_list: training list file, absolute or relative to root
+  std::string test_list;               // image_list: test list file, absolute or relative to root
+  std::string test_root;               // image_folder: a folder of the same classes to test on; empty: hold out
+  double holdout_fraction = 0.2;       // image_folder without test_root: share of each class held out, in (0, 1)
+  int64_t num_classes = 0;             // image_list: number of classes; 0: 1 + the largest training label
+  int64_t channels = 3;                // file sets: 3 (RGB; grayscale replicated) | 1 (grayscale)
+  int64_t image_size = 0;              // file sets: side of the square training crop; 0: 224
+  bool skip_bad_images = false;        // file sets: leave out missing/unreadable/truncated images (counted)
+  int64_t decode_threads = 0;          // file sets: threads decoding and resizing images; 0: all cores
 };
 
 struct ModelConfig {
   std::string name = "resnet32";  // resnet8 | resnet14 | resnet20 | resnet32 | resnet44 | resnet56 | resnet110
+                                  // (ResNet-CIFAR) | resnet50 | resnet101 | resnet152 (torchvision)
+  std::string init_from;          // a PyTorch state dict (torch.save(model.state_dict(), FILE)) a new run starts
+                                  // from; empty: random initialisation
 };
 
 struct MethodConfig {
@@ -84,8 +98,20 @@ struct RetrainConfig {
 };
 
 struct AugmentConfig {
-  int64_t crop_padding = 4;       // zero padding before the random crop back to the input size; 0: no crop
+  int64_t crop_padding = 4;       // in-memory sets: zero padding before the random crop back to the input size;
+                                  // 0: no crop
+  std::vector<double> crop_scale{0.08, 1.0};    // file sets: RandomResizedCrop area share range, in (0, 1]
+  std::vector<double> crop_ratio{0.75, 4.0 / 3.0};  // file sets: RandomResizedCrop aspect ratio range, > 0
+  double test_crop = 0.875;       // file sets: test images are resized to image_size / test_crop (shorter side),
+                                  // then centre-cropped to image_size; in (0, 1]
   bool flip = true;               // random horizontal flip with probability 1/2
+  int64_t rand_augment_n = 0;     // RandAugment operations per image (timm's rand-n); 0: off (ImageNet-LT: 2)
+  double rand_augment_m = 10;     // RandAugment magnitude, in [0, 10]
+  double rand_augment_mstd = 0.5; // standard deviation of the magnitude drawn per operation, >= 0
+  std::vector<double> color_jitter{0.4, 0.4, 0.4, 0.1};  // ColorJitter brightness, contrast, saturation (>= 0),
+                                                         // hue (in [0, 0.5]) strengths
+  double color_jitter_prob = 0;   // probability per image of the colour jitter; 0: off (SimAugment: 0.8)
+  double grayscale_prob = 0;      // probability per image of grayscale; 0: off (SimAugment: 0.2)
   int64_t cutout = 0;             // side of the square Cutout hole in pixels; 0: off
   std::vector<double> mean;       // per-channel normalisation mean; empty: the dataset's
   std::vector<double> std;        // per-channel normalisation std; empty: the dataset's

@@ -25,7 +25,7 @@ Dataset concat(const std::vector<Dataset>& parts, int num_classes) {
     images.push_back(p.images);
     labels.push_back(p.labels);
   }
-  return {torch::cat(images), torch::cat(labels), num_classes};
+  return {torch::cat(images), nullptr, torch::cat(labels), num_classes};
 }
 
 }  // namespace
@@ -73,7 +73,7 @@ Dataset read_cifar_pickle_file(const std::string& path, int num_classes) {
   SMCL_CHECK(label_tensor.size(0) == images.size(0), "'" << path << "' has " << images.size(0) << " images but "
                                                            << label_tensor.size(0) << " labels");
   check_labels(label_tensor, num_classes, path);
-  return {images.reshape({-1, 3, 32, 32}).contiguous(), label_tensor, num_classes};
+  return {images.reshape({-1, 3, 32, 32}).contiguous(), nullptr, label_tensor, num_classes};
 }
 
 Dataset read_cifar(const std::string& root, int num_classes, bool train) {

@@ -1,21 +1,34 @@
 #include "smcl/data/datasets.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <tuple>
 
 #include "smcl/core/error.h"
+#include "smcl/core/rng.h"
 #include "smcl/data/cifar.h"
 #include "smcl/data/idx.h"
+#include "smcl/data/image_files.h"
 #include "smcl/data/long_tail.h"
 
 namespace smcl::data {
 namespace {
 
+const std::vector<double> kImageNetMean{0.485, 0.456, 0.406}, kImageNetStd{0.229, 0.224, 0.225};
+
+// File sets: classes come from the files (ImageNet-LT: 1000), channels from data.channels, mean and std are
+// ImageNet's (for one channel, those of its luma).
 const std::vector<DatasetInfo>& known() {
   static const std::vector<DatasetInfo> infos = {
       {"fashion_mnist", "Fashion-MNIST", 10, 1, 6000, {0.2860}, {0.3530}, "/usr/share/datasets/fashion-mnist"},
       {"mnist", "MNIST", 10, 1, 6000, {0.1307}, {0.3081}, "data"},
       {"cifar10", "CIFAR-10", 10, 3, 5000, {0.4914, 0.4822, 0.4465}, {0.2023, 0.1994, 0.2010}, "data"},
       {"cifar100", "CIFAR-100", 100, 3, 500, {0.4914, 0.4822, 0.4465}, {0.2023, 0.1994, 0.2010}, "data"},
+      {"image_list", "image list", 0, 3, 0, kImageNetMean, kImageNetStd, "", true},
+      {"imagenet_lt", "ImageNet-LT", 1000, 3, 0, kImageNetMean, kImageNetStd, "data/imagenet", true},
+      {"image_folder", "image folder", 0, 3, 0, kImageNetMean, kImageNetStd, "", true},
   };
   return infos;
 }
@@ -50,7 +63,7 @@ Dataset read_mnist_like(const std::string& root, const std::string& torchvision_
     int64_t hi = labels.max().item<int64_t>();
     SMCL_CHECK(hi < 10, "'" << labels_path << "' holds label " << hi << ", outside [0, 10)");
   }
-  return {images.unsqueeze(1).contiguous(), labels.to(torch::kInt64), 10};
+  return {images.unsqueeze(1).contiguous(), nullptr, labels.to(torch::kInt64), 10};
 }
 
 }  // namespace
@@ -65,36 +78,182 @@ const DatasetInfo& dataset_info(const std::string& name) {
 }
 
 void resolve_defaults(config::Config& config) {
-  const DatasetInfo& info = dataset_info(config.data.name);
-  if (config.data.root.empty()) config.data.root = info.default_root;
-  if (config.data.max_per_class == 0) config.data.max_per_class = info.per_class_train;
+  auto& data = config.data;
+  const DatasetInfo& info = dataset_info(data.name);
+  if (data.root.empty()) data.root = info.default_root;
+  if (data.subset == "auto") data.subset = info.file_backed ? "none" : "long_tail";
+  int64_t channels = info.channels;
+  if (info.file_backed) {
+    SMCL_CHECK(!data.root.empty(), "data.root is required for data.name " << data.name << " (the folder of the images)");
+    if (data.image_size == 0) data.image_size = 224;
+    if (data.name == "imagenet_lt") {
+      if (data.train_list.empty()) data.train_list = "ImageNet_LT_train.txt";
+      if (data.test_list.empty()) data.test_list = "ImageNet_LT_test.txt";
+      if (data.num_classes == 0) data.num_classes = info.num_classes;
+    }
+    if (data.name != "image_folder") {
+      SMCL_CHECK(!data.train_list.empty() && !data.test_list.empty(),
+                 "data.train_list and data.test_list are required for data.name " << data.name);
+    }
+    channels = data.channels;
+    if (channels == 1 && config.augment.mean.empty()) config.augment.mean = {0.449};
+    if (channels == 1 && config.augment.std.empty()) config.augment.std = {0.226};
+  } else {
+    SMCL_CHECK(data.image_size == 0, "data.image_size is for file sets; " << info.title << " images keep their size");
+    if (data.max_per_class == 0) data.max_per_class = info.per_class_train;
+  }
   if (config.augment.mean.empty()) config.augment.mean = info.mean;
   if (config.augment.std.empty()) config.augment.std = info.std;
-  SMCL_CHECK(int64_t(config.augment.mean.size()) == info.channels && int64_t(config.augment.std.size()) == info.channels,
-             "augment.mean and augment.std need " << info.channels << " values for " << info.title << ", one per channel");
+  SMCL_CHECK(int64_t(config.augment.mean.size()) == channels && int64_t(config.augment.std.size()) == channels,
+             "augment.mean and augment.std need " << channels << " values for " << info.title << ", one per channel");
+}
+
+std::string dataset_title(const config::DataConfig& data) {
+  const DatasetInfo& info = dataset_info(data.name);
+  if (data.name == "image_list" || data.name == "image_folder") return info.title + " '" + data.root + "'";
+  return info.title;
 }
 
 Dataset load_split(const config::DataConfig& data, bool train) {
   const DatasetInfo& info = dataset_info(data.name);
+  SMCL_CHECK(!info.file_backed, "load_split reads in-memory sets, not " << data.name);
   std::string root = data.root.empty() ? info.default_root : data.root;
   if (data.name == "fashion_mnist") return read_mnist_like(root, "FashionMNIST", train);
   if (data.name == "mnist") return read_mnist_like(root, "MNIST", train);
   return read_cifar(root, int(info.num_classes), train);
 }
 
+namespace {
+
+std::string under_root(const std::string& root, const std::string& path) {
+  return std::filesystem::path(path).is_absolute() ? path : (std::filesystem::path(root) / path).string();
+}
+
+void report_skipped(const FileList& list, const std::string& what) {
+  if (list.skipped > 0) {
+    std::printf("data: left out %lld bad images of %s (data.skip_bad_images)\n",
+                static_cast<long long>(list.skipped), what.c_str());
+  }
+}
+
+Dataset file_dataset(const FileList& list, int64_t num_classes, const config::DataConfig& data) {
+  return {{}, std::make_shared<ImageFiles>(list.paths, list.origins, data.channels, data.image_size, data.decode_threads),
+          torch::tensor(list.labels, torch::kInt64), num_classes};
+}
+
+// image_folder without a test folder: of each class, a seeded random holdout_fraction (rounded, at least one
+// image, at most all but one) is tested on; the rest, in folder order, trained on.
+std::pair<FileList, FileList> hold_out(const FileList& all, const config::DataConfig& data) {
+  std::vector<std::vector<int64_t>> by_class(all.class_names.size());
+  for (size_t i = 0; i < all.labels.size(); ++i) by_class[size_t(all.labels[i])].push_back(int64_t(i));
+  std::vector<bool> tested(all.labels.size(), false);
+  NumpyLegacyRng rng(uint32_t(data.subset_seed));
+  for (size_t k = 0; k < by_class.size(); ++k) {
+    auto rows = by_class[k];
+    SMCL_CHECK(rows.size() >= 2, "class '" << all.class_names[k] << "' of '" << data.root << "' has " << rows.size()
+                                           << " image; holding out a test share needs at least 2 per class (or "
+                                              "give a test folder in data.test_root)");
+    auto n_test = int64_t(std::nearbyint(data.holdout_fraction * double(rows.size())));
+    n_test = std::clamp<int64_t>(n_test, 1, int64_t(rows.size()) - 1);
+    rng.shuffle(rows);
+    for (int64_t j = 0; j < n_test; ++j) tested[size_t(rows[size_t(j)])] = true;
+  }
+  std::pair<FileList, FileList> split;
+  split.first.class_names = split.second.class_names = all.class_names;
+  for (size_t i = 0; i < all.labels.size(); ++i) {
+    FileList& part = tested[i] ? split.second : split.first;
+    part.paths.push_back(all.paths[i]);
+    part.origins.push_back(all.origins[i]);
+    part.labels.push_back(all.labels[i]);
+  }
+  return split;
+}
+
+LongTailedData load_file_sets(const config::DataConfig& data) {
+  FileList train, test;
+  int64_t num_classes = data.num_classes;
+  if (data.name == "image_folder") {
+    train = scan_image_folder(data.root, {}, data.skip_bad_images);
+    report_skipped(train, "'" + data.root + "'");
+    if (!data.test_root.empty()) {
+      test = scan_image_folder(data.test_root, train.class_names, data.skip_bad_images);
+      report_skipped(test, "'" + data.test_root + "'");
+    } else {
+      std::tie(train, test) = hold_out(train, data);
+    }
+    num_classes = int64_t(train.class_names.size());
+  } else {
+    const std::string train_list = under_root(data.root, data.train_list);
+    train = read_image_list(train_list, data.root, num_classes, data.skip_bad_images);
+    report_skipped(train, "'" + train_list + "'");
+    if (num_classes == 0) num_classes = 1 + *std::max_element(train.labels.begin(), train.labels.end());
+    const std::string test_list = under_root(data.root, data.test_list);
+    test = read_image_list(test_list, data.root, num_classes, data.skip_bad_images);
+    report_skipped(test, "'" + test_list + "'");
+  }
+  LongTailedData out;
+  out.class_names = train.class_names;
+  Dataset full = file_dataset(train, num_classes, data);
+  out.test = file_dataset(test, num_classes, data);
+  if (data.subset == "long_tail") {
+    auto counts = class_counts(full);
+    const int64_t n_max = data.max_per_class > 0 ? data.max_per_class : *std::max_element(counts.begin(), counts.end());
+    out.counts = long_tail_counts(data.profile, num_classes, n_max, data.imbalance_ratio);
+    out.train_indices = long_tail_indices(full.labels, out.counts, uint32_t(data.subset_seed));
+    out.train = select(full, torch::tensor(out.train_indices, torch::kInt64));
+  } else {
+    out.train = full;
+    out.counts = class_counts(full);
+    out.train_indices.resize(size_t(full.size()));
+    for (size_t i = 0; i < out.train_indices.size(); ++i) out.train_indices[i] = int64_t(i);
+  }
+  return out;
+}
+
+}  // namespace
+
 LongTailedData load_long_tailed(const config::DataConfig& data) {
   const DatasetInfo& info = dataset_info(data.name);
+  if (info.file_backed) return load_file_sets(data);
   LongTailedData out;
   Dataset full = load_split(data, true);
   out.test = load_split(data, false);
+  if (data.subset == "none") {
+    out.train = full;
+    out.counts = class_counts(full);
+    out.train_indices.resize(size_t(full.size()));
+    for (size_t i = 0; i < out.train_indices.size(); ++i) out.train_indices[i] = int64_t(i);
+    return out;
+  }
   out.counts = long_tail_counts(data.profile, info.num_classes, data.max_per_class, data.imbalance_ratio);
   out.train_indices = long_tail_indices(full.labels, out.counts, uint32_t(data.subset_seed));
   out.train = select(full, torch::tensor(out.train_indices, torch::kInt64));
   return out;
 }
 
+Images gather(const Dataset& dataset, const torch::Tensor& indices) {
+  if (!dataset.files) return dataset.images.index_select(0, indices.to(dataset.images.device()));
+  auto cpu = indices.to(torch::kCPU, torch::kInt64).contiguous();
+  std::vector<int64_t> rows(cpu.data_ptr<int64_t>(), cpu.data_ptr<int64_t>() + cpu.numel());
+  return Images(dataset.files->decode(rows), dataset.files->side(), dataset.files->threads(), indices.device());
+}
+
+Dataset to_device(const Dataset& dataset, const torch::Device& device) {
+  Dataset moved = dataset;
+  if (moved.images.defined()) moved.images = moved.images.to(device);
+  moved.labels = moved.labels.to(device);
+  return moved;
+}
+
 Dataset select(const Dataset& dataset, const torch::Tensor& indices) {
-  return {dataset.images.index_select(0, indices), dataset.labels.index_select(0, indices), dataset.num_classes};
+  if (!dataset.files) {
+    return {dataset.images.index_select(0, indices), nullptr, dataset.labels.index_select(0, indices),
+            dataset.num_classes};
+  }
+  auto cpu = indices.to(torch::kCPU, torch::kInt64).contiguous();
+  std::vector<int64_t> rows(cpu.data_ptr<int64_t>(), cpu.data_ptr<int64_t>() + cpu.numel());
+  return {{}, std::make_shared<ImageFiles>(dataset.files->select(rows)), dataset.labels.index_select(0, cpu),
+          dataset.num_classes};
 }
 
 std::vector<int64_t> class_counts(const Dataset& dataset) {

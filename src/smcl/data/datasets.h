@@ -19,26 +19,35 @@ struct DatasetInfo {
   std::vector<double> mean;    // normalisation defaults, per channel
   std::vector<double> std;
   std::string default_root;
+  bool file_backed = false;    // image files decoded per batch (image_files.h); else read whole into memory
 };
 
 // Throws smcl::Error listing the known names.
 const DatasetInfo& dataset_info(const std::string& name);
 
-// Fills the dataset-dependent defaults (data.root, data.max_per_class, augment.mean/std) so the saved config
-// says exactly what ran. Throws smcl::Error when mean/std do not match the channel count.
+// Fills the dataset-dependent defaults (data.root, data.subset, data.max_per_class, data.image_size, the
+// ImageNet-LT list names, augment.mean/std) so the saved config says exactly what ran. Throws smcl::Error when
+// mean/std do not match the channel count or a file set lacks its root or list files.
 void resolve_defaults(config::Config& config);
 
-// The balanced official train or test split. Throws smcl::Error naming missing or bad files.
+// For people: "CIFAR-100", "image folder 'photos'".
+std::string dataset_title(const config::DataConfig& data);
+
+// The balanced official train or test split of an in-memory set. Throws smcl::Error naming missing or bad files.
 Dataset load_split(const config::DataConfig& data, bool train);
 
 struct LongTailedData {
-  Dataset train;                       // the long-tailed subset, in training-set order
-  Dataset test;                        // the untouched balanced test set
-  std::vector<int64_t> train_indices;  // original index of each training image
+  Dataset train;                       // the long-tailed subset (or the whole training set), in training-set order
+  Dataset test;                        // the untouched test set
+  std::vector<int64_t> train_indices;  // original index of each training image (row of the list or folder scan)
   std::vector<int64_t> counts;         // n_k
+  std::vector<std::string> class_names;  // image_folder: class k's folder name; else empty
 };
 
-// Loads both splits and cuts the long-tailed training subset (SPEC section 1). `data` must be resolved.
+// Loads both splits and, with data.subset long_tail, cuts the long-tailed training subset (SPEC section 1).
+// File sets: the lists or folders are read and checked (decoding happens per batch); image_folder without
+// test_root holds out data.holdout_fraction of each class (at least one image, seeded by data.subset_seed).
+// `data` must be resolved.
 LongTailedData load_long_tailed(const config::DataConfig& data);
 
 }  // namespace smcl::data

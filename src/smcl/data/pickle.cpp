@@ -135,6 +135,13 @@ class Parser {
           push(v);
           break;
         }
+        case 'Q': {                                        // BINPERSID: a reference to data outside the pickle
+          auto pid = pop(at);
+          auto v = make(Kind::Call);
+          v->items = {make_text(Kind::Global, kPersistentLoad), pid};
+          push(v);
+          break;
+        }
         case 'b': {                                        // BUILD
           auto state = pop(at);
           auto target = top(at);
@@ -221,9 +228,10 @@ class Parser {
     return v;
   }
 
+  // A dict, or an object that pickles its items like one (collections.OrderedDict).
   ValuePtr dict_top(size_t at) {
     auto v = top(at);
-    SMCL_CHECK(v->kind == Kind::Dict, where(at) << "SETITEM on a value that is not a dict");
+    SMCL_CHECK(v->kind == Kind::Dict || v->kind == Kind::Call, where(at) << "SETITEM on a value that is not a dict");
     return v;
   }
 

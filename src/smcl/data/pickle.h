@@ -1,5 +1,6 @@
 // A minimal, safe unpickler for data files: it builds plain values (ints, floats, strings, bytes, lists,
-// tuples, dicts) and records calls (REDUCE/NEWOBJ) and BUILD states without executing anything.
+// tuples, dicts) and records calls (REDUCE/NEWOBJ), BUILD states and persistent references without executing
+// anything.
 // It reads the pickle protocols 2-5, both as Python 2's cPickle writes them (strings as BINSTRING) and as
 // Python 3 writes them (BINBYTES, BINUNICODE, frames, memoize). Not here: what a CIFAR file means (cifar.h).
 #pragma once
@@ -17,6 +18,9 @@ namespace smcl::data::pickle {
 struct Value;
 using ValuePtr = std::shared_ptr<Value>;
 
+// The callable of a persistent reference (BINPERSID): a Call of this name whose argument is the persistent id.
+inline constexpr const char* kPersistentLoad = "pickle.persistent_load";
+
 struct Value {
   enum class Kind { None, Bool, Int, Float, Bytes, Str, List, Tuple, Dict, Global, Call };
   Kind kind = Kind::None;
@@ -24,7 +28,7 @@ struct Value {
   double float_value = 0;                              // Float
   std::string text;                                    // Bytes, Str; Global: "module.name"
   std::vector<ValuePtr> items;                         // List, Tuple; Call: [callable, args]
-  std::vector<std::pair<ValuePtr, ValuePtr>> entries;  // Dict
+  std::vector<std::pair<ValuePtr, ValuePtr>> entries;  // Dict; Call: items set on the object (OrderedDict)
   ValuePtr state;                                      // Call: the BUILD state, if any
 
   // Bytes or Str content, for keys that Python 2 wrote as str and Python 3 as bytes or str.

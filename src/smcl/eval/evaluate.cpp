@@ -6,7 +6,7 @@
 
 namespace smcl::eval {
 
-torch::Tensor predict(models::ResNetCifar& model, const data::Dataset& dataset, const config::Config& config,
+torch::Tensor predict(models::Network& model, const data::Dataset& dataset, const config::Config& config,
                       const torch::Device& device) {
   c10::InferenceMode inference;  // no autograd bookkeeping at all: faster than NoGradGuard
   const bool was_training = model->is_training();
@@ -14,7 +14,8 @@ torch::Tensor predict(models::ResNetCifar& model, const data::Dataset& dataset, 
   std::vector<torch::Tensor> outputs;
   for (int64_t start = 0; start < dataset.size(); start += config.eval.batch_size) {
     int64_t length = std::min(config.eval.batch_size, dataset.size() - start);
-    auto images = dataset.images.narrow(0, start, length).to(device);
+    auto rows = torch::arange(start, start + length, torch::kInt64);
+    auto images = augment::test_view(data::gather(dataset, rows), config.augment).to(device);
     auto x = augment::normalize(images, config.augment.mean, config.augment.std);
     outputs.push_back(model->forward(x).logits.to(torch::kCPU, torch::kFloat32));
   }
@@ -23,7 +24,7 @@ torch::Tensor predict(models::ResNetCifar& model, const data::Dataset& dataset, 
   return torch::cat(outputs);
 }
 
-Metrics evaluate(models::ResNetCifar& model, const data::Dataset& dataset, const std::vector<int64_t>& train_counts,
+Metrics evaluate(models::Network& model, const data::Dataset& dataset, const std::vector<int64_t>& train_counts,
                  const config::Config& config, const torch::Device& device) {
   return compute_metrics(predict(model, dataset, config, device), dataset.labels, train_counts,
                          config.eval.many_threshold, config.eval.few_threshold);

@@ -7,16 +7,16 @@
 #include "smcl/config/config.h"
 #include "smcl/data/dataset.h"
 #include "smcl/eval/metrics.h"
-#include "smcl/models/resnet_cifar.h"
+#include "smcl/models/network.h"
 
 namespace smcl::eval {
 
 // Logits [N, K] (CPU float32) of the model on every image of `dataset`, normalised with augment.mean/std,
 // in eval mode and without gradients. The model's train/eval mode is restored afterwards.
-torch::Tensor predict(models::ResNetCifar& model, const data::Dataset& dataset, const config::Config& config,
+torch::Tensor predict(models::Network& model, const data::Dataset& dataset, const config::Config& config,
                       const torch::Device& device);
 
-Metrics evaluate(models::ResNetCifar& model, const data::Dataset& dataset, const std::vector<int64_t>& train_counts,
+Metrics evaluate(models::Network& model, const data::Dataset& dataset, const std::vector<int64_t>& train_counts,
                  const config::Config& config, const torch::Device& device);
 
 // {"top1", "top5", "many", "medium", "few", "per_class"} (+ "confusion" when asked); missing groups are null.

@@ -12,7 +12,7 @@ Erm::Erm(const config::Config& config, const data::Dataset& train)
 
 PreparedStep Erm::prepare(const StepInput& input, Rng& rng) const {
   auto view = augment::train_view(input.images, augment_, rng);
-  return [this, view, input](models::ResNetCifar& model) -> StepOutput {
+  return [this, view, input](models::Network& model) -> StepOutput {
     auto logits = model->forward(view).logits;
     return {loss_(logits, input.labels, input.class_weights), logits.detach(), view.size(0)};
   };
@@ -25,7 +25,7 @@ PreparedStep Scl::prepare(const StepInput& input, Rng& rng) const {
   auto first = augment::train_view(input.images, augment_, rng);
   auto second = augment::train_view(input.images, augment_, rng);
   SmclGroups groups{torch::cat({first, second}), input.labels, {}, {}};
-  return [this, groups, input](models::ResNetCifar& model) {
+  return [this, groups, input](models::Network& model) {
     return smcl_loss(model, groups, input.class_weights, smcl_, loss_);
   };
 }
@@ -36,7 +36,7 @@ bool uses_projection_head(const config::Config& config) {
   return config.method.name == "scl" || config.method.name == "smcl";
 }
 
-models::ResNetCifar build_model(const config::Config& config, int64_t num_classes, int64_t in_channels) {
+models::Network build_model(const config::Config& config, int64_t num_classes, int64_t in_channels) {
   auto model = models::make_model(config.model.name, num_classes, in_channels, uses_projection_head(config),
                                   losses::uses_cosine_classifier(config.loss));
   if (auto bias = losses::initial_classifier_bias(config.loss, num_classes)) {

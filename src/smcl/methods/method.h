@@ -13,12 +13,12 @@
 #include "smcl/core/rng.h"
 #include "smcl/data/dataset.h"
 #include "smcl/losses/classification.h"
-#include "smcl/models/resnet_cifar.h"
+#include "smcl/models/network.h"
 
 namespace smcl::methods {
 
 struct StepInput {
-  torch::Tensor images;         // [B, C, H, W] uint8, on the training device
+  data::Images images;          // the batch's source images (in-memory: [B, C, H, W] uint8 on the device)
   torch::Tensor labels;         // [B] int64, on the training device
   torch::Tensor class_weights;  // [K] float32 loss weights for this epoch (all ones without reweighting)
   int64_t epoch = 0;
@@ -32,7 +32,7 @@ struct StepOutput {
 
 // The part of a step that needs the model (forward, saliency from the model, losses); made by Method::prepare,
 // run on the training thread.
-using PreparedStep = std::function<StepOutput(models::ResNetCifar& model)>;
+using PreparedStep = std::function<StepOutput(models::Network& model)>;
 
 class Method {
  public:
@@ -42,7 +42,7 @@ class Method {
   // run on another thread than the returned step, one step ahead; calls must come in step order.
   virtual PreparedStep prepare(const StepInput& input, Rng& rng) const = 0;
   // prepare, then the rest at once.
-  StepOutput step(models::ResNetCifar& model, const StepInput& input, Rng& rng) const {
+  StepOutput step(models::Network& model, const StepInput& input, Rng& rng) const {
     return prepare(input, rng)(model);
   }
 };
@@ -77,7 +77,7 @@ bool uses_projection_head(const config::Config& config);
 
 // The network a config trains: model.name with the projection head when the method uses one, LDAM's cosine
 // classifier for loss.name ldam, and focal's classifier bias -log(K - 1). Seeds nothing: call after seeding.
-models::ResNetCifar build_model(const config::Config& config, int64_t num_classes, int64_t in_channels);
+models::Network build_model(const config::Config& config, int64_t num_classes, int64_t in_channels);
 
 // method.name -> method; train is the training set (smcl draws its targets from it). Throws smcl::Error on an
 // unknown name.

@@ -22,7 +22,7 @@ Mixing::Mixing(const config::Config& config, const data::Dataset& train)
       mix_(config.mix),
       loss_(config.loss, data::class_counts(train)),
       counts_(data::class_counts(train)),
-      train_images_(train.images),
+      train_(train),
       train_labels_(train.labels) {
   SMCL_ASSERT(kind_ == "mixup" || kind_ == "cutmix" || kind_ == "remix" || kind_ == "cmo",
               "Mixing: unknown method " << kind_);
@@ -39,7 +39,7 @@ bool Mixing::mixes_in(int64_t epoch) const {
 PreparedStep Mixing::prepare(const StepInput& input, Rng& rng) const {
   auto view = augment::train_view(input.images, augment_, rng);
   if (!mixes_in(input.epoch) || !rng.bernoulli(mix_.prob)) {
-    return [this, view, input](models::ResNetCifar& model) -> StepOutput {
+    return [this, view, input](models::Network& model) -> StepOutput {
       auto logits = model->forward(view).logits;
       return {loss_(logits, input.labels, input.class_weights), logits.detach(), view.size(0)};
     };
@@ -47,8 +47,8 @@ PreparedStep Mixing::prepare(const StepInput& input, Rng& rng) const {
   const int64_t b = view.size(0), h = view.size(2), w = view.size(3);
   torch::Tensor partner, partner_labels;
   if (kind_ == "cmo") {
-    auto index = torch::tensor(partners_->sample(b, rng), torch::kInt64).to(train_images_.device());
-    partner = augment::train_view(train_images_.index_select(0, index), augment_, rng);
+    auto index = torch::tensor(partners_->sample(b, rng), torch::kInt64).to(train_labels_.device());
+    partner = augment::train_view(data::gather(train_, index), augment_, rng);
     partner_labels = train_labels_.index_select(0, index);
   } else {
     auto index = torch::tensor(rng.permutation(b), torch::kInt64).to(view.device());
@@ -76,7 +76,7 @@ PreparedStep Mixing::prepare(const StepInput& input, Rng& rng) const {
     mixed = augment::masked_images(view, partner, boxes);
     share = 1 - boxes.lambda;
   }
-  return [this, mixed, partner_labels, share, input](models::ResNetCifar& model) -> StepOutput {
+  return [this, mixed, partner_labels, share, input](models::Network& model) -> StepOutput {
     auto logits = model->forward(mixed).logits;
     return {loss_.mixed(logits, input.labels, partner_labels, share, input.class_weights), logits.detach(),
             mixed.size(0)};

@@ -35,7 +35,7 @@ class Mixing : public Method {
   config::MixConfig mix_;
   losses::ClassificationLoss loss_;
   std::vector<int64_t> counts_;
-  torch::Tensor train_images_;  // [N, C, H, W] uint8, cmo's partners
+  data::Dataset train_;  // the training set, where cmo's partners come from
   torch::Tensor train_labels_;  // [N] int64
   std::optional<data::ClassWeightedSampler> partners_;  // cmo only
 };

@@ -17,7 +17,7 @@ std::vector<double> target_probabilities(const config::SmclConfig& smcl, const d
 
 }  // namespace
 
-StepOutput smcl_loss(models::ResNetCifar& model, const SmclGroups& groups, const torch::Tensor& class_weights,
+StepOutput smcl_loss(models::Network& model, const SmclGroups& groups, const torch::Tensor& class_weights,
                      const config::SmclConfig& smcl, const losses::ClassificationLoss& loss) {
   const int64_t b = groups.source_labels.size(0);
   const bool with_targets = groups.target_labels.defined();
@@ -62,7 +62,7 @@ Smcl::Smcl(const config::Config& config, const data::Dataset& train)
     : augment_(config.augment),
       smcl_(config.smcl),
       loss_(config.loss, data::class_counts(train)),
-      train_images_(train.images),
+      train_(train),
       train_labels_(train.labels),
       targets_(train.labels, target_probabilities(config.smcl, train)) {
   if (smcl_.saliency == "fine_grained_opencv") {
@@ -84,7 +84,7 @@ torch::Tensor Smcl::saliency_peaks(const torch::Tensor& images, Rng& rng) const 
   return saliency::peaks(saliency::fine_grained_opencv(images));
 }
 
-torch::Tensor Smcl::cam_peaks(models::ResNetCifar& model, const torch::Tensor& images,
+torch::Tensor Smcl::cam_peaks(models::Network& model, const torch::Tensor& images,
                               const torch::Tensor& labels) const {
   // The current model's view without touching its batch-norm statistics or the autograd graph.
   torch::NoGradGuard no_grad;
@@ -105,19 +105,19 @@ PreparedStep Smcl::prepare(const StepInput& input, Rng& rng) const {
   std::vector<torch::Tensor> views{s1, s2};
   torch::Tensor t1;
   if (with_targets) {
-    auto index = torch::tensor(targets_.sample(b, rng), torch::kInt64).to(train_images_.device());
-    auto target_images = train_images_.index_select(0, index);
+    auto index = torch::tensor(targets_.sample(b, rng), torch::kInt64).to(train_labels_.device());
+    auto target_images = data::gather(train_, index);
     groups.target_labels = train_labels_.index_select(0, index);
     t1 = augment::random_view(target_images, augment_, rng);
     views.push_back(t1);
     views.push_back(augment::random_view(target_images, augment_, rng));
   }
   groups.views = augment::normalize(torch::cat(views), augment_.mean, augment_.std);
-  auto loss = [this, input](models::ResNetCifar& model, const SmclGroups& g) {
+  auto loss = [this, input](models::Network& model, const SmclGroups& g) {
     return smcl_loss(model, g, input.class_weights, smcl_, loss_);
   };
   if (input.epoch < smcl_.mask_start_epoch || !rng.bernoulli(smcl_.mask_prob)) {
-    return [loss, groups](models::ResNetCifar& model) { return loss(model, groups); };
+    return [loss, groups](models::Network& model) { return loss(model, groups); };
   }
   // The masked sample: a box of area share u at the saliency peak of s1 (or t1), filled from t1 (or zeros).
   const bool of_source = smcl_.saliency_of == "source";
@@ -134,9 +134,9 @@ PreparedStep Smcl::prepare(const StepInput& input, Rng& rng) const {
   };
   if (peaks.defined()) {
     auto masked = add_masked(groups, peaks);
-    return [loss, masked](models::ResNetCifar& model) { return loss(model, masked); };
+    return [loss, masked](models::Network& model) { return loss(model, masked); };
   }
-  return [this, loss, add_masked, groups, saliency_images, saliency_labels](models::ResNetCifar& model) {
+  return [this, loss, add_masked, groups, saliency_images, saliency_labels](models::Network& model) {
     return loss(model, add_masked(groups, cam_peaks(model, saliency_images, saliency_labels)));
   };
 }

@@ -22,7 +22,7 @@ struct SmclGroups {
 // classification term the loss of loss.name (cross-entropy by default) weighted by class_weights [K] as
 // PyTorch's cross_entropy(weight=w). Without target views this is SCL on the two source views.
 // StepOutput::logits are those of s1.
-StepOutput smcl_loss(models::ResNetCifar& model, const SmclGroups& groups, const torch::Tensor& class_weights,
+StepOutput smcl_loss(models::Network& model, const SmclGroups& groups, const torch::Tensor& class_weights,
                      const config::SmclConfig& smcl, const losses::ClassificationLoss& loss);
 
 class Smcl : public Method {
@@ -38,12 +38,12 @@ class Smcl : public Method {
   // [B, 2] (row, column) saliency peaks of `images` (uint8 views) by a smcl.saliency that needs no model.
   torch::Tensor saliency_peaks(const torch::Tensor& images, Rng& rng) const;
   // The same by the current model's class activation map of `labels` (smcl.saliency cam).
-  torch::Tensor cam_peaks(models::ResNetCifar& model, const torch::Tensor& images, const torch::Tensor& labels) const;
+  torch::Tensor cam_peaks(models::Network& model, const torch::Tensor& images, const torch::Tensor& labels) const;
 
   config::AugmentConfig augment_;
   config::SmclConfig smcl_;
   losses::ClassificationLoss loss_;
-  torch::Tensor train_images_;  // [N, C, H, W] uint8
+  data::Dataset train_;  // the training set, where the targets come from
   torch::Tensor train_labels_;  // [N] int64
   data::ClassWeightedSampler targets_;
 };

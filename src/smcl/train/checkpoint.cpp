@@ -78,4 +78,25 @@ TrainState load_checkpoint(const std::string& path, torch::nn::Module& model, to
   return state;
 }
 
+CheckpointShapes read_checkpoint_shapes(const std::string& path) {
+  SMCL_CHECK(std::filesystem::is_regular_file(path), "checkpoint '" << path << "' does not exist");
+  CheckpointShapes shapes;
+  try {
+    torch::serialize::InputArchive archive, model, classifier, conv1;
+    archive.load_from(path, torch::kCPU);
+    archive.read("model", model);
+    torch::Tensor weight;
+    SMCL_CHECK(model.try_read("linear", classifier) || model.try_read("fc", classifier),
+               "checkpoint '" << path << "' has no classifier (linear or fc)");
+    classifier.read("weight", weight);
+    shapes.num_classes = weight.size(0);
+    model.read("conv1", conv1);
+    conv1.read("weight", weight);
+    shapes.in_channels = weight.size(1);
+  } catch (const c10::Error& e) {
+    throw Error("cannot read checkpoint '" + path + "': " + e.what_without_backtrace());
+  }
+  return shapes;
+}
+
 }  // namespace smcl::train

@@ -34,4 +34,12 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
 TrainState load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
                            const torch::Device& device);
 
+// The class count and input channels of the network in a checkpoint, read from its classifier ("linear" or
+// "fc") and first convolution ("conv1"), so a model can be built for it without its data. Throws smcl::Error.
+struct CheckpointShapes {
+  int64_t num_classes = 0;
+  int64_t in_channels = 0;
+};
+CheckpointShapes read_checkpoint_shapes(const std::string& path);
+
 }  // namespace smcl::train

@@ -24,8 +24,9 @@
 #include "smcl/eval/evaluate.h"
 #include "smcl/losses/class_weights.h"
 #include "smcl/methods/method.h"
-#include "smcl/models/resnet_cifar.h"
+#include "smcl/models/network.h"
 #include "smcl/train/checkpoint.h"
+#include "smcl/train/exchange.h"
 #include "smcl/train/schedule.h"
 
 namespace fs = std::filesystem;
@@ -125,7 +126,7 @@ struct Run {
   std::string dir;
   torch::Device device = torch::kCPU;
   data::LongTailedData data;
-  models::ResNetCifar model{nullptr};
+  models::Network model{nullptr};
   std::unique_ptr<torch::optim::SGD> optimizer;
   std::unique_ptr<methods::Method> method;
   std::unique_ptr<StepRunner> runner;
@@ -135,15 +136,18 @@ struct Run {
   std::string checkpoint(const std::string& name) const { return (fs::path(dir) / "checkpoints" / name).string(); }
 };
 
-void setup(Run& run) {
+// fresh: a new run (model.init_from applies); a resumed run's weights come from its checkpoint instead.
+void setup(Run& run, bool fresh) {
   const auto& c = run.config;
   run.device = setup_execution(c.train);
   torch::manual_seed(uint64_t(c.train.seed));  // model initialisation
   run.data = data::load_long_tailed(c.data);
-  run.data.train.images = run.data.train.images.to(run.device);
-  run.data.train.labels = run.data.train.labels.to(run.device);
-  const auto& info = data::dataset_info(c.data.name);
-  run.model = methods::build_model(c, info.num_classes, run.data.train.images.size(1));
+  run.data.train = data::to_device(run.data.train, run.device);
+  run.model = methods::build_model(c, run.data.train.num_classes, run.data.train.channels());
+  if (fresh && !c.model.init_from.empty()) {
+    auto report = load_state_dict(*run.model, read_state_dict(c.model.init_from), c.model.init_from);
+    std::printf("model.init_from '%s': %s\n", c.model.init_from.c_str(), report.describe().c_str());
+  }
   run.model->to(run.device);
   if (c.train.channels_last) run.model->use_channels_last();
   run.optimizer = std::make_unique<torch::optim::SGD>(
@@ -284,7 +288,7 @@ bool LossScaler::unscale_and_update(torch::optim::Optimizer& optimizer) {
   return finite;
 }
 
-StepRunner::StepRunner(models::ResNetCifar model, torch::optim::SGD& optimizer, const methods::Method& method,
+StepRunner::StepRunner(models::Network model, torch::optim::SGD& optimizer, const methods::Method& method,
                        const config::TrainConfig& train, torch::Device device)
     : model_(std::move(model)), optimizer_(optimizer), method_(method), train_(train), device_(device) {}
 
@@ -297,7 +301,7 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
   PrefetchQueue queue(
       [&](int64_t step) {
         auto index = order.narrow(0, step * batch, std::min(batch, n - step * batch));
-        methods::StepInput input{train.images.index_select(0, index), train.labels.index_select(0, index),
+        methods::StepInput input{data::gather(train, index), train.labels.index_select(0, index),
                                  class_weights, epoch};
         return PreparedBatch{method_.prepare(input, rng), input.labels};
       },
@@ -346,7 +350,7 @@ nlohmann::json run_summary(const config::Config& c, const data::LongTailedData& 
                                   {"few", nlohmann::json::array()}};
   const char* names[3] = {"many", "medium", "few"};
   for (size_t k = 0; k < groups.size(); ++k) group_classes[names[groups[k]]].push_back(k);
-  return {{"dataset", data::dataset_info(c.data.name).title},
+  return {{"dataset", data::dataset_title(c.data)},
           {"model", c.model.name},
           {"method", c.method.name},
           {"loss", c.loss.name},
@@ -383,6 +387,21 @@ config::Config load_run_config(const std::string& run_dir) {
   return config::load(path);
 }
 
+// image_folder runs: the class index of each folder name, one "index name" line each, in classes.txt. A resumed
+// run must see the same classes, or its indices would silently mean other classes.
+void keep_class_names(const Run& run) {
+  if (run.data.class_names.empty()) return;
+  std::string text;
+  for (size_t k = 0; k < run.data.class_names.size(); ++k) text += std::to_string(k) + " " + run.data.class_names[k] + "\n";
+  const std::string path = (fs::path(run.dir) / "classes.txt").string();
+  if (fs::exists(path)) {
+    SMCL_CHECK(read_file(path) == text, "the class folders of '" << run.config.data.root << "' differ from '" << path
+                                                                  << "', which this run was started with");
+  } else {
+    write_file_atomic(path, text);
+  }
+}
+
 nlohmann::json fit(const config::Config& config, const std::string& out_dir) {
   SMCL_CHECK(config.retrain.mode == "none", "retrain.mode " << config.retrain.mode
                                                             << " is for `smcl retrain --run DIR`, not for training");
@@ -395,8 +414,9 @@ nlohmann::json fit(const config::Config& config, const std::string& out_dir) {
   std::error_code ec;
   fs::create_directories(fs::path(out_dir) / "checkpoints", ec);
   SMCL_CHECK(!ec, "cannot create run folder '" << out_dir << "': " << ec.message());
-  setup(run);
+  setup(run, /*fresh=*/true);
   write_file_atomic((fs::path(out_dir) / "config.yaml").string(), run.state.config_yaml);
+  keep_class_names(run);
   return train_loop(run);
 }
 
@@ -408,7 +428,8 @@ nlohmann::json resume(const std::string& run_dir) {
              "'" << run_dir << "' is a classifier re-training (retrain.mode " << run.config.retrain.mode
                  << "); continue it with the `smcl retrain` command that started it");
   fs::create_directories(fs::path(run_dir) / "checkpoints");
-  setup(run);
+  setup(run, /*fresh=*/!fs::exists(run.checkpoint("last.pt")));
+  keep_class_names(run);
   if (fs::exists(run.checkpoint("last.pt"))) {
     run.state = load_checkpoint(run.checkpoint("last.pt"), *run.model, run.optimizer.get(), run.device);
     if (run.config.train.channels_last) run.model->use_channels_last();  // loading adopts the saved layout

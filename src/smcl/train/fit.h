@@ -13,7 +13,7 @@
 #include "smcl/core/rng.h"
 #include "smcl/data/datasets.h"
 #include "smcl/methods/method.h"
-#include "smcl/models/resnet_cifar.h"
+#include "smcl/models/network.h"
 #include "smcl/train/checkpoint.h"
 
 namespace smcl::train {
@@ -58,7 +58,7 @@ struct StepsResult {
 // train.amp, backward and the SGD update. fit and the benchmarks share it.
 class StepRunner {
  public:
-  StepRunner(models::ResNetCifar model, torch::optim::SGD& optimizer, const methods::Method& method,
+  StepRunner(models::Network model, torch::optim::SGD& optimizer, const methods::Method& method,
              const config::TrainConfig& train, torch::Device device);
 
   // Trains on train's images in `order` ([N] int64 on the device), train.batch_size per step; a last batch of
@@ -71,7 +71,7 @@ class StepRunner {
   LossScaler& scaler() { return scaler_; }
 
  private:
-  models::ResNetCifar model_;
+  models::Network model_;
   torch::optim::SGD& optimizer_;
   const methods::Method& method_;
   config::TrainConfig train_;

@@ -46,7 +46,7 @@ class HeadImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& features) { return F::linear(features, weight_, bias_) * scale_; }
 
   // Writes W f and b f into the model's linear classifier: the model alone then gives the head's logits.
-  void fold_into(models::ResNetCifar& model) const {
+  void fold_into(models::Network& model) const {
     torch::NoGradGuard no_grad;
     model->classifier()->weight.copy_(weight_ * scale_.unsqueeze(1));
     model->classifier()->bias.copy_(bias_ * scale_);
@@ -61,7 +61,7 @@ std::string path_in(const std::string& dir, const std::string& name) { return (f
 
 // The record of one evaluated epoch, appended to metrics.jsonl and kept in state as last / best.
 void record_epoch(const std::string& out_dir, int64_t epoch, const eval::Metrics& metrics, double lr, double loss,
-                  TrainState& state, models::ResNetCifar& model) {
+                  TrainState& state, models::Network& model) {
   nlohmann::json record = eval::to_json(metrics, /*with_confusion=*/true);
   record["epoch"] = epoch;
   nlohmann::json line = eval::to_json(metrics, false);
@@ -118,8 +118,7 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
   const torch::Device device = setup_execution(c.train);
   torch::manual_seed(uint64_t(c.train.seed));
   auto data = data::load_long_tailed(c.data);
-  const auto& info = data::dataset_info(c.data.name);
-  auto model = methods::build_model(c, info.num_classes, data.train.images.size(1));
+  auto model = methods::build_model(c, data.train.num_classes, data.train.channels());
   model->to(device);
   load_checkpoint(path_in(source_dir, "checkpoints/last.pt"), *model, nullptr, device);
   model->eval();
@@ -165,8 +164,7 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
     truncate_metrics(metrics_path, state.next_epoch);
     data::ClassWeightedSampler sampler(data.train.labels,
                                        data::class_probabilities("class_balanced", data.counts, 0.0, 0.0));
-    auto images = data.train.images.to(device);
-    auto labels = data.train.labels.to(device);
+    const auto train = data::to_device(data.train, device);
     const int64_t n = data.train.size(), batch = c.train.batch_size;
     const int64_t steps = (n + batch - 1) / batch;
     for (int64_t epoch = state.next_epoch; epoch < options.epochs; ++epoch) {
@@ -181,13 +179,13 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
       for (int64_t step = 0; step < steps; ++step) {
         kill_if_debug_step(epoch * steps + step);
         auto index = order.narrow(0, step * batch, std::min(batch, n - step * batch));
-        auto view = augment::train_view(images.index_select(0, index), c.augment, rng);
+        auto view = augment::train_view(data::gather(train, index), c.augment, rng);
         torch::Tensor features;
         {
           torch::NoGradGuard no_grad;
           features = model->forward(view).features;
         }
-        auto loss = F::cross_entropy(head->forward(features), labels.index_select(0, index));
+        auto loss = F::cross_entropy(head->forward(features), train.labels.index_select(0, index));
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();

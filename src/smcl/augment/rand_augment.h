@@ -1,0 +1,36 @@
+// RandAugment as timm's `rand-n{N}-m{M}-mstd{S}` (SPEC section 7, the ImageNet-LT recipe of CMO and SMCL): per
+// image, N operations drawn uniformly with replacement from 15, each applied with probability 1/2 at a magnitude
+// drawn from N(M, S) clipped to [0, 10]. Every operation reproduces what timm's PIL code computes (ImageOps,
+// ImageEnhance, Image.transform with bilinear resampling; tested against PIL), on uint8 batches with one
+// argument per image. Deliberate difference: timm picks bilinear or bicubic at random for the geometric
+// operations; these use bilinear. Grayscale images are filled with 124 where colour images get
+// (124, 116, 104).
+#pragma once
+
+#include <torch/types.h>
+
+#include <string>
+#include <vector>
+
+#include "smcl/core/rng.h"
+
+namespace smcl::augment {
+
+// The operations, in timm's order.
+const std::vector<std::string>& rand_augment_ops();
+
+// Operation `op` on images [N, C, H, W] uint8 (C = 1 or 3) with one argument per image (values [N], double),
+// the argument after timm's level_to_arg (signs applied): AutoContrast, Equalize, Invert: ignored; Posterize:
+// bits kept; Solarize: threshold; SolarizeAdd: amount added below 128; Color, Contrast, Brightness, Sharpness:
+// enhancement factor; Rotate: degrees counter-clockwise; ShearX/Y: shear factor; TranslateX/Y: share of the
+// width / height. -> same shape, uint8. Throws smcl::Error on an unknown name.
+torch::Tensor rand_augment_op(const std::string& op, const torch::Tensor& images, const std::vector<double>& values);
+
+// timm's level_to_arg: the argument of `op` at magnitude m in [0, 10] (before the random sign of the signed ones),
+// and whether it is signed.
+double rand_augment_argument(const std::string& op, double magnitude, bool* is_signed);
+
+// RandAugment of a batch: images [B, C, H, W] uint8 -> same. n 0: unchanged, nothing drawn.
+torch::Tensor rand_augment(const torch::Tensor& images, int64_t n, double magnitude, double magnitude_std, Rng& rng);
+
+}  // namespace smcl::augment

@@ -1,0 +1,68 @@
+// File-backed image sets: the list-file format of ImageNet-LT (`relative/path label` per line), class folders
+// (`root/<class>/<image>`), cheap completeness checks at load time, and decoding on worker threads.
+// Decoding needs OpenCV (SMCL_HAVE_OPENCV); without it, decode() throws a clear error. Not here: crops and
+// resizing (augment/image_views.h), long-tailed subsets (long_tail.h).
+#pragma once
+
+#include <torch/types.h>
+
+#include <string>
+#include <vector>
+
+namespace smcl::data {
+
+// The images of a list file or a folder, with where each came from (for error messages).
+struct FileList {
+  std::vector<std::string> paths;        // full paths
+  std::vector<std::string> origins;      // "list.txt line 12" or the path itself
+  std::vector<int64_t> labels;
+  std::vector<std::string> class_names;  // folders only: class k's folder name, sorted
+  int64_t skipped = 0;                   // bad images left out (skip_bad)
+};
+
+// Reads `list_path`, whose lines are `relative/path label` (paths relative to root; blank lines ignored; the
+// label is the last space-separated field, so a path may contain spaces). Every file must exist and pass
+// check_image_file; otherwise throws smcl::Error naming the file and line, or with skip_bad leaves it out
+// and counts it. A label must be an integer in [0, num_classes) (num_classes 0: any non-negative integer).
+FileList read_image_list(const std::string& list_path, const std::string& root, int64_t num_classes, bool skip_bad);
+
+// Scans root/<class>/<image> for .jpg/.jpeg/.png files (any case; other files are ignored). Class k is the
+// k-th class folder in sorted order; images are sorted by path within a class. When class_names is not empty,
+// the folders must be exactly those (for a test folder matching its training folder). Throws smcl::Error on a
+// missing root, no class folders, a class folder without images, or a bad image (unless skip_bad).
+FileList scan_image_folder(const std::string& root, const std::vector<std::string>& class_names, bool skip_bad);
+
+// Empty when `path` is a complete JPEG or PNG file as far as its first and last bytes tell (the start marker
+// and signature; JPEG's end-of-image marker, PNG's IEND chunk), otherwise what is wrong with it. It reads a
+// few bytes, not the image, so an image corrupt in its middle passes and fails when decoded.
+std::string check_image_file(const std::string& path);
+
+// Decodes one file to [C, H, W] uint8 (channels 3: RGB, grayscale replicated and alpha dropped; channels 1:
+// PIL's luma of the RGB image), EXIF orientation ignored as PIL does. Throws smcl::Error naming the file and
+// its origin.
+torch::Tensor decode_image(const std::string& path, const std::string& origin, int64_t channels);
+
+// An image set backed by files: one file per row, decoded when a batch is gathered.
+class ImageFiles {
+ public:
+  // side: the side of the square views made from these images (data.image_size); threads: decoding threads
+  // (0: all cores).
+  ImageFiles(std::vector<std::string> paths, std::vector<std::string> origins, int64_t channels, int64_t side,
+             int64_t threads);
+
+  int64_t size() const { return int64_t(paths_.size()); }
+  int64_t channels() const { return channels_; }
+  int64_t side() const { return side_; }
+  int64_t threads() const { return threads_; }
+  const std::string& path(int64_t row) const { return paths_[size_t(row)]; }
+
+  // The images of `rows`, decoded in parallel, each [C, H_i, W_i] uint8 on the CPU.
+  std::vector<torch::Tensor> decode(const std::vector<int64_t>& rows) const;
+  ImageFiles select(const std::vector<int64_t>& rows) const;
+
+ private:
+  std::vector<std::string> paths_, origins_;
+  int64_t channels_, side_, threads_;
+};
+
+}  // namespace smcl::data

@@ -1,0 +1,79 @@
+// The networks smcl trains, behind one interface: a backbone to a feature map, global average pooling to the
+// features h, a classifier (linear, or LDAM's cosine one) and optionally the contrastive projection head.
+// Backbones: ResNet-CIFAR (resnet_cifar.h) and torchvision's ResNet-50/101/152 (resnet.h), each with the
+// parameter names of the code it comes from, so state dicts can be exchanged with PyTorch (exchange.h).
+#pragma once
+
+#include <torch/nn.h>
+
+#include <string>
+#include <vector>
+
+namespace smcl::models {
+
+struct Output {
+  torch::Tensor feature_map;  // [B, D, H', W'] output of the last stage, before pooling (for CAM)
+  torch::Tensor features;     // [B, D] pooled features h
+  torch::Tensor logits;       // [B, K]
+  torch::Tensor projection;   // [B, 128] L2-normalised projection head output; undefined without a head
+};
+
+// Output size of the projection head (SPEC section 6).
+constexpr int64_t kProjectionDim = 128;
+
+class NetworkImpl : public torch::nn::Module {
+ public:
+  // x [B, C, H, W] float32 -> last feature map, pooled features, logits and (with a head) the normalised
+  // projection, in one pass.
+  Output forward(const torch::Tensor& x);
+
+  int64_t feature_dim() const { return feature_dim_; }
+  torch::nn::Linear& classifier() { return classifier_; }
+  // The classifier's name in the state dict: "linear" (ResNet-CIFAR) or "fc" (torchvision).
+  const std::string& classifier_name() const { return classifier_name_; }
+  bool cosine_classifier() const { return cosine_; }
+  // The classifier alone: pooled features [B, D] -> logits [B, K].
+  torch::Tensor classify(const torch::Tensor& features);
+  // NHWC (channels_last) convolution weights, and every input converted to it in forward: oneDNN and cuDNN
+  // then skip their layout reorders. Call after the model is on its device; the numbers do not change.
+  void use_channels_last();
+
+ protected:
+  // The layers before pooling: x [B, C, H, W] -> [B, D, H', W'].
+  virtual torch::Tensor backbone(const torch::Tensor& x) = 0;
+  // Registers the classifier (as `classifier_name`: its name in the source codebase) and, with_projection, the
+  // head Linear(D, D) ReLU Linear(D, 128). Backbones call it after registering their layers, which fixes the
+  // parameter order (checkpoints' optimiser state follows it). cosine_classifier: LDAM's classifier, logits
+  // cos(h, W_k) = h W_k / (||h|| ||W_k||), no bias.
+  void add_heads(int64_t feature_dim, int64_t num_classes, const std::string& classifier_name, bool with_projection,
+                 bool cosine_classifier);
+  // LDAM-DRW's NormedLinear initialisation: uniform(-1, 1) weights, each class row scaled to unit norm.
+  void init_cosine_classifier();
+
+ private:
+  torch::nn::Linear classifier_{nullptr};
+  torch::nn::Sequential head_{nullptr};
+  std::string classifier_name_;
+  int64_t feature_dim_ = 0;
+  bool cosine_ = false;
+  bool channels_last_ = false;
+};
+
+// A network of any backbone (a ModuleHolder, like TORCH_MODULE's).
+class Network : public torch::nn::ModuleHolder<NetworkImpl> {
+ public:
+  using torch::nn::ModuleHolder<NetworkImpl>::ModuleHolder;
+};
+
+// model.name -> network: resnet8 .. resnet110 (ResNet-CIFAR, depth 6n+2) or resnet50, resnet101, resnet152
+// (torchvision). Throws smcl::Error listing the names on an unknown one.
+Network make_model(const std::string& name, int64_t num_classes, int64_t in_channels, bool with_projection = false,
+                   bool cosine_classifier = false);
+
+// The names make_model accepts, for config validation and help.
+std::vector<std::string> model_names();
+
+// Number of trainable parameters.
+int64_t parameter_count(const torch::nn::Module& module);
+
+}  // namespace smcl::models

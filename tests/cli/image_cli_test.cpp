@@ -1,0 +1,180 @@
+// The real smcl binary on image files: a generated folder of JPEGs (varied sizes, one grayscale, one PNG per
+// class) trained, evaluated and resumed after SIGKILL, as an image folder and as list files; bad images and
+// labels end with a clear error naming the file and line. Skipped in builds without OpenCV.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "smcl/models/network.h"
+#include "smcl/train/checkpoint.h"
+#include "smcl/train/exchange.h"
+#include "test_util.h"
+
+#ifdef SMCL_HAVE_OPENCV
+#include <opencv2/imgcodecs.hpp>
+#endif
+
+namespace smcl {
+namespace {
+namespace fs = std::filesystem;
+
+const std::vector<std::string> kClasses{"cat", "dog", "emu"};
+const std::vector<int> kSizes{14, 7, 3};
+
+// photos/<class>/<i>.jpg: a colour per class over noise, sizes from 18 to 45 pixels a side; image 0 of each class is
+// a PNG, image 1 a grayscale JPEG. Also train.txt / test.txt listing the same files (images 2, 6, 10 of each class tested).
+void write_photos(const std::string& root) {
+#ifdef SMCL_HAVE_OPENCV
+  std::mt19937 rng(7);
+  std::string train_list, test_list;
+  for (size_t k = 0; k < kClasses.size(); ++k) {
+    fs::create_directories(fs::path(root) / "photos" / kClasses[k]);
+    for (int i = 0; i < kSizes[k]; ++i) {
+      const int h = 18 + int(rng() % 28), w = 18 + int(rng() % 28);
+      const bool gray = i == 1;
+      cv::Mat image(h, w, gray ? CV_8UC1 : CV_8UC3);
+      cv::randu(image, cv::Scalar::all(0), cv::Scalar::all(90));
+      if (!gray) image += cv::Scalar(k == 2 ? 150 : 0, k == 1 ? 150 : 0, k == 0 ? 150 : 0);  // BGR
+      const std::string relative = "photos/" + kClasses[k] + "/" + std::to_string(i) + (i == 0 ? ".png" : ".jpg");
+      ASSERT_TRUE(cv::imwrite((fs::path(root) / relative).string(), image));
+      (i % 4 == 2 ? test_list : train_list) += relative + " " + std::to_string(k) + "\n";
+    }
+  }
+  test::write_bytes(root + "/train.txt", train_list);
+  test::write_bytes(root + "/test.txt", test_list);
+#else
+  (void)root;
+#endif
+}
+
+class ImageCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+#ifndef SMCL_HAVE_OPENCV
+    GTEST_SKIP() << "this build has no OpenCV to decode images";
+#endif
+    write_photos(dir_.str());
+    // SMCL with masking and DRW from epoch 1: targets are gathered from the files, masked images made of them.
+    test::write_bytes(dir_ / "common.yaml",
+                      "model: {name: resnet8}\n"
+                      "method: {name: smcl}\n"
+                      "smcl: {mask_start_epoch: 1, mask_prob: 1}\n"
+                      "loss: {reweight: drw, drw_epoch: 1}\n"
+                      "train: {epochs: 3, batch_size: 6, seed: 1, threads: 2}\n"
+                      "optim: {lr: 0.05, warmup_epochs: 1, milestones: [2]}\n");
+    folder_ = "-c " + dir_ / "common.yaml" + " --set data.name=image_folder --set data.root=" + dir_ / "photos" +
+              " --set data.image_size=16 --set data.holdout_fraction=0.25 --set data.decode_threads=2";
+    list_ = "-c " + dir_ / "common.yaml" + " --set data.name=image_list --set data.root=" + dir_.str() +
+            " --set data.train_list=train.txt --set data.test_list=" + dir_ / "test.txt" + " --set data.image_size=16";
+  }
+
+  // Trains, re-evaluates, and trains again killed mid-run and resumed: same summary and weights.
+  void train_evaluate_resume(const std::string& options) {
+    auto r = test::run_smcl("train " + options + " --out " + dir_ / "whole");
+    ASSERT_EQ(r.status, 0) << r.output;
+    auto summary = test::read_json(dir_ / "whole/summary.json");
+    EXPECT_EQ(summary["last"]["per_class"].size(), 3u);
+    EXPECT_EQ(summary["last"]["epoch"], 2);
+    auto e = test::run_smcl("eval --run " + dir_ / "whole" + " --json-out " + dir_ / "eval.json");
+    ASSERT_EQ(e.status, 0) << e.output;
+    auto evaluated = test::read_json(dir_ / "eval.json");
+    EXPECT_NEAR(evaluated["last"]["top1"].get<double>(), summary["last"]["top1"].get<double>(), 1e-9);
+    EXPECT_EQ(evaluated["last"]["confusion"], summary["last"]["confusion"]);
+
+    // 17 or 18 training images in batches of 6: 3 steps per epoch; step 4 is the middle of epoch 1.
+    auto killed = test::run_smcl("train " + options + " --out " + dir_ / "cut", "SMCL_DEBUG_KILL_AT_STEP=4 ");
+    ASSERT_EQ(killed.status, 128 + 9) << killed.output;
+    auto resumed = test::run_smcl("train --resume " + dir_ / "cut");
+    ASSERT_EQ(resumed.status, 0) << resumed.output;
+    auto cut = test::read_json(dir_ / "cut/summary.json");
+    for (auto* s : {&summary, &cut}) {
+      for (const char* key : {"wall_seconds", "train_images_per_second"}) s->erase(key);
+    }
+    EXPECT_EQ(summary, cut);
+    auto a = models::make_model("resnet8", 3, 3, true), b = models::make_model("resnet8", 3, 3, true);
+    train::load_checkpoint(dir_ / "whole/checkpoints/last.pt", *a, nullptr, torch::kCPU);
+    train::load_checkpoint(dir_ / "cut/checkpoints/last.pt", *b, nullptr, torch::kCPU);
+    auto pb = b->named_parameters();
+    for (const auto& p : a->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  }
+
+  test::TempDir dir_;
+  std::string folder_, list_;
+};
+
+void expect_clean_error(const test::CommandResult& r, const std::string& fragment) {
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("error: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(fragment), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("terminate"), std::string::npos) << r.output;
+}
+
+}  // namespace
+
+TEST_F(ImageCli, FolderTrainsEvaluatesAndResumes) {
+  train_evaluate_resume(folder_);
+  // 24 images, round(0.25 n) of each class held out (4, 2, 1): 17 to train on, classes by sorted folder name.
+  auto summary = test::read_json(dir_ / "whole/summary.json");
+  EXPECT_EQ(summary["counts"].get<std::vector<int64_t>>(), (std::vector<int64_t>{10, 5, 2}));
+  EXPECT_EQ(test::slurp(dir_ / "whole/classes.txt"), "0 cat\n1 dog\n2 emu\n");
+  auto data = test::run_smcl("data " + folder_);
+  ASSERT_EQ(data.status, 0) << data.output;
+  EXPECT_NE(data.output.find("17 training images, 7 test images"), std::string::npos) << data.output;
+  EXPECT_NE(data.output.find("emu"), std::string::npos) << data.output;
+}
+
+TEST_F(ImageCli, ListFilesTrainEvaluateAndResume) {
+  train_evaluate_resume(list_);
+  auto summary = test::read_json(dir_ / "whole/summary.json");
+  // Images 2, 6 and 10 of each class are in test.txt: 11, 5 and 2 remain for training.
+  EXPECT_EQ(summary["counts"].get<std::vector<int64_t>>(), (std::vector<int64_t>{11, 5, 2}));
+}
+
+TEST_F(ImageCli, BadImagesAndLabelsEndWithTheFileAndLine) {
+  auto bytes = test::slurp(dir_ / "photos/dog/3.jpg");
+  test::write_bytes(dir_ / "photos/dog/3.jpg", bytes.substr(0, bytes.size() / 2));
+  // train.txt: 11 lines of cat, then dog 0, 1, 3.
+  expect_clean_error(test::run_smcl("train " + list_ + " --out " + dir_ / "r1"),
+                     "train.txt' line 14: JPEG '" + dir_ / "photos/dog/3.jpg" + "' is truncated");
+  expect_clean_error(test::run_smcl("train " + folder_ + " --out " + dir_ / "r2"), "is truncated");
+  auto skipped = test::run_smcl("train " + list_ + " --set data.skip_bad_images=true --set train.epochs=1 --out " +
+                                dir_ / "r3");
+  ASSERT_EQ(skipped.status, 0) << skipped.output;
+  EXPECT_NE(skipped.output.find("left out 1 bad images of '" + dir_ / "train.txt" + "'"), std::string::npos)
+      << skipped.output;
+
+  test::write_bytes(dir_ / "photos/dog/3.jpg", bytes);
+  test::write_bytes(dir_ / "test.txt", "photos/cat/3.jpg 0\nphotos/cat/7.jpg 3\n");
+  expect_clean_error(test::run_smcl("train " + list_ + " --out " + dir_ / "r4"),
+                     "test.txt' line 2: label '3' is not an integer in [0, 3)");
+  expect_clean_error(test::run_smcl("train " + folder_ + " --set data.root=" + dir_ / "nowhere --out " + dir_ / "r5"),
+                     "does not exist");
+}
+
+TEST_F(ImageCli, ExportedRunLoadsInPyTorchAndStartsAnotherRun) {
+  ASSERT_EQ(test::run_smcl("train " + folder_ + " --set train.epochs=1 --out " + dir_ / "run").status, 0);
+  auto exported = test::run_smcl("export --run " + dir_ / "run" + " --out " + dir_ / "exported.pt");
+  ASSERT_EQ(exported.status, 0) << exported.output;
+  EXPECT_NE(exported.output.find("resnet8, 3 classes"), std::string::npos) << exported.output;
+  // PyTorch's own ResNet-8 (tests/reference/exchange.py) loads it strictly and computes our logits.
+  auto model = models::make_model("resnet8", 3, 3, /*with_projection=*/true);
+  train::load_checkpoint(dir_ / "run/checkpoints/last.pt", *model, nullptr, torch::kCPU);
+  model->eval();
+  auto x = torch::randn({4, 3, 16, 16});
+  torch::NoGradGuard no_grad;
+  train::write_state_dict({{"input", x}, {"logits", model->forward(x).logits}}, dir_ / "io_smcl.pt");
+  auto checked = test::run_exchange_py("check " + dir_.str() + " resnet8 3 3");
+  EXPECT_EQ(checked.status, 0) << checked.output;
+  // A new run starts from the exported weights; the projection head was not exported and starts fresh.
+  auto started = test::run_smcl("train " + folder_ + " --set train.epochs=1 --set model.init_from=" +
+                                dir_ / "exported.pt" + " --out " + dir_ / "second");
+  ASSERT_EQ(started.status, 0) << started.output;
+  EXPECT_NE(started.output.find("model.init_from '" + dir_ / "exported.pt" + "': loaded"), std::string::npos)
+      << started.output;
+  EXPECT_NE(started.output.find("missing from the file, kept as initialised (4): head.0.bias"), std::string::npos)
+      << started.output;
+  expect_clean_error(test::run_smcl("export --run " + dir_ / "nowhere --out " + dir_ / "x.pt"), "has no config.yaml");
+}
+
+}  // namespace smcl

@@ -1,0 +1,239 @@
+// File-backed sets: decoding against PIL (what torchvision's ImageFolder uses), the completeness checks, list
+// files and class folders with their errors, the held-out split, and gathering a batch.
+// Compiled with OpenCV when the build has it (to write test images); the tests skip without it.
+#include "smcl/data/image_files.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "smcl/augment/batch_transforms.h"
+#include "smcl/config/config.h"
+#include "smcl/data/datasets.h"
+#include "test_util.h"
+
+#ifdef SMCL_HAVE_OPENCV
+#include <opencv2/imgcodecs.hpp>
+#endif
+
+namespace smcl::data {
+namespace {
+namespace fs = std::filesystem;
+
+torch::Tensor from_json(const nlohmann::json& nested) {
+  std::vector<uint8_t> values;
+  for (const auto& plane : nested) {
+    for (const auto& row : plane) {
+      for (const auto& v : row) values.push_back(v.get<uint8_t>());
+    }
+  }
+  return torch::tensor(values, torch::kUInt8)
+      .view({int64_t(nested.size()), int64_t(nested[0].size()), int64_t(nested[0][0].size())});
+}
+
+int max_difference(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a.to(torch::kInt) - b.to(torch::kInt)).abs().max().item<int>();
+}
+
+// A random h x w image with `channels` channels written to `path` (format from the extension).
+void write_image(const std::string& path, int h, int w, int channels, uint64_t seed) {
+#ifdef SMCL_HAVE_OPENCV
+  fs::create_directories(fs::path(path).parent_path());
+  cv::Mat image(h, w, channels == 1 ? CV_8UC1 : CV_8UC3);
+  cv::randu(image, cv::Scalar::all(double(seed % 50)), cv::Scalar::all(200.0 + double(seed % 50)));
+  ASSERT_TRUE(cv::imwrite(path, image)) << path;
+#else
+  (void)path, (void)h, (void)w, (void)channels, (void)seed;
+#endif
+}
+
+void truncate_file(const std::string& path, double keep) {
+  auto bytes = test::slurp(path);
+  test::write_bytes(path, bytes.substr(0, size_t(double(bytes.size()) * keep)));
+}
+
+#define SKIP_WITHOUT_OPENCV()                                                                 \
+  do {                                                                                        \
+    if (!image_files_supported()) GTEST_SKIP() << "this build has no OpenCV to decode images"; \
+  } while (0)
+
+bool image_files_supported() {
+#ifdef SMCL_HAVE_OPENCV
+  return true;
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+TEST(ImageFiles, DecodesAsPilDoesForImageFolder) {
+  SKIP_WITHOUT_OPENCV();
+  auto decoded = test::read_json(test::golden("images/decoded.json"));
+  for (const auto& [name, expected] : decoded.items()) {
+    const std::string path = test::golden("images/" + name);
+    auto rgb = decode_image(path, path, 3);
+    auto gray = decode_image(path, path, 1);
+    auto rgb_expected = from_json(expected["rgb"]), gray_expected = from_json(expected["gray"]);
+    ASSERT_EQ(rgb.sizes(), rgb_expected.sizes()) << name;
+    ASSERT_EQ(gray.sizes(), gray_expected.sizes()) << name;
+    const bool jpeg = name.find(".jpg") != std::string::npos;
+    // Lossless PNG (alpha dropped, grey replicated, luma in PIL's fixed point) is exact. libjpeg-turbo decodes
+    // the same bytes in both, to within the rounding of its YCbCr conversion and chroma upsampling.
+    EXPECT_LE(max_difference(rgb, rgb_expected), jpeg ? 2 : 0) << name;
+    EXPECT_LE(max_difference(gray, gray_expected), jpeg ? 2 : 0) << name;
+  }
+}
+
+TEST(ImageFiles, ChecksNameWhatIsWrongWithAFile) {
+  test::TempDir dir;
+  for (const auto& name : {"rgb_40x28.jpg", "rgb_23x17.png"}) {
+    EXPECT_EQ(check_image_file(test::golden(std::string("images/") + name)), "") << name;
+    fs::copy_file(test::golden(std::string("images/") + name), dir / name);
+    truncate_file(dir / name, 0.7);
+    EXPECT_NE(check_image_file(dir / name).find("is truncated"), std::string::npos) << check_image_file(dir / name);
+  }
+  test::write_bytes(dir / "notes.jpg", "not an image at all");
+  EXPECT_NE(check_image_file(dir / "notes.jpg").find("is not a JPEG or PNG"), std::string::npos);
+  test::write_bytes(dir / "empty.png", "");
+  EXPECT_NE(check_image_file(dir / "empty.png").find("is not a JPEG or PNG"), std::string::npos);
+  EXPECT_NE(check_image_file(dir / "missing.png").find("does not exist"), std::string::npos);
+}
+
+TEST(ImageFiles, CorruptImageFailsToDecodeNamingItsOrigin) {
+  SKIP_WITHOUT_OPENCV();
+  test::TempDir dir;
+  // Garbage in the middle of a PNG's compressed data: start and end look complete, so only decoding tells.
+  auto bytes = test::slurp(test::golden("images/rgb_23x17.png"));
+  for (size_t i = 60; i < bytes.size() - 40; ++i) bytes[i] = char(bytes[i] ^ 0x5A);
+  test::write_bytes(dir / "bad.png", bytes);
+  EXPECT_EQ(check_image_file(dir / "bad.png"), "");
+  auto message = test::error_of([&] { decode_image(dir / "bad.png", "'list.txt' line 7", 3); });
+  EXPECT_NE(message.find("'list.txt' line 7"), std::string::npos) << message;
+  EXPECT_NE(message.find("bad.png"), std::string::npos) << message;
+}
+
+TEST(ImageFiles, ListFileReadsPathsAndLabelsAndNamesTheLineOfEachError) {
+  test::TempDir dir;
+  fs::create_directories(dir / "imgs/sub dir");
+  fs::copy_file(test::golden("images/rgb_40x28.jpg"), dir / "imgs/a.jpg");
+  fs::copy_file(test::golden("images/gray_21x14.png"), dir / "imgs/sub dir/b c.png");
+  test::write_bytes(dir / "train.txt", "imgs/a.jpg 2\n\nimgs/sub dir/b c.png 0\r\n");
+  auto list = read_image_list(dir / "train.txt", dir.str(), 0, false);
+  ASSERT_EQ(list.paths.size(), 2u);
+  EXPECT_EQ(list.paths[1], dir / "imgs/sub dir/b c.png");
+  EXPECT_EQ(list.labels, (std::vector<int64_t>{2, 0}));
+  EXPECT_EQ(list.origins[1], "'" + dir / "train.txt" + "' line 3");
+
+  auto error_for = [&](const std::string& text, int64_t num_classes = 0) {
+    test::write_bytes(dir / "bad.txt", text);
+    return test::error_of([&] { read_image_list(dir / "bad.txt", dir.str(), num_classes, false); });
+  };
+  EXPECT_NE(error_for("imgs/a.jpg 1\nimgs/a.jpg x\n").find("line 2: label 'x' is not an integer"), std::string::npos);
+  EXPECT_NE(error_for("imgs/a.jpg 1\n\nimgs/a.jpg 5\n", 5).find("line 3: label '5' is not an integer in [0, 5)"),
+            std::string::npos);
+  EXPECT_NE(error_for("imgs/a.jpg -1\n").find("line 1"), std::string::npos);
+  EXPECT_NE(error_for("imgs/a.jpg\n").find("line 1: expected 'relative/path label'"), std::string::npos);
+  auto missing = error_for("imgs/a.jpg 1\nimgs/gone.jpg 0\n");
+  EXPECT_NE(missing.find("line 2: image '" + dir / "imgs/gone.jpg" + "' does not exist"), std::string::npos) << missing;
+  EXPECT_NE(missing.find("data.skip_bad_images"), std::string::npos) << missing;
+  EXPECT_NE(test::error_of([&] { read_image_list(dir / "nothing.txt", dir.str(), 0, false); }).find("cannot open list"),
+            std::string::npos);
+
+  test::write_bytes(dir / "some_bad.txt", "imgs/a.jpg 1\nimgs/gone.jpg 0\nimgs/sub dir/b c.png 0\n");
+  auto skipping = read_image_list(dir / "some_bad.txt", dir.str(), 0, true);
+  EXPECT_EQ(skipping.paths.size(), 2u);
+  EXPECT_EQ(skipping.skipped, 1);
+}
+
+TEST(ImageFiles, FolderScanSortsClassesAndFilesAndChecksTheTestFolder) {
+  test::TempDir dir;
+  fs::create_directories(dir / "train/zebra");
+  fs::create_directories(dir / "train/ant/deeper");
+  fs::copy_file(test::golden("images/rgb_40x28.jpg"), dir / "train/zebra/2.JPG");
+  fs::copy_file(test::golden("images/gray_21x14.png"), dir / "train/zebra/1.png");
+  fs::copy_file(test::golden("images/rgb_23x17.png"), dir / "train/ant/deeper/x.jpeg.png");
+  test::write_bytes(dir / "train/ant/readme.txt", "ignored");
+  test::write_bytes(dir / "train/stray.jpg", "a file beside the class folders is ignored");
+  auto list = scan_image_folder(dir / "train", {}, false);
+  EXPECT_EQ(list.class_names, (std::vector<std::string>{"ant", "zebra"}));
+  EXPECT_EQ(list.labels, (std::vector<int64_t>{0, 1, 1}));
+  EXPECT_EQ(list.paths[1], dir / "train/zebra/1.png");
+
+  fs::create_directories(dir / "test/ant");
+  fs::create_directories(dir / "test/zebra");
+  fs::create_directories(dir / "test/bee");
+  auto other = test::error_of([&] { scan_image_folder(dir / "test", list.class_names, false); });
+  EXPECT_NE(other.find("'" + dir / "test/bee" + "' is not a class of the training folder"), std::string::npos) << other;
+  fs::remove(dir / "test/bee");
+  auto empty = test::error_of([&] { scan_image_folder(dir / "test", list.class_names, false); });
+  EXPECT_NE(empty.find("holds no usable"), std::string::npos) << empty;
+  EXPECT_NE(test::error_of([&] { scan_image_folder(dir / "nowhere", {}, false); }).find("does not exist"),
+            std::string::npos);
+}
+
+TEST(ImageFiles, FolderHoldOutIsAStratifiedSeededSplit) {
+  SKIP_WITHOUT_OPENCV();
+  test::TempDir dir;
+  const std::vector<int> sizes{10, 5, 2};
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    for (int i = 0; i < sizes[k]; ++i) {
+      write_image(dir / ("c" + std::to_string(k) + "/" + std::to_string(i) + ".jpg"), 20 + i, 30 - i, 3, k * 10 + i);
+    }
+  }
+  auto config = config::load("", {"data.name=image_folder", "data.root=" + dir.str(), "data.image_size=8"});
+  resolve_defaults(config);
+  EXPECT_EQ(config.data.subset, "none");
+  auto data = load_long_tailed(config.data);
+  // round(0.2 * n) held out per class, at least one: 2, 1, 1.
+  EXPECT_EQ(data.counts, (std::vector<int64_t>{8, 4, 1}));
+  EXPECT_EQ(class_counts(data.test), (std::vector<int64_t>{2, 1, 1}));
+  EXPECT_EQ(data.class_names, (std::vector<std::string>{"c0", "c1", "c2"}));
+  std::set<std::string> train_paths, test_paths;
+  for (int64_t i = 0; i < data.train.size(); ++i) train_paths.insert(data.train.files->path(i));
+  for (int64_t i = 0; i < data.test.size(); ++i) test_paths.insert(data.test.files->path(i));
+  EXPECT_EQ(train_paths.size() + test_paths.size(), 17u);
+  for (const auto& p : test_paths) EXPECT_EQ(train_paths.count(p), 0u) << p;
+  // The same seed gives the same split; another seed another one.
+  auto again = load_long_tailed(config.data);
+  for (int64_t i = 0; i < data.test.size(); ++i) EXPECT_EQ(again.test.files->path(i), data.test.files->path(i));
+  config.data.subset_seed = 7;
+  auto other = load_long_tailed(config.data);
+  bool differs = false;
+  for (int64_t i = 0; i < data.test.size(); ++i) differs |= other.test.files->path(i) != data.test.files->path(i);
+  EXPECT_TRUE(differs);
+
+  // A class of one image cannot be split.
+  fs::remove(dir / "c2/1.jpg");
+  auto message = test::error_of([&] { load_long_tailed(config.data); });
+  EXPECT_NE(message.find("class 'c2'"), std::string::npos) << message;
+  EXPECT_NE(message.find("data.test_root"), std::string::npos) << message;
+}
+
+TEST(ImageFiles, GatheredBatchesBecomeSquareViews) {
+  SKIP_WITHOUT_OPENCV();
+  test::TempDir dir;
+  write_image(dir / "a/0.jpg", 40, 25, 3, 1);
+  write_image(dir / "a/1.png", 17, 33, 3, 2);
+  write_image(dir / "b/0.jpg", 29, 29, 1, 3);  // grayscale JPEG in a colour set
+  write_image(dir / "b/1.jpg", 50, 12, 3, 4);
+  auto config = config::load("", {"data.name=image_folder", "data.root=" + dir.str(), "data.image_size=16",
+                                  "data.holdout_fraction=0.5"});
+  resolve_defaults(config);
+  auto data = load_long_tailed(config.data);
+  auto images = gather(data.train, torch::tensor(std::vector<int64_t>{1, 0, 1}));
+  ASSERT_EQ(images.size(), 3);
+  EXPECT_FALSE(images.pixels.defined());
+  EXPECT_EQ(images.decoded[1].size(0), 3);
+  Rng rng(3);
+  auto view = augment::train_view(images, config.augment, rng);
+  EXPECT_EQ(view.sizes(), (std::vector<int64_t>{3, 3, 16, 16}));
+  EXPECT_EQ(view.scalar_type(), torch::kFloat32);
+  auto test_view = augment::test_view(gather(data.test, torch::arange(2)), config.augment);
+  EXPECT_EQ(test_view.sizes(), (std::vector<int64_t>{2, 3, 16, 16}));
+  EXPECT_EQ(test_view.scalar_type(), torch::kUInt8);
+}
+
+}  // namespace smcl::data
