@@ -28,10 +28,10 @@ void add_data(CLI::App& app) {
     int64_t largest = *std::max_element(lt.counts.begin(), lt.counts.end());
     const std::string title = data::dataset_title(config.data);
     if (config.data.subset == "long_tail") {
-      std::printf("%s, long-tailed subset: %s profile, imbalance ratio %g, n_max %lld (0: the largest class), "
+      std::printf("%s, long-tailed subset: %s profile, imbalance ratio %g, n_max %lld, "
                   "subset seed %lld: %lld training images, %lld test images\n",
                   title.c_str(), config.data.profile.c_str(), config.data.imbalance_ratio,
-                  static_cast<long long>(config.data.max_per_class), static_cast<long long>(config.data.subset_seed),
+                  static_cast<long long>(largest), static_cast<long long>(config.data.subset_seed),
                   static_cast<long long>(lt.train.size()), static_cast<long long>(lt.test.size()));
     } else {
       std::printf("%s, whole training set: %lld training images, %lld test images\n", title.c_str(),

@@ -205,6 +205,16 @@ TEST(ImageFiles, FolderHoldOutIsAStratifiedSeededSplit) {
   for (int64_t i = 0; i < data.test.size(); ++i) differs |= other.test.files->path(i) != data.test.files->path(i);
   EXPECT_TRUE(differs);
 
+  // A long-tailed cut of the training part: n_max the largest class (8), ratio 8: floor(8 * 8^(-k/2)) = 8, 2, 1.
+  config.data.subset_seed = 0;
+  config.data.subset = "long_tail";
+  config.data.imbalance_ratio = 8;
+  auto cut = load_long_tailed(config.data);
+  EXPECT_EQ(cut.counts, (std::vector<int64_t>{8, 2, 1}));
+  EXPECT_EQ(class_counts(cut.train), cut.counts);
+  EXPECT_EQ(cut.test.size(), data.test.size());  // the test part is not cut
+  config.data.subset = "none";
+
   // A class of one image cannot be split.
   fs::remove(dir / "c2/1.jpg");
   auto message = test::error_of([&] { load_long_tailed(config.data); });

@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <array>
 
 #include "smcl/core/error.h"
 
@@ -33,23 +32,17 @@ torch::Tensor rgb_to_hsv(const torch::Tensor& images) {
   return torch::stack({h, s, maxc}, 1);
 }
 
+// torchvision's _hsv2rgb in closed form: channel n of (r, g, b) is v - v s clamp(min(k, 4 - k), 0, 1) with
+// k = (n + 6 h) mod 6 for n = 5, 3, 1: the same six sectors, without a tensor per sector.
 torch::Tensor hsv_to_rgb(const torch::Tensor& hsv) {
-  auto h = hsv.select(1, 0), s = hsv.select(1, 1), v = hsv.select(1, 2);
-  auto i = torch::floor(h * 6.0);
-  auto f = h * 6.0 - i;
-  auto sector = i.to(torch::kInt32).remainder(6);
-  auto p = (v * (1.0 - s)).clamp(0, 1);
-  auto q = (v * (1.0 - s * f)).clamp(0, 1);
-  auto t = (v * (1.0 - s * (1.0 - f))).clamp(0, 1);
-  // Sector k of the hue circle takes (r, g, b) from these.
-  const std::vector<std::array<torch::Tensor, 3>> table = {{v, t, p}, {q, v, p}, {p, v, t},
-                                                           {p, q, v}, {t, p, v}, {v, p, q}};
-  auto out = torch::zeros_like(hsv);
-  for (int k = 0; k < 6; ++k) {
-    auto in_sector = (sector == k).unsqueeze(1);
-    out = torch::where(in_sector, torch::stack({table[size_t(k)][0], table[size_t(k)][1], table[size_t(k)][2]}, 1), out);
+  auto h6 = hsv.select(1, 0) * 6.0, s = hsv.select(1, 1), v = hsv.select(1, 2);
+  auto vs = v * s;
+  std::vector<torch::Tensor> channels;
+  for (double n : {5.0, 3.0, 1.0}) {
+    auto k = (h6 + n).remainder(6.0);
+    channels.push_back((v - vs * torch::min(k, 4.0 - k).clamp(0, 1)).clamp(0, 1));
   }
-  return out;
+  return torch::stack(channels, 1);
 }
 
 torch::Tensor factors_tensor(const std::vector<double>& values, const torch::Device& device) {
@@ -106,7 +99,7 @@ torch::Tensor color_augment(const torch::Tensor& images, const std::vector<doubl
     }
     if (rng.bernoulli(gray_prob)) gray.push_back(i);
   }
-  auto x = images.to(torch::kFloat32).div(255.0f);
+  auto x = images.to(torch::kFloat32).div_(255.0f);
   const std::vector<torch::Tensor> f = {factors_tensor(factors[0], device), factors_tensor(factors[1], device),
                                         factors_tensor(factors[2], device), factors_tensor(factors[3], device)};
   // Slot by slot, each operation runs on the images that have it in that slot.
@@ -124,14 +117,14 @@ torch::Tensor color_augment(const torch::Tensor& images, const std::vector<doubl
       if (op == 1) part = adjust_contrast(part, part_factors);
       if (op == 2) part = adjust_saturation(part, part_factors);
       if (op == 3) part = adjust_hue(part, part_factors);
-      x = x.index_copy(0, index, part);
+      x.index_copy_(0, index, part);
     }
   }
   if (!gray.empty()) {
     auto index = torch::tensor(gray, torch::kInt64).to(device);
-    x = x.index_copy(0, index, grayscale(x.index_select(0, index)).expand({-1, x.size(1), -1, -1}).contiguous());
+    x.index_copy_(0, index, grayscale(x.index_select(0, index)).expand({-1, x.size(1), -1, -1}).contiguous());
   }
-  return x.mul(255.0f).round().clamp(0, 255).to(torch::kUInt8);
+  return x.mul_(255.0f).round_().clamp_(0, 255).to(torch::kUInt8);
 }
 
 }  // namespace smcl::augment

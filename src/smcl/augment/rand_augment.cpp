@@ -209,7 +209,7 @@ torch::Tensor rand_augment(const torch::Tensor& images, int64_t n, double magnit
       arguments[size_t(layer)][size_t(i)] = argument;
     }
   }
-  auto x = images;
+  auto x = images.clone();  // written in place, image rows at a time
   for (int64_t layer = 0; layer < n; ++layer) {
     for (int64_t op = 0; op < int64_t(ops.size()); ++op) {
       std::vector<int64_t> rows;
@@ -222,7 +222,7 @@ torch::Tensor rand_augment(const torch::Tensor& images, int64_t n, double magnit
       }
       if (rows.empty()) continue;
       auto index = torch::tensor(rows, torch::kInt64).to(images.device());
-      x = x.index_copy(0, index, rand_augment_op(ops[size_t(op)], x.index_select(0, index), values));
+      x.index_copy_(0, index, rand_augment_op(ops[size_t(op)], x.index_select(0, index), values));
     }
   }
   return x;
