@@ -43,7 +43,11 @@ void print_summary(const nlohmann::json& summary) {
               summary["method"].get<std::string>().c_str(), summary["loss"].get<std::string>().c_str(),
               summary["reweight"].get<std::string>().c_str());
   std::printf("%s", eval::format_table({{label("last"), summary["last"]}, {label("best"), summary["best"]}}).c_str());
-  std::printf("(best = highest test top-1 over epochs: selected on the test set, as the Python codebases report)\n\n");
+  if (summary["best_is_selected_on_test"].get<bool>()) {
+    std::printf("(best = highest test top-1 over epochs: selected on the test set, as the Python codebases report)\n\n");
+  } else {
+    std::printf("(best = the epoch of the highest validation top-1 (data.val_list); its test accuracy)\n\n");
+  }
   std::printf("%s", eval::format_per_class(summary["last"], summary["counts"].get<std::vector<int64_t>>()).c_str());
   std::printf("\ntraining: %.0f images/s, %.1f s wall\n", summary["train_images_per_second"].get<double>(),
               summary["wall_seconds"].get<double>());

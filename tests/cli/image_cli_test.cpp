@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <random>
+#include <sstream>
 
 #include "smcl/models/network.h"
 #include "smcl/train/checkpoint.h"
@@ -129,6 +130,34 @@ TEST_F(ImageCli, ListFilesTrainEvaluateAndResume) {
   auto summary = test::read_json(dir_ / "whole/summary.json");
   // Images 2, 6 and 10 of each class are in test.txt: 11, 5 and 2 remain for training.
   EXPECT_EQ(summary["counts"].get<std::vector<int64_t>>(), (std::vector<int64_t>{11, 5, 2}));
+}
+
+TEST_F(ImageCli, ValidationListChoosesTheBestEpoch) {
+  // The validation list: the test list's images again plus two training ones, so its top-1 differs from the test's.
+  test::write_bytes(dir_ / "val.txt", test::slurp(dir_ / "test.txt") + "photos/cat/0.png 0\nphotos/dog/1.jpg 1\n");
+  auto r = test::run_smcl("train " + list_ + " --set data.val_list=val.txt --set method.name=erm --set train.epochs=4 " +
+                          "--out " + dir_ / "run");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("  val "), std::string::npos) << r.output;
+  auto summary = test::read_json(dir_ / "run/summary.json");
+  EXPECT_FALSE(summary["best_is_selected_on_test"].get<bool>());
+  // The best epoch is the first with the highest validation top-1; its record is that epoch's test metrics.
+  std::istringstream metrics(test::slurp(dir_ / "run/metrics.jsonl"));
+  double best_val = -1;
+  nlohmann::json best_line;
+  for (std::string line; std::getline(metrics, line);) {
+    auto record = nlohmann::json::parse(line);
+    ASSERT_TRUE(record.contains("val")) << line;
+    if (record["val"]["top1"].get<double>() > best_val) {
+      best_val = record["val"]["top1"].get<double>();
+      best_line = record;
+    }
+  }
+  EXPECT_EQ(summary["best"]["epoch"], best_line["epoch"]);
+  EXPECT_DOUBLE_EQ(summary["best"]["top1"].get<double>(), best_line["top1"].get<double>());
+  EXPECT_DOUBLE_EQ(summary["best"]["val"]["top1"].get<double>(), best_val);
+  expect_clean_error(test::run_smcl("train " + folder_ + " --set data.val_list=val.txt --out " + dir_ / "folder"),
+                     "data.val_list is for list files");
 }
 
 TEST_F(ImageCli, BadImagesAndLabelsEndWithTheFileAndLine) {

@@ -63,6 +63,8 @@ std::vector<Field> fields(Config& c) {
       scalar_field("data.subset_seed", "int", c.data.subset_seed, "numpy legacy seed selecting kept images"),
       scalar_field("data.train_list", "string", c.data.train_list, "image_list: training list (relative to root)"),
       scalar_field("data.test_list", "string", c.data.test_list, "image_list: test list (relative to root)"),
+      scalar_field("data.val_list", "string", c.data.val_list,
+                   "image_list: validation list; set: the best epoch is chosen on it, not on the test set"),
       scalar_field("data.test_root", "string", c.data.test_root, "image_folder: test folder (empty: hold out)"),
       scalar_field("data.holdout_fraction", "number", c.data.holdout_fraction,
                    "image_folder without test_root: share of each class held out for testing"),

@@ -21,6 +21,7 @@ struct DataConfig {
   int64_t subset_seed = 0;             // numpy legacy seed that selects the kept images, 0 .. 2^32-1
   std::string train_list;              // image_list: training list file, absolute or relative to root
   std::string test_list;               // image_list: test list file, absolute or relative to root
+  std::string val_list;                // image_list: validation list; when set, the best epoch is chosen on it
   std::string test_root;               // image_folder: a folder of the same classes to test on; empty: hold out
   double holdout_fraction = 0.2;       // image_folder without test_root: share of each class held out, in (0, 1)
   int64_t num_classes = 0;             // image_list: number of classes; 0: 1 + the largest training label

@@ -89,6 +89,7 @@ void resolve_defaults(config::Config& config) {
     if (data.name == "imagenet_lt") {
       if (data.train_list.empty()) data.train_list = "ImageNet_LT_train.txt";
       if (data.test_list.empty()) data.test_list = "ImageNet_LT_test.txt";
+      if (data.val_list.empty()) data.val_list = "ImageNet_LT_val.txt";
       if (data.num_classes == 0) data.num_classes = info.num_classes;
     }
     if (data.name != "image_folder") {
@@ -192,6 +193,13 @@ LongTailedData load_file_sets(const config::DataConfig& data) {
     report_skipped(test, "'" + test_list + "'");
   }
   LongTailedData out;
+  if (!data.val_list.empty()) {
+    SMCL_CHECK(data.name != "image_folder", "data.val_list is for list files (image_list, imagenet_lt)");
+    const std::string val_list = under_root(data.root, data.val_list);
+    FileList val = read_image_list(val_list, data.root, num_classes, data.skip_bad_images);
+    report_skipped(val, "'" + val_list + "'");
+    out.val = file_dataset(val, num_classes, data);
+  }
   out.class_names = train.class_names;
   Dataset full = file_dataset(train, num_classes, data);
   out.test = file_dataset(test, num_classes, data);

@@ -39,14 +39,18 @@ Dataset load_split(const config::DataConfig& data, bool train);
 struct LongTailedData {
   Dataset train;                       // the long-tailed subset (or the whole training set), in training-set order
   Dataset test;                        // the untouched test set
+  Dataset val;                         // data.val_list's validation set; no labels (has_val() false) without one
   std::vector<int64_t> train_indices;  // original index of each training image (row of the list or folder scan)
   std::vector<int64_t> counts;         // n_k
   std::vector<std::string> class_names;  // image_folder: class k's folder name; else empty
+
+  bool has_val() const { return val.labels.defined(); }
 };
 
 // Loads both splits and, with data.subset long_tail, cuts the long-tailed training subset (SPEC section 1).
 // File sets: the lists or folders are read and checked (decoding happens per batch); image_folder without
-// test_root holds out data.holdout_fraction of each class (at least one image, seeded by data.subset_seed).
+// test_root holds out data.holdout_fraction of each class (at least one image, seeded by data.subset_seed);
+// data.val_list adds the validation set.
 // `data` must be resolved.
 LongTailedData load_long_tailed(const config::DataConfig& data);
 

@@ -38,6 +38,10 @@ nlohmann::json to_json(const Metrics& m, bool with_confusion) {
   return j;
 }
 
+double selection_top1(const nlohmann::json& record) {
+  return record.contains("val") ? record["val"]["top1"].get<double>() : record["top1"].get<double>();
+}
+
 namespace {
 std::string cell(const nlohmann::json& v) {
   if (v.is_null()) return "     -";

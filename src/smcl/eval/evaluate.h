@@ -22,6 +22,10 @@ Metrics evaluate(models::Network& model, const data::Dataset& dataset, const std
 // {"top1", "top5", "many", "medium", "few", "per_class"} (+ "confusion" when asked); missing groups are null.
 nlohmann::json to_json(const Metrics& metrics, bool with_confusion);
 
+// The top-1 an epoch's record is ranked by when choosing the best epoch: that of its validation set (the record's
+// "val", present when the data has one) or else that of the test set.
+double selection_top1(const nlohmann::json& record);
+
 // A text table: one row per entry (name, metrics), columns top-1, top-5, many, medium, few.
 std::string format_table(const std::vector<std::pair<std::string, nlohmann::json>>& rows);
 

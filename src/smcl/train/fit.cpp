@@ -200,6 +200,10 @@ nlohmann::json train_loop(Run& run) {
     record["epoch"] = epoch;
     nlohmann::json line = eval::to_json(metrics, false);
     line["epoch"] = epoch;
+    if (run.data.has_val()) {
+      record["val"] = line["val"] =
+          eval::to_json(eval::evaluate(run.model, run.data.val, run.data.counts, c, run.device), false);
+    }
     line["lr"] = lr;
     line["train_loss"] = trained.loss;
     line["train_top1"] = trained.top1;
@@ -214,7 +218,8 @@ nlohmann::json train_loop(Run& run) {
     run.state.rng_state = run.rng.state();
     run.state.loss_scale = run.runner->scaler().value();
     run.state.last_json = record.dump();
-    bool best = run.state.best_json.empty() || metrics.top1 > nlohmann::json::parse(run.state.best_json)["top1"];
+    bool best = run.state.best_json.empty() ||
+                eval::selection_top1(record) > eval::selection_top1(nlohmann::json::parse(run.state.best_json));
     if (best) {
       run.state.best_json = record.dump();
       save_checkpoint(run.checkpoint("best.pt"), *run.model, run.optimizer.get(), run.state);
@@ -229,11 +234,12 @@ nlohmann::json train_loop(Run& run) {
       return std::string(text);
     };
     std::string skipped = trained.skipped ? "  (" + std::to_string(trained.skipped) + " fp16 steps skipped)" : "";
-    std::printf("epoch %3lld/%lld  lr %.4g  loss %.4f  train %.2f  |  top-1 %.2f  many %s  medium %s  few %s%s  |  "
+    std::string val = record.contains("val") ? "  val " + pct(record["val"]["top1"].get<double>()) : "";
+    std::printf("epoch %3lld/%lld  lr %.4g  loss %.4f  train %.2f  |  top-1 %.2f  many %s  medium %s  few %s%s%s  |  "
                 "%.0f img/s  eta %s%s\n",
                 static_cast<long long>(epoch), static_cast<long long>(c.train.epochs), lr, trained.loss, trained.top1,
                 metrics.top1, pct(metrics.many).c_str(), pct(metrics.medium).c_str(), pct(metrics.few).c_str(),
-                best ? " *" : "", double(trained.images) / trained.seconds,
+                val.c_str(), best ? " *" : "", double(trained.images) / trained.seconds,
                 format_duration(per_epoch * double(c.train.epochs - epoch - 1)).c_str(), skipped.c_str());
     std::fflush(stdout);
   }
@@ -359,7 +365,7 @@ nlohmann::json run_summary(const config::Config& c, const data::LongTailedData& 
           {"seed", c.train.seed},
           {"last", nlohmann::json::parse(state.last_json)},
           {"best", nlohmann::json::parse(state.best_json)},
-          {"best_is_selected_on_test", true},
+          {"best_is_selected_on_test", !data.has_val()},
           {"train_images_per_second", state.train_seconds > 0
                                           ? double(state.train_images) / state.train_seconds
                                           : 0.0},

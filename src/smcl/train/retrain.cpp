@@ -60,18 +60,21 @@ TORCH_MODULE(Head);
 std::string path_in(const std::string& dir, const std::string& name) { return (fs::path(dir) / name).string(); }
 
 // The record of one evaluated epoch, appended to metrics.jsonl and kept in state as last / best.
-void record_epoch(const std::string& out_dir, int64_t epoch, const eval::Metrics& metrics, double lr, double loss,
-                  TrainState& state, models::Network& model) {
+// val: the validation set's metrics (to_json) when the data has one, else null.
+void record_epoch(const std::string& out_dir, int64_t epoch, const eval::Metrics& metrics, const nlohmann::json& val,
+                  double lr, double loss, TrainState& state, models::Network& model) {
   nlohmann::json record = eval::to_json(metrics, /*with_confusion=*/true);
   record["epoch"] = epoch;
   nlohmann::json line = eval::to_json(metrics, false);
   line["epoch"] = epoch;
+  if (!val.is_null()) record["val"] = line["val"] = val;
   line["lr"] = lr;
   line["train_loss"] = loss;
   append_line(path_in(out_dir, "metrics.jsonl"), line.dump());
   state.next_epoch = epoch + 1;
   state.last_json = record.dump();
-  bool best = state.best_json.empty() || metrics.top1 > nlohmann::json::parse(state.best_json)["top1"];
+  bool best = state.best_json.empty() ||
+              eval::selection_top1(record) > eval::selection_top1(nlohmann::json::parse(state.best_json));
   if (best) {
     state.best_json = record.dump();
     save_checkpoint(path_in(out_dir, "checkpoints/best.pt"), *model, nullptr, state);
@@ -125,6 +128,10 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
   TrainState state;
   state.config_yaml = yaml;
   const std::string metrics_path = path_in(out_dir, "metrics.jsonl");
+  auto validation = [&]() -> nlohmann::json {
+    if (!data.has_val()) return nullptr;
+    return eval::to_json(eval::evaluate(model, data.val, data.counts, c, device), false);
+  };
 
   if (options.mode == "tau_norm") {
     {
@@ -134,7 +141,8 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
       model->classifier()->bias.zero_();
     }
     truncate_metrics(metrics_path, 0);
-    record_epoch(out_dir, 0, eval::evaluate(model, data.test, data.counts, c, device), 0.0, 0.0, state, model);
+    record_epoch(out_dir, 0, eval::evaluate(model, data.test, data.counts, c, device), validation(), 0.0, 0.0, state,
+                 model);
   } else {
     const bool crt = options.mode == "crt";
     torch::Tensor weight, bias;
@@ -199,8 +207,9 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
       state.train_seconds += std::chrono::duration<double>(Clock::now() - epoch_start).count();
       state.rng_state = rng.state();
       auto metrics = eval::evaluate(model, data.test, data.counts, c, device);
+      auto val = validation();
       state.wall_seconds += std::chrono::duration<double>(Clock::now() - epoch_start).count();
-      record_epoch(out_dir, epoch, metrics, lr, loss_sum.item<double>() / double(seen), state, model);
+      record_epoch(out_dir, epoch, metrics, val, lr, loss_sum.item<double>() / double(seen), state, model);
       save_checkpoint(resume_path, *head, &optimizer, state);  // after last.pt: the resume point comes last
     }
   }
