@@ -4,7 +4,7 @@
 // 90, smooth random content) to a temporary folder first. From the per-core rate it estimates how many cores
 // keep a GPU that trains at --gpu-rate images/s busy. Prints a table and one JSON line (--json FILE too).
 //
-//   build/bench/smcl_bench_decode [--images 256] [--rounds 3] [--gpu-rate 3000] [--json out.json]
+//   build/bench/smcl_bench_decode [--images 256] [--rounds 3] [--gpu-rate 3000] [--json out.json] [--set key=value ...]
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>

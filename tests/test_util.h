@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <torch/types.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -56,6 +57,26 @@ inline std::string slurp(const std::string& path) {
 
 inline nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(slurp(path)); }
 
+// Nested JSON lists of numbers (any depth, rectangular) as a tensor of that shape and `dtype` (golden images and
+// values written by the Python scripts of tests/reference).
+inline torch::Tensor tensor_from_json(const nlohmann::json& nested, torch::ScalarType dtype) {
+  std::vector<int64_t> shape;
+  for (const nlohmann::json* level = &nested; level->is_array(); level = &(*level)[0]) {
+    shape.push_back(int64_t(level->size()));
+  }
+  std::vector<double> values;
+  std::function<void(const nlohmann::json&)> flatten = [&](const nlohmann::json& v) {
+    if (!v.is_array()) {
+      values.push_back(v.get<double>());
+      return;
+    }
+    for (const auto& item : v) flatten(item);
+  };
+  flatten(nested);
+  return torch::tensor(values, torch::kFloat64).view(shape).to(dtype);
+}
+
+
 inline void write_bytes(const std::string& path, const std::string& bytes) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -88,6 +109,16 @@ inline CommandResult run_smcl(const std::string& args, const std::string& env = 
 // Runs tests/reference/exchange.py (the PyTorch side of the weight-exchange tests) with Debian's Python.
 inline CommandResult run_exchange_py(const std::string& args) {
   return run_command("/usr/bin/python3 " + std::string(SMCL_SOURCE_DIR) + "/tests/reference/exchange.py " + args);
+}
+
+// A CLI run that failed as user errors must: status 2, one "error: " message containing `fragment`, no libtorch
+// backtrace, no crash.
+inline void expect_clean_error(const CommandResult& r, const std::string& fragment) {
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("error: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(fragment), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("Exception raised from"), std::string::npos) << r.output;  // no libtorch backtrace
+  EXPECT_EQ(r.output.find("terminate"), std::string::npos) << r.output;
 }
 
 }  // namespace smcl::test

@@ -7,37 +7,16 @@
 #include "test_util.h"
 
 namespace smcl::augment {
-namespace {
-
-torch::Tensor from_json(const nlohmann::json& nested) {
-  std::vector<float> values;
-  std::vector<int64_t> shape;
-  const nlohmann::json* level = &nested;
-  while (level->is_array()) {
-    shape.push_back(int64_t(level->size()));
-    level = &(*level)[0];
-  }
-  std::function<void(const nlohmann::json&)> flatten = [&](const nlohmann::json& v) {
-    if (v.is_array()) {
-      for (const auto& item : v) flatten(item);
-    } else {
-      values.push_back(v.get<float>());
-    }
-  };
-  flatten(nested);
-  return torch::tensor(values).view(shape);
-}
-
-}  // namespace
 
 TEST(Color, OperationsAreTorchvisionsPerImage) {
   auto golden = test::read_json(test::golden("images/color.json"));
   for (const auto* kind : {"rgb", "gray"}) {
     const auto& g = golden[kind];
-    auto images = from_json(g["images"]);
-    auto factors = from_json(g["factors"]), shifts = from_json(g["shifts"]);
+    auto images = test::tensor_from_json(g["images"], torch::kFloat32);
+    auto factors = test::tensor_from_json(g["factors"], torch::kFloat32);
+    auto shifts = test::tensor_from_json(g["shifts"], torch::kFloat32);
     auto near = [&](const torch::Tensor& ours, const char* key) {
-      auto expected = from_json(g[key]);
+      auto expected = test::tensor_from_json(g[key], torch::kFloat32);
       ASSERT_EQ(ours.sizes(), expected.sizes()) << kind << " " << key;
       EXPECT_LT((ours - expected).abs().max().item<double>(), 1e-5) << kind << " " << key;
     };
@@ -72,7 +51,7 @@ TEST(Color, AugmentDrawsPerImageAndKeepsOthersUntouched) {
                            color_augment(images, {0.4, 0.4, 0.4, 0.1}, 0.8, 0.2, b)));
 }
 
-TEST(Color, JitterMatchesTorchvisionOrderAndFactors) {
+TEST(Color, JitterAppliesTheSingleOperationsInItsDrawnOrder) {
   // One image, jitter forced: replaying the draws (order, then brightness, contrast, saturation, hue factors)
   // through the single operations in that order gives the batched result.
   auto image = torch::randint(0, 256, {1, 3, 5, 5}, torch::kUInt8);

@@ -11,17 +11,6 @@
 namespace smcl::augment {
 namespace {
 
-torch::Tensor from_json(const nlohmann::json& nested) {
-  std::vector<uint8_t> values;
-  std::vector<int64_t> shape{int64_t(nested.size()), int64_t(nested[0].size()), int64_t(nested[0][0].size())};
-  for (const auto& plane : nested) {
-    for (const auto& row : plane) {
-      for (const auto& v : row) values.push_back(v.get<uint8_t>());
-    }
-  }
-  return torch::tensor(values, torch::kUInt8).view(shape);
-}
-
 const nlohmann::json& golden_images() {
   static const nlohmann::json decoded = test::read_json(test::golden("images/decoded.json"));
   return decoded;
@@ -31,11 +20,11 @@ const nlohmann::json& golden_images() {
 
 TEST(ImageViews, ResizedCropIsTorchvisionsAntialiasedResizedCrop) {
   auto views = test::read_json(test::golden("images/views.json"));
-  auto source = from_json(golden_images()["rgb_23x17.png"]["rgb"]);
+  auto source = test::tensor_from_json(golden_images()["rgb_23x17.png"]["rgb"], torch::kUInt8);
   for (const auto& v : views["resized_crop"]) {
     CropBox box{v["box"][0], v["box"][1], v["box"][2], v["box"][3]};
     auto out = resized_crop(source, box, v["out"][0], v["out"][1]);
-    auto expected = from_json(v["image"]);
+    auto expected = test::tensor_from_json(v["image"], torch::kUInt8);
     ASSERT_EQ(out.sizes(), expected.sizes()) << v["box"];
     EXPECT_TRUE(torch::equal(out, expected)) << "box " << v["box"] << " max diff "
                                              << (out.to(torch::kInt) - expected.to(torch::kInt)).abs().max().item<int>();
@@ -45,9 +34,9 @@ TEST(ImageViews, ResizedCropIsTorchvisionsAntialiasedResizedCrop) {
 TEST(ImageViews, CenterViewIsTorchvisionsResizeThenCenterCrop) {
   auto views = test::read_json(test::golden("images/views.json"));
   for (const auto& v : views["center_view"]) {
-    auto source = from_json(golden_images()[v["file"].get<std::string>()]["rgb"]);
+    auto source = test::tensor_from_json(golden_images()[v["file"].get<std::string>()]["rgb"], torch::kUInt8);
     auto out = center_view(source, v["side"], v["crop"]);
-    auto expected = from_json(v["image"]);
+    auto expected = test::tensor_from_json(v["image"], torch::kUInt8);
     ASSERT_EQ(out.sizes(), expected.sizes()) << v["file"] << " side " << v["side"];
     EXPECT_TRUE(torch::equal(out, expected)) << v["file"] << " side " << v["side"] << " crop " << v["crop"];
   }

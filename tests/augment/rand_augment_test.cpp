@@ -7,30 +7,16 @@
 #include "test_util.h"
 
 namespace smcl::augment {
-namespace {
-
-torch::Tensor from_json(const nlohmann::json& nested) {
-  std::vector<uint8_t> values;
-  for (const auto& plane : nested) {
-    for (const auto& row : plane) {
-      for (const auto& v : row) values.push_back(v.get<uint8_t>());
-    }
-  }
-  return torch::tensor(values, torch::kUInt8)
-      .view({1, int64_t(nested.size()), int64_t(nested[0].size()), int64_t(nested[0][0].size())});
-}
-
-}  // namespace
 
 TEST(RandAugment, EveryOperationIsPilsAsTimmCallsIt) {
   auto golden = test::read_json(test::golden("images/rand_augment.json"));
   for (const auto* kind : {"rgb", "gray"}) {
-    auto image = from_json(golden[kind]);
+    auto image = test::tensor_from_json(golden[kind], torch::kUInt8).unsqueeze(0);
     for (const auto& c : golden["cases"]) {
       const std::string op = c["op"];
       const double value = c["value"];
       auto ours = rand_augment_op(op, image, {value});
-      auto expected = from_json(c[kind]);
+      auto expected = test::tensor_from_json(c[kind], torch::kUInt8).unsqueeze(0);
       ASSERT_EQ(ours.sizes(), expected.sizes()) << op;
       const int difference = (ours.to(torch::kInt) - expected.to(torch::kInt)).abs().max().item<int>();
       EXPECT_EQ(difference, 0) << kind << " " << op << " " << value;

@@ -57,14 +57,6 @@ class Cli : public ::testing::Test {
   test::TempDir dir_;
 };
 
-void expect_clean_error(const test::CommandResult& r, const std::string& fragment) {
-  EXPECT_EQ(r.status, 2) << r.output;
-  EXPECT_NE(r.output.find("error: "), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find(fragment), std::string::npos) << r.output;
-  EXPECT_EQ(r.output.find("Exception raised from"), std::string::npos) << r.output;  // no libtorch backtrace
-  EXPECT_EQ(r.output.find("terminate"), std::string::npos) << r.output;
-}
-
 // Two run folders ended with identical weights, batch-norm buffers and summary.json (timings aside).
 void expect_same_run(const std::string& a_dir, const std::string& b_dir, bool with_projection) {
   auto a_summary = test::read_json(a_dir + "/summary.json"), b_summary = test::read_json(b_dir + "/summary.json");
@@ -84,14 +76,14 @@ void expect_same_run(const std::string& a_dir, const std::string& b_dir, bool wi
 }  // namespace
 
 TEST_F(Cli, BadInputExitsTwoWithOneClearMessage) {
-  expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --set optim.lr=-1 --set model.name=vgg"),
+  test::expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --set optim.lr=-1 --set model.name=vgg"),
                      "optim.lr: -1 is not > 0");
-  expect_clean_error(test::run_smcl("train -c " + dir_ / "missing.yaml"), "cannot read config file");
-  expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --set data.root=" + dir_ / "nowhere"),
+  test::expect_clean_error(test::run_smcl("train -c " + dir_ / "missing.yaml"), "cannot read config file");
+  test::expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --set data.root=" + dir_ / "nowhere"),
                      "cannot find 'train-images-idx3-ubyte'");
-  expect_clean_error(test::run_smcl("eval --run " + dir_ / "nowhere"), "has no config.yaml");
+  test::expect_clean_error(test::run_smcl("eval --run " + dir_ / "nowhere"), "has no config.yaml");
   test::write_bytes(dir_ / "data/t10k-labels-idx1-ubyte", std::string({0, 0, 8, 1}) + be32(300) + "short");
-  expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "r"), "truncated");
+  test::expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "r"), "truncated");
   EXPECT_EQ(test::run_smcl("train --no-such-flag").status, 2);
 }
 
@@ -145,7 +137,7 @@ TEST_F(Cli, TrainWritesARunFolderThatEvalReproduces) {
   EXPECT_NEAR(evaluated["best"]["top1"].get<double>(), summary["best"]["top1"].get<double>(), 1e-9);
   EXPECT_EQ(evaluated["last"]["confusion"], summary["last"]["confusion"]);
   // A second train into the same folder is refused instead of overwriting it.
-  expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "run"), "already holds a run");
+  test::expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "run"), "already holds a run");
 }
 
 TEST_F(Cli, RunKilledMidEpochResumesToTheSameWeightsAndSummary) {
@@ -238,22 +230,22 @@ TEST_F(Cli, RetrainCrtLwsTauNormKeepTheBackboneAndWriteRunFolders) {
   EXPECT_TRUE(torch::equal(whole->classifier()->weight, cut->classifier()->weight));
   EXPECT_EQ(test::read_json(dir_ / "run-crt/summary.json")["last"], test::read_json(dir_ / "cut/summary.json")["last"]);
 
-  expect_clean_error(test::run_smcl("retrain --run " + dir_ / "run" + " --mode lws --set optim.lr=1"),
+  test::expect_clean_error(test::run_smcl("retrain --run " + dir_ / "run" + " --mode lws --set optim.lr=1"),
                      "only retrain.* keys");
-  expect_clean_error(test::run_smcl("retrain --run " + dir_ / "run" + " --mode crt --out " + dir_ / "run-lws"),
+  test::expect_clean_error(test::run_smcl("retrain --run " + dir_ / "run" + " --mode crt --out " + dir_ / "run-lws"),
                      "already holds another run");
-  expect_clean_error(test::run_smcl("retrain --run " + dir_ / "run-crt" + " --mode lws"), "itself a retrained run");
-  expect_clean_error(test::run_smcl("train --resume " + dir_ / "run-crt"), "is a classifier re-training");
-  expect_clean_error(test::run_smcl("retrain --run " + dir_ / "cut/checkpoints --mode lws"), "has no config.yaml");
+  test::expect_clean_error(test::run_smcl("retrain --run " + dir_ / "run-crt" + " --mode lws"), "itself a retrained run");
+  test::expect_clean_error(test::run_smcl("train --resume " + dir_ / "run-crt"), "is a classifier re-training");
+  test::expect_clean_error(test::run_smcl("retrain --run " + dir_ / "cut/checkpoints --mode lws"), "has no config.yaml");
 }
 
 TEST_F(Cli, RetrainRefusesUnfinishedAndCosineClassifierRuns) {
   auto killed = test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "cut", "SMCL_DEBUG_KILL_AT_STEP=18 ");
   ASSERT_EQ(killed.status, 128 + 9);
-  expect_clean_error(test::run_smcl("retrain --run " + dir_ / "cut --mode crt"), "not a finished run");
+  test::expect_clean_error(test::run_smcl("retrain --run " + dir_ / "cut --mode crt"), "not a finished run");
   ASSERT_EQ(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --set train.epochs=1 --set loss.name=ldam --out " +
                            dir_ / "ldam").status, 0);
-  expect_clean_error(test::run_smcl("retrain --run " + dir_ / "ldam --mode tau_norm"), "cosine classifier");
+  test::expect_clean_error(test::run_smcl("retrain --run " + dir_ / "ldam --mode tau_norm"), "cosine classifier");
 }
 
 // A table of two training rows and a retrain row over two seeds: a sweep killed in its first run resumes it,
@@ -297,10 +289,10 @@ TEST_F(Cli, SweepTrainsWhatIsMissingResumesAKilledRunAndWritesTheTable) {
   // A folder holding another config is never overwritten.
   test::write_bytes(dir_ / "tables/t.yaml",
                     "name: tiny\nseeds: [3]\nrows:\n  - name: ERM\n    config: ../tiny.yaml\n    set: [train.epochs=3]\n");
-  expect_clean_error(test::run_smcl(sweep), "holds a run of another config than row 'ERM'");
+  test::expect_clean_error(test::run_smcl(sweep), "holds a run of another config than row 'ERM'");
   test::write_bytes(dir_ / "tables/bad.yaml", "name: tiny\nseeds: [3]\nrows:\n  - name: X\n    config: ../tiny.yaml\n"
                                               "    set: [optim.lr=-2]\n");
-  expect_clean_error(test::run_smcl("sweep --table " + dir_ / "tables/bad.yaml"), "rows[0] (X)");
+  test::expect_clean_error(test::run_smcl("sweep --table " + dir_ / "tables/bad.yaml"), "rows[0] (X)");
 }
 
 }  // namespace smcl

@@ -22,17 +22,6 @@ namespace smcl::data {
 namespace {
 namespace fs = std::filesystem;
 
-torch::Tensor from_json(const nlohmann::json& nested) {
-  std::vector<uint8_t> values;
-  for (const auto& plane : nested) {
-    for (const auto& row : plane) {
-      for (const auto& v : row) values.push_back(v.get<uint8_t>());
-    }
-  }
-  return torch::tensor(values, torch::kUInt8)
-      .view({int64_t(nested.size()), int64_t(nested[0].size()), int64_t(nested[0][0].size())});
-}
-
 int max_difference(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.to(torch::kInt) - b.to(torch::kInt)).abs().max().item<int>();
 }
@@ -76,7 +65,8 @@ TEST(ImageFiles, DecodesAsPilDoesForImageFolder) {
     const std::string path = test::golden("images/" + name);
     auto rgb = decode_image(path, path, 3);
     auto gray = decode_image(path, path, 1);
-    auto rgb_expected = from_json(expected["rgb"]), gray_expected = from_json(expected["gray"]);
+    auto rgb_expected = test::tensor_from_json(expected["rgb"], torch::kUInt8);
+    auto gray_expected = test::tensor_from_json(expected["gray"], torch::kUInt8);
     ASSERT_EQ(rgb.sizes(), rgb_expected.sizes()) << name;
     ASSERT_EQ(gray.sizes(), gray_expected.sizes()) << name;
     const bool jpeg = name.find(".jpg") != std::string::npos;

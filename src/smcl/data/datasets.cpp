@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <numeric>
 #include <tuple>
 
 #include "smcl/core/error.h"
@@ -170,6 +171,29 @@ std::pair<FileList, FileList> hold_out(const FileList& all, const config::DataCo
   return split;
 }
 
+// The training part of `out`: `full` as it is, or (cut) its long-tailed subset of SPEC section 1 with n_max
+// data.max_per_class (0: the largest class).
+void set_training_set(LongTailedData& out, const Dataset& full, const config::DataConfig& data, bool cut) {
+  out.counts = class_counts(full);
+  if (!cut) {
+    out.train = full;
+    out.train_indices.resize(size_t(full.size()));
+    std::iota(out.train_indices.begin(), out.train_indices.end(), int64_t(0));
+    return;
+  }
+  const int64_t n_max =
+      data.max_per_class > 0 ? data.max_per_class : *std::max_element(out.counts.begin(), out.counts.end());
+  out.counts = long_tail_counts(data.profile, full.num_classes, n_max, data.imbalance_ratio);
+  out.train_indices = long_tail_indices(full.labels, out.counts, uint32_t(data.subset_seed));
+  out.train = select(full, torch::tensor(out.train_indices, torch::kInt64));
+}
+
+// indices [N] int64 on any device -> the row numbers.
+std::vector<int64_t> to_rows(const torch::Tensor& indices) {
+  auto cpu = indices.to(torch::kCPU, torch::kInt64).contiguous();
+  return std::vector<int64_t>(cpu.data_ptr<int64_t>(), cpu.data_ptr<int64_t>() + cpu.numel());
+}
+
 LongTailedData load_file_sets(const config::DataConfig& data) {
   FileList train, test;
   int64_t num_classes = data.num_classes;
@@ -203,18 +227,7 @@ LongTailedData load_file_sets(const config::DataConfig& data) {
   out.class_names = train.class_names;
   Dataset full = file_dataset(train, num_classes, data);
   out.test = file_dataset(test, num_classes, data);
-  if (data.subset == "long_tail") {
-    auto counts = class_counts(full);
-    const int64_t n_max = data.max_per_class > 0 ? data.max_per_class : *std::max_element(counts.begin(), counts.end());
-    out.counts = long_tail_counts(data.profile, num_classes, n_max, data.imbalance_ratio);
-    out.train_indices = long_tail_indices(full.labels, out.counts, uint32_t(data.subset_seed));
-    out.train = select(full, torch::tensor(out.train_indices, torch::kInt64));
-  } else {
-    out.train = full;
-    out.counts = class_counts(full);
-    out.train_indices.resize(size_t(full.size()));
-    for (size_t i = 0; i < out.train_indices.size(); ++i) out.train_indices[i] = int64_t(i);
-  }
+  set_training_set(out, full, data, /*cut=*/data.subset == "long_tail");
   return out;
 }
 
@@ -226,24 +239,15 @@ LongTailedData load_long_tailed(const config::DataConfig& data) {
   LongTailedData out;
   Dataset full = load_split(data, true);
   out.test = load_split(data, false);
-  if (data.subset == "none") {
-    out.train = full;
-    out.counts = class_counts(full);
-    out.train_indices.resize(size_t(full.size()));
-    for (size_t i = 0; i < out.train_indices.size(); ++i) out.train_indices[i] = int64_t(i);
-    return out;
-  }
-  out.counts = long_tail_counts(data.profile, info.num_classes, data.max_per_class, data.imbalance_ratio);
-  out.train_indices = long_tail_indices(full.labels, out.counts, uint32_t(data.subset_seed));
-  out.train = select(full, torch::tensor(out.train_indices, torch::kInt64));
+  // "auto" (a config not yet resolved, e.g. of an older run folder) means long_tail for in-memory sets.
+  set_training_set(out, full, data, /*cut=*/data.subset != "none");
   return out;
 }
 
 Images gather(const Dataset& dataset, const torch::Tensor& indices) {
   if (!dataset.files) return dataset.images.index_select(0, indices.to(dataset.images.device()));
-  auto cpu = indices.to(torch::kCPU, torch::kInt64).contiguous();
-  std::vector<int64_t> rows(cpu.data_ptr<int64_t>(), cpu.data_ptr<int64_t>() + cpu.numel());
-  return Images(dataset.files->decode(rows), dataset.files->side(), dataset.files->threads(), indices.device());
+  return Images(dataset.files->decode(to_rows(indices)), dataset.files->side(), dataset.files->threads(),
+                indices.device());
 }
 
 Dataset to_device(const Dataset& dataset, const torch::Device& device) {
@@ -258,10 +262,8 @@ Dataset select(const Dataset& dataset, const torch::Tensor& indices) {
     return {dataset.images.index_select(0, indices), nullptr, dataset.labels.index_select(0, indices),
             dataset.num_classes};
   }
-  auto cpu = indices.to(torch::kCPU, torch::kInt64).contiguous();
-  std::vector<int64_t> rows(cpu.data_ptr<int64_t>(), cpu.data_ptr<int64_t>() + cpu.numel());
-  return {{}, std::make_shared<ImageFiles>(dataset.files->select(rows)), dataset.labels.index_select(0, cpu),
-          dataset.num_classes};
+  return {{}, std::make_shared<ImageFiles>(dataset.files->select(to_rows(indices))),
+          dataset.labels.index_select(0, indices.to(dataset.labels.device())), dataset.num_classes};
 }
 
 std::vector<int64_t> class_counts(const Dataset& dataset) {
