@@ -24,6 +24,7 @@ void add_eval(CLI::App& app) {
       ->check(CLI::IsMember({"last", "best"}));
   command->add_option("--json-out", *json_out, "also write the metrics (with confusion matrices) to this file");
   command->callback([=] {
+    train::require_one_process("smcl eval");
     config::Config config = train::load_run_config(*run_dir);
     // The training set is read too: its class counts define many / medium / few.
     auto data = data::load_long_tailed(config.data);

@@ -6,6 +6,7 @@
 #include "smcl/core/error.h"
 #include "smcl/core/io.h"
 #include "smcl/sweep/sweep.h"
+#include "smcl/train/fit.h"
 
 namespace smcl::app {
 
@@ -25,6 +26,7 @@ void add_sweep(CLI::App& app) {
   command->add_flag("--report", *report, "train nothing: print and write the table of the runs finished so far");
   command->add_option("--out,-o", *out, "markdown file to write (default: RUNS/<table name>/table.md)");
   command->callback([=] {
+    train::require_one_process("smcl sweep");
     auto table = sweep::load_table(*table_file);
     if (!*report) sweep::run(table, *runs, *only, *seeds);
     std::string text = sweep::markdown(table, *runs);

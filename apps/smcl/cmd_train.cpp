@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "smcl/core/distributed.h"
 #include "smcl/core/error.h"
 #include "smcl/data/datasets.h"
 #include "smcl/eval/evaluate.h"
@@ -65,6 +66,9 @@ void add_train(CLI::App& app) {
   command->add_option("--resume", *resume, "continue the run in this folder from its last checkpoint");
   command->footer("Config keys:\n" + config::describe_keys());
   command->callback([=] {
+    // Of several processes (smcl launch, torchrun), rank 0 alone prints.
+    const auto launch = dist::launch_info_from_environment();
+    const bool main = launch.rank == 0;
     nlohmann::json summary;
     if (!resume->empty()) {
       SMCL_CHECK(options->file.empty() && options->overrides.empty() && out->empty(),
@@ -73,12 +77,15 @@ void add_train(CLI::App& app) {
     } else {
       SMCL_CHECK(!options->file.empty(), "train needs --config FILE (or --resume DIR)");
       config::Config config = options->load();
+      SMCL_CHECK(launch.world_size == 1 || !out->empty(),
+                 "train with several processes needs --out DIR (the default name holds the time, which differs "
+                 "between processes)");
       std::string dir = out->empty() ? default_out_dir(options->file) : *out;
-      std::printf("run folder: %s\nresolved config:\n%s\n", dir.c_str(), config::to_yaml(config).c_str());
+      if (main) std::printf("run folder: %s\nresolved config:\n%s\n", dir.c_str(), config::to_yaml(config).c_str());
       std::fflush(stdout);
       summary = train::fit(config, dir);
     }
-    print_summary(summary);
+    if (main) print_summary(summary);
   });
 }
 

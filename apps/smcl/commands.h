@@ -17,6 +17,7 @@ void add_config(CLI::App& app);
 void add_retrain(CLI::App& app);
 void add_sweep(CLI::App& app);
 void add_export(CLI::App& app);
+void add_launch(CLI::App& app);
 
 // --config FILE and repeatable --set key=value, shared by the commands that take a config.
 struct ConfigOptions {

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   smcl::app::add_retrain(app);
   smcl::app::add_sweep(app);
   smcl::app::add_export(app);
+  smcl::app::add_launch(app);
   smcl::app::add_data(app);
   smcl::app::add_config(app);
   auto fail = [](const char* message, int status) {

@@ -7,46 +7,18 @@
 #include <random>
 #include <set>
 
+#include "cli/cli_util.h"
 #include "smcl/data/long_tail.h"
-#include "smcl/models/network.h"
-#include "smcl/train/checkpoint.h"
 #include "test_util.h"
 
 namespace smcl {
 namespace {
 
-std::string be32(int v) { return {char((v >> 24) & 255), char((v >> 16) & 255), char((v >> 8) & 255), char(v & 255)}; }
-
-// An MNIST-like IDX dataset of 16x16 images: class c shows stripes, horizontal for c < 5 and vertical for
-// c >= 5, with period 2 + c % 5 and a random phase, over noise. Crops and flips keep the class, so a tiny
-// run must beat chance (10%) by far.
-void write_synthetic_mnist(const std::string& root, int per_class, bool train, uint32_t seed) {
-  const int n = per_class * 10, side = 16;
-  std::string images = std::string({0, 0, 8, 3}) + be32(n) + be32(side) + be32(side);
-  std::string labels = std::string({0, 0, 8, 1}) + be32(n);
-  std::mt19937 rng(seed);
-  for (int i = 0; i < n; ++i) {
-    int c = (i * 3) % 10;  // classes interleaved in file order
-    labels += char(c);
-    int period = 2 + c % 5, phase = int(rng() % 6);
-    for (int y = 0; y < side; ++y) {
-      for (int x = 0; x < side; ++x) {
-        int coordinate = (c < 5 ? y : x) + phase;
-        bool stripe = coordinate % period < (period + 1) / 2;
-        images += char(40 + int(rng() % 40) + (stripe ? 150 : 0));
-      }
-    }
-  }
-  std::string prefix = train ? "train" : "t10k";
-  test::write_bytes(root + "/" + prefix + "-images-idx3-ubyte", images);
-  test::write_bytes(root + "/" + prefix + "-labels-idx1-ubyte", labels);
-}
-
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
-    write_synthetic_mnist(dir_ / "data", 100, true, 1);
-    write_synthetic_mnist(dir_ / "data", 30, false, 2);
+    test::write_synthetic_mnist(dir_ / "data", 100, true, 1);
+    test::write_synthetic_mnist(dir_ / "data", 30, false, 2);
     test::write_bytes(dir_ / "tiny.yaml",
                       "data: {name: mnist, root: " + dir_ / "data" + ", imbalance_ratio: 10, max_per_class: 100}\n"
                       "model: {name: resnet8}\n"
@@ -57,22 +29,6 @@ class Cli : public ::testing::Test {
   test::TempDir dir_;
 };
 
-// Two run folders ended with identical weights, batch-norm buffers and summary.json (timings aside).
-void expect_same_run(const std::string& a_dir, const std::string& b_dir, bool with_projection) {
-  auto a_summary = test::read_json(a_dir + "/summary.json"), b_summary = test::read_json(b_dir + "/summary.json");
-  for (auto* s : {&a_summary, &b_summary}) {
-    for (const char* key : {"wall_seconds", "train_images_per_second", "method"}) s->erase(key);
-  }
-  EXPECT_EQ(a_summary, b_summary);
-  auto a = models::make_model("resnet8", 10, 1, with_projection), b = models::make_model("resnet8", 10, 1, with_projection);
-  train::load_checkpoint(a_dir + "/checkpoints/last.pt", *a, nullptr, torch::kCPU);
-  train::load_checkpoint(b_dir + "/checkpoints/last.pt", *b, nullptr, torch::kCPU);
-  auto pb = b->named_parameters();
-  for (const auto& p : a->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
-  auto bb = b->named_buffers();
-  for (const auto& p : a->named_buffers()) EXPECT_TRUE(torch::equal(p.value(), bb[p.key()])) << p.key();
-}
-
 }  // namespace
 
 TEST_F(Cli, BadInputExitsTwoWithOneClearMessage) {
@@ -82,7 +38,7 @@ TEST_F(Cli, BadInputExitsTwoWithOneClearMessage) {
   test::expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --set data.root=" + dir_ / "nowhere"),
                      "cannot find 'train-images-idx3-ubyte'");
   test::expect_clean_error(test::run_smcl("eval --run " + dir_ / "nowhere"), "has no config.yaml");
-  test::write_bytes(dir_ / "data/t10k-labels-idx1-ubyte", std::string({0, 0, 8, 1}) + be32(300) + "short");
+  test::write_bytes(dir_ / "data/t10k-labels-idx1-ubyte", std::string({0, 0, 8, 1}) + test::be32(300) + "short");
   test::expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "r"), "truncated");
   EXPECT_EQ(test::run_smcl("train --no-such-flag").status, 2);
 }
@@ -150,7 +106,7 @@ TEST_F(Cli, RunKilledMidEpochResumesToTheSameWeightsAndSummary) {
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming"), std::string::npos);
 
-  expect_same_run(dir_ / "whole", dir_ / "cut", false);
+  test::expect_same_run(dir_ / "whole", dir_ / "cut", false);
   // metrics.jsonl holds each epoch once.
   std::istringstream metrics(test::slurp(dir_ / "cut/metrics.jsonl"));
   int lines = 0;
@@ -165,7 +121,7 @@ TEST_F(Cli, SmclRunKilledMidEpochResumesToTheSameRun) {
                                "SMCL_DEBUG_KILL_AT_STEP=30 ");  // mid epoch 2, while masking
   ASSERT_EQ(killed.status, 128 + 9) << killed.output;
   ASSERT_EQ(test::run_smcl("train --resume " + dir_ / "cut").status, 0);
-  expect_same_run(dir_ / "whole", dir_ / "cut", true);
+  test::expect_same_run(dir_ / "whole", dir_ / "cut", true);
   EXPECT_EQ(test::read_json(dir_ / "cut/summary.json")["method"], "smcl");
 }
 
@@ -175,7 +131,7 @@ TEST_F(Cli, SmclBeforeItsTargetEpochIsSclToTheBit) {
   ASSERT_EQ(test::run_smcl(base + " --set method.name=scl --out " + dir_ / "scl").status, 0);
   ASSERT_EQ(test::run_smcl(base + " --set method.name=smcl --set smcl.mask_start_epoch=2 --out " + dir_ / "smcl").status,
             0);
-  expect_same_run(dir_ / "scl", dir_ / "smcl", true);
+  test::expect_same_run(dir_ / "scl", dir_ / "smcl", true);
 }
 
 // A finished run and three classifier re-trainings of it: tau_norm and lws are closed-form functions of the
@@ -266,7 +222,7 @@ TEST_F(Cli, SweepTrainsWhatIsMissingResumesAKilledRunAndWritesTheTable) {
   // The resumed run is the run `smcl train` makes of the same config.
   ASSERT_EQ(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --set train.epochs=2 --set train.seed=3 --out " +
                            dir_ / "direct").status, 0);
-  expect_same_run(dir_ / "direct", dir_ / "runs/tiny/erm/seed3", false);
+  test::expect_same_run(dir_ / "direct", dir_ / "runs/tiny/erm/seed3", false);
   EXPECT_EQ(test::read_json(dir_ / "runs/tiny/drw_cmo/seed4/summary.json")["method"], "cmo");
   EXPECT_TRUE(std::filesystem::exists(dir_ / "runs/tiny/crt/seed4/summary.json"));
 

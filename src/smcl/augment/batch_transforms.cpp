@@ -28,7 +28,9 @@ torch::Tensor random_crop(const torch::Tensor& images, int64_t padding, Rng& rng
   auto rows = (oy.unsqueeze(1) + torch::arange(h, opts)).unsqueeze(2);  // [B, H, 1]
   auto cols = (ox.unsqueeze(1) + torch::arange(w, opts)).unsqueeze(1);  // [B, 1, W]
   auto batch = torch::arange(b, opts).view({b, 1, 1});
-  return padded.index({batch, rows, cols}).permute({0, 3, 1, 2}).contiguous();  // [B, H, W, C] -> [B, C, H, W]
+  // [B, H, W, C] -> [B, C, H, W] in NCHW strides: for one channel, .contiguous() would keep the permuted strides,
+  // which are also channels_last ones, and convolutions would take their channels_last kernels.
+  return padded.index({batch, rows, cols}).permute({0, 3, 1, 2}).clone(torch::MemoryFormat::Contiguous);
 }
 
 torch::Tensor random_flip(const torch::Tensor& images, Rng& rng) {

@@ -146,6 +146,11 @@ std::vector<Field> fields(Config& c) {
       scalar_field("train.prefetch", "bool", c.train.prefetch, "prepare batches on a background thread"),
       scalar_field("train.channels_last", "bool", c.train.channels_last, "NHWC activations and weights"),
       scalar_field("train.amp", "string", c.train.amp, "mixed precision: none | bf16 | fp16 (CUDA)"),
+      scalar_field("train.sync_bn", "bool", c.train.sync_bn, "several processes: batch norm over the global batch"),
+      scalar_field("train.distributed.backend", "string", c.train.distributed_backend,
+                   "several processes: auto (nccl on CUDA, gloo on the CPU) | gloo | nccl"),
+      scalar_field("train.distributed.timeout", "int", c.train.distributed_timeout,
+                   "several processes: seconds to wait for the others before failing"),
       scalar_field("optim.lr", "number", c.optim.lr, "base learning rate"),
       scalar_field("optim.momentum", "number", c.optim.momentum, "SGD momentum"),
       scalar_field("optim.weight_decay", "number", c.optim.weight_decay, "coupled L2 weight decay"),
@@ -298,6 +303,8 @@ std::vector<Problem> validate(const Config& c) {
   check(p, c.train.threads >= 0, "train.threads", c.train.threads, ">= 0 (0: all cores)");
   check_enum(p, "train.device", c.train.device, {"auto", "cpu", "cuda"});
   check_enum(p, "train.amp", c.train.amp, {"none", "bf16", "fp16"});
+  check_enum(p, "train.distributed.backend", c.train.distributed_backend, {"auto", "gloo", "nccl"});
+  check(p, c.train.distributed_timeout >= 1, "train.distributed.timeout", c.train.distributed_timeout, ">= 1");
   check(p, !(c.train.amp == "fp16" && c.train.device == "cpu"), "train.amp", c.train.amp,
         "available with train.device cpu (fp16 autocast needs CUDA; use bf16 or none)");
   check(p, c.optim.lr > 0, "optim.lr", c.optim.lr, "> 0");

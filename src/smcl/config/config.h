@@ -127,6 +127,10 @@ struct TrainConfig {
   bool prefetch = true;     // prepare the next batches (sampling, augmentation, saliency) on a background thread
   bool channels_last = false;   // NHWC memory format for the model's activations and convolution weights
   std::string amp = "none"; // mixed precision: none | bf16 | fp16 (fp16: CUDA only, with dynamic loss scaling)
+  // Data-parallel runs (launched with several processes, see README): batch_size stays the global batch.
+  bool sync_bn = false;                     // batch-norm statistics over every process's shard of the batch
+  std::string distributed_backend = "auto"; // auto (nccl on CUDA, gloo on the CPU) | gloo | nccl
+  int64_t distributed_timeout = 300;        // seconds a process waits for the others before failing, >= 1
 };
 
 struct OptimConfig {

@@ -22,7 +22,7 @@ std::string format_duration(double seconds) {
 }
 
 ProgressBar::ProgressBar(std::string label, int64_t total)
-    : label_(std::move(label)), total_(total), enabled_(stderr_is_terminal()),
+    : label_(std::move(label)), total_(total), enabled_(total > 0 && stderr_is_terminal()),
       start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
 ProgressBar::~ProgressBar() { finish(); }

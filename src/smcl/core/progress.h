@@ -15,7 +15,7 @@ std::string format_duration(double seconds);
 
 class ProgressBar {
  public:
-  // `label` prefixes the bar; `total` is the number of steps. Draws only on a terminal.
+  // `label` prefixes the bar; `total` is the number of steps. Draws only on a terminal, and never for total 0.
   ProgressBar(std::string label, int64_t total);
   ~ProgressBar();
   // Whether the bar draws at all (stderr is a terminal): callers skip building suffixes otherwise.

@@ -10,6 +10,14 @@
 #define SMCL_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
+// The base class of c10d's process groups (ProcessGroupGloo, ProcessGroupNCCL): ProcessGroup in 1.13, Backend
+// from 2.0. A macro, so that this header need not include c10d's; only core/distributed.cpp uses it.
+#if SMCL_TORCH_AT_LEAST(2, 0)
+#define SMCL_C10D_BACKEND c10d::Backend
+#else
+#define SMCL_C10D_BACKEND c10d::ProcessGroup
+#endif
+
 namespace smcl {
 
 namespace detail {

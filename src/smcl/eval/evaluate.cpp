@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "smcl/augment/batch_transforms.h"
+#include "smcl/core/distributed.h"
 
 namespace smcl::eval {
 
@@ -11,17 +12,25 @@ torch::Tensor predict(models::Network& model, const data::Dataset& dataset, cons
   c10::InferenceMode inference;  // no autograd bookkeeping at all: faster than NoGradGuard
   const bool was_training = model->is_training();
   model->eval();
-  std::vector<torch::Tensor> outputs;
-  for (int64_t start = 0; start < dataset.size(); start += config.eval.batch_size) {
-    int64_t length = std::min(config.eval.batch_size, dataset.size() - start);
+  // In a process group each process predicts every world_size-th batch, and the logits are gathered.
+  const int64_t batch = config.eval.batch_size, world = dist::world_size();
+  std::vector<torch::Tensor> outputs, done;
+  for (int64_t start = dist::rank() * batch; start < dataset.size(); start += world * batch) {
+    int64_t length = std::min(batch, dataset.size() - start);
     auto rows = torch::arange(start, start + length, torch::kInt64);
     auto images = augment::test_view(data::gather(dataset, rows), config.augment).to(device);
     auto x = augment::normalize(images, config.augment.mean, config.augment.std);
-    outputs.push_back(model->forward(x).logits.to(torch::kCPU, torch::kFloat32));
+    outputs.push_back(model->forward(x).logits.to(torch::kFloat32));  // on the device: NCCL gathers there
+    done.push_back(rows);
   }
   model->train(was_training);
-  if (outputs.empty()) return torch::empty({0, dataset.num_classes});
-  return torch::cat(outputs);
+  auto logits = outputs.empty() ? torch::empty({0, dataset.num_classes}, torch::TensorOptions().device(device))
+                                : torch::cat(outputs);
+  if (dist::active()) {
+    auto rows = done.empty() ? torch::empty({0}, torch::kInt64) : torch::cat(done);
+    logits = dist::gather_rows(logits, rows, dataset.size());
+  }
+  return logits.to(torch::kCPU);
 }
 
 Metrics evaluate(models::Network& model, const data::Dataset& dataset, const std::vector<int64_t>& train_counts,

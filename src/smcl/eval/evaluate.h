@@ -12,7 +12,8 @@
 namespace smcl::eval {
 
 // Logits [N, K] (CPU float32) of the model on every image of `dataset`, normalised with augment.mean/std,
-// in eval mode and without gradients. The model's train/eval mode is restored afterwards.
+// in eval mode and without gradients. The model's train/eval mode is restored afterwards. In a process group
+// (core/distributed.h) every process must call it: each predicts its share of the batches, and all get all.
 torch::Tensor predict(models::Network& model, const data::Dataset& dataset, const config::Config& config,
                       const torch::Device& device);
 

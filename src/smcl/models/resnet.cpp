@@ -16,14 +16,14 @@ constexpr int64_t kExpansion = 4;
 
 BottleneckImpl::BottleneckImpl(int64_t in_planes, int64_t planes, int64_t stride) {
   conv1_ = register_module("conv1", conv(in_planes, planes, 1, 1));
-  bn1_ = register_module("bn1", torch::nn::BatchNorm2d(planes));
+  bn1_ = register_module("bn1", BatchNorm2d(planes));
   conv2_ = register_module("conv2", conv(planes, planes, 3, stride));
-  bn2_ = register_module("bn2", torch::nn::BatchNorm2d(planes));
+  bn2_ = register_module("bn2", BatchNorm2d(planes));
   conv3_ = register_module("conv3", conv(planes, planes * kExpansion, 1, 1));
-  bn3_ = register_module("bn3", torch::nn::BatchNorm2d(planes * kExpansion));
+  bn3_ = register_module("bn3", BatchNorm2d(planes * kExpansion));
   if (stride != 1 || in_planes != planes * kExpansion) {
     downsample_ = register_module("downsample", torch::nn::Sequential(conv(in_planes, planes * kExpansion, 1, stride),
-                                                                    torch::nn::BatchNorm2d(planes * kExpansion)));
+                                                                    BatchNorm2d(planes * kExpansion)));
   }
 }
 
@@ -43,7 +43,7 @@ ResNetImpl::ResNetImpl(int64_t depth, int64_t num_classes, int64_t in_channels, 
   SMCL_CHECK(!blocks.empty(), "torchvision ResNet depth must be 50, 101 or 152, got " << depth);
   conv1_ = register_module("conv1", torch::nn::Conv2d(
                                         torch::nn::Conv2dOptions(in_channels, 64, 7).stride(2).padding(3).bias(false)));
-  bn1_ = register_module("bn1", torch::nn::BatchNorm2d(64));
+  bn1_ = register_module("bn1", BatchNorm2d(64));
   int64_t in_planes = 64;
   auto stage = [&](int64_t planes, int64_t count, int64_t stride) {
     torch::nn::Sequential layer;

@@ -13,9 +13,9 @@ torch::nn::Conv2d conv3x3(int64_t in, int64_t out, int64_t stride) {
 
 BasicBlockImpl::BasicBlockImpl(int64_t in_planes, int64_t planes, int64_t stride) {
   conv1_ = register_module("conv1", conv3x3(in_planes, planes, stride));
-  bn1_ = register_module("bn1", torch::nn::BatchNorm2d(planes));
+  bn1_ = register_module("bn1", BatchNorm2d(planes));
   conv2_ = register_module("conv2", conv3x3(planes, planes, 1));
-  bn2_ = register_module("bn2", torch::nn::BatchNorm2d(planes));
+  bn2_ = register_module("bn2", BatchNorm2d(planes));
   if (stride != 1 || in_planes != planes) {
     SMCL_ASSERT(stride == 2 && planes == 2 * in_planes, "option A needs stride 2 and doubled channels");
     downsample_ = true;
@@ -41,7 +41,7 @@ ResNetCifarImpl::ResNetCifarImpl(int64_t depth, int64_t num_classes, int64_t in_
   SMCL_CHECK(depth >= 8 && (depth - 2) % 6 == 0, "ResNet-CIFAR depth must be 6n+2 with n >= 1, got " << depth);
   const int64_t blocks = (depth - 2) / 6;
   conv1_ = register_module("conv1", conv3x3(in_channels, 16, 1));
-  bn1_ = register_module("bn1", torch::nn::BatchNorm2d(16));
+  bn1_ = register_module("bn1", BatchNorm2d(16));
   int64_t in_planes = 16;
   auto stage = [&](int64_t planes, int64_t stride) {
     torch::nn::Sequential layer;

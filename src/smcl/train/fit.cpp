@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "smcl/core/distributed.h"
 #include "smcl/core/error.h"
 #include "smcl/core/io.h"
 #include "smcl/core/progress.h"
@@ -140,16 +141,26 @@ struct Run {
 void setup(Run& run, bool fresh) {
   const auto& c = run.config;
   run.device = setup_execution(c.train);
+  join_process_group(c.train, run.device);
   torch::manual_seed(uint64_t(c.train.seed));  // model initialisation
   run.data = data::load_long_tailed(c.data);
   run.data.train = data::to_device(run.data.train, run.device);
   run.model = methods::build_model(c, run.data.train.num_classes, run.data.train.channels());
   if (fresh && !c.model.init_from.empty()) {
     auto report = load_state_dict(*run.model, read_state_dict(c.model.init_from), c.model.init_from);
-    std::printf("model.init_from '%s': %s\n", c.model.init_from.c_str(), report.describe().c_str());
+    if (dist::is_main()) std::printf("model.init_from '%s': %s\n", c.model.init_from.c_str(), report.describe().c_str());
   }
   run.model->to(run.device);
   if (c.train.channels_last) run.model->use_channels_last();
+  if (dist::active()) {
+    run.model->synchronize_batch_norm(c.train.sync_bn);
+    // Every process starts from rank 0's weights (they are equal already when initialised from the same seed).
+    std::vector<torch::Tensor> state;
+    for (const auto& p : run.model->parameters()) state.push_back(p.detach());
+    for (const auto& b : run.model->buffers()) state.push_back(b);
+    torch::NoGradGuard no_grad;
+    dist::broadcast_(state);
+  }
   run.optimizer = std::make_unique<torch::optim::SGD>(
       run.model->parameters(),
       torch::optim::SGDOptions(c.optim.lr).momentum(c.optim.momentum).weight_decay(c.optim.weight_decay));
@@ -171,7 +182,7 @@ StepsResult train_epoch(Run& run, int64_t epoch, double lr) {
   const int64_t n = run.data.train.size();
   auto order = torch::tensor(run.rng.permutation(n), torch::kInt64).to(run.device);
   const int64_t steps = (n + c.train.batch_size - 1) / c.train.batch_size;
-  ProgressBar bar("epoch " + std::to_string(epoch), steps);
+  ProgressBar bar("epoch " + std::to_string(epoch), dist::is_main() ? steps : 0);
   auto result = run.runner->run(
       run.data.train, order, weights, epoch, run.rng, [&](int64_t step) { kill_if_debug_step(epoch * steps + step); },
       [&](int64_t done, int64_t, double loss) {
@@ -184,7 +195,9 @@ StepsResult train_epoch(Run& run, int64_t epoch, double lr) {
 nlohmann::json train_loop(Run& run) {
   const auto& c = run.config;
   const std::string metrics_path = (fs::path(run.dir) / "metrics.jsonl").string();
-  truncate_metrics(metrics_path, run.state.next_epoch);
+  // In a process group every process trains, evaluates and keeps the same state; rank 0 alone writes and prints.
+  const bool main = dist::is_main();
+  if (main) truncate_metrics(metrics_path, run.state.next_epoch);
   run.rng.set_state(run.state.rng_state);
   if (run.state.loss_scale > 0) run.runner->scaler().set_value(run.state.loss_scale);
   auto session_start = Clock::now();
@@ -209,7 +222,7 @@ nlohmann::json train_loop(Run& run) {
     line["train_top1"] = trained.top1;
     line["train_images_per_second"] = double(trained.images) / trained.seconds;
     line["epoch_seconds"] = epoch_seconds;
-    append_line(metrics_path, line.dump());
+    if (main) append_line(metrics_path, line.dump());
 
     run.state.next_epoch = epoch + 1;
     run.state.train_seconds += trained.seconds;
@@ -222,9 +235,10 @@ nlohmann::json train_loop(Run& run) {
                 eval::selection_top1(record) > eval::selection_top1(nlohmann::json::parse(run.state.best_json));
     if (best) {
       run.state.best_json = record.dump();
-      save_checkpoint(run.checkpoint("best.pt"), *run.model, run.optimizer.get(), run.state);
+      if (main) save_checkpoint(run.checkpoint("best.pt"), *run.model, run.optimizer.get(), run.state);
     }
-    save_checkpoint(run.checkpoint("last.pt"), *run.model, run.optimizer.get(), run.state);
+    if (main) save_checkpoint(run.checkpoint("last.pt"), *run.model, run.optimizer.get(), run.state);
+    if (!main) continue;
 
     double per_epoch = seconds_since(session_start) / double(epoch + 1 - first_epoch);
     auto pct = [](const std::optional<double>& v) {
@@ -244,7 +258,8 @@ nlohmann::json train_loop(Run& run) {
     std::fflush(stdout);
   }
   nlohmann::json summary = run_summary(run.config, run.data, run.state);
-  write_file_atomic((fs::path(run.dir) / "summary.json").string(), summary.dump(2) + "\n");
+  if (main) write_file_atomic((fs::path(run.dir) / "summary.json").string(), summary.dump(2) + "\n");
+  dist::barrier();  // the others leave only once rank 0 has written everything
   return summary;
 }
 
@@ -252,12 +267,16 @@ nlohmann::json train_loop(Run& run) {
 
 void kill_if_debug_step(int64_t global_step) {
   static const char* value = std::getenv("SMCL_DEBUG_KILL_AT_STEP");
-  if (value && std::atoll(value) == global_step) std::raise(SIGKILL);
+  static const char* rank = std::getenv("SMCL_DEBUG_KILL_RANK");  // in a process group: only this rank
+  if (value && std::atoll(value) == global_step && (!rank || std::atoll(rank) == dist::rank())) std::raise(SIGKILL);
 }
 
 torch::Device setup_execution(const config::TrainConfig& train) {
-  const int threads =
-      train.threads > 0 ? int(train.threads) : int(std::max(1u, std::thread::hardware_concurrency()));
+  // All cores by default, shared out among the processes a launcher started on this machine.
+  const auto launch = dist::launch_info_from_environment();
+  const int threads = train.threads > 0 ? int(train.threads)
+                                        : int(std::max<int64_t>(1, int64_t(std::thread::hardware_concurrency()) /
+                                                                       launch.local_world_size));
   torch::set_num_threads(threads);
   // libtorch settles each thread's count at its first parallel kernel, from the latest set_num_threads of any
   // thread; run one now, so that the prefetch thread's own setting of 1 cannot reach the training thread.
@@ -266,10 +285,31 @@ torch::Device setup_execution(const config::TrainConfig& train) {
   SMCL_CHECK(train.device != "cuda" || cuda,
              "train.device is cuda, but this libtorch has no CUDA or sees no GPU (Debian's libtorch is CPU-only: "
              "configure with -DCMAKE_PREFIX_PATH=<torch.utils.cmake_prefix_path of a CUDA PyTorch>, see README)");
-  torch::Device device = train.device == "cpu" || !cuda ? torch::Device(torch::kCPU) : torch::Device(torch::kCUDA, 0);
+  // One GPU per process of a launch: LOCAL_RANK's.
+  torch::Device device = train.device == "cpu" || !cuda ? torch::Device(torch::kCPU)
+                                                        : torch::Device(torch::kCUDA, c10::DeviceIndex(launch.local_rank));
   SMCL_CHECK(train.amp != "fp16" || device.is_cuda(),
              "train.amp is fp16, which needs a CUDA device (this run is on the CPU; use bf16 or none)");
   return device;
+}
+
+void join_process_group(const config::TrainConfig& train, const torch::Device& device) {
+  const auto launch = dist::launch_info_from_environment();
+  if (launch.world_size == 1 || dist::active()) return;
+  std::string backend = train.distributed_backend;
+  if (backend == "auto") backend = device.is_cuda() ? "nccl" : "gloo";
+  dist::init(launch, backend, std::chrono::seconds(train.distributed_timeout));
+  if (dist::is_main()) {
+    std::printf("data-parallel: %lld processes (%s), global batch %lld%s\n", static_cast<long long>(launch.world_size),
+                backend.c_str(), static_cast<long long>(train.batch_size),
+                train.sync_bn ? ", synchronised batch norm" : "");
+  }
+}
+
+void require_one_process(const std::string& command) {
+  const auto launch = dist::launch_info_from_environment();
+  SMCL_CHECK(launch.world_size == 1, command << " runs in one process (WORLD_SIZE is " << launch.world_size
+                                             << "); only `smcl train` runs data-parallel");
 }
 
 bool LossScaler::unscale_and_update(torch::optim::Optimizer& optimizer) {
@@ -301,9 +341,12 @@ StepRunner::StepRunner(models::Network model, torch::optim::SGD& optimizer, cons
 StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& order, const torch::Tensor& class_weights,
                             int64_t epoch, Rng& rng, const std::function<void(int64_t)>& before_step,
                             const std::function<void(int64_t, int64_t, double)>& progress) {
-  const int64_t n = order.size(0), batch = train_.batch_size;
-  // Batch norm cannot train on one image: a last batch of one is skipped (the next shuffle differs).
-  const int64_t steps = n / batch + (n % batch >= 2 ? 1 : 0);
+  const int64_t n = order.size(0), batch = train_.batch_size, world = dist::world_size();
+  // Batch norm cannot train on one image: a last batch of one is skipped (the next shuffle differs); in a
+  // process group, so is a last batch that leaves a process without an image.
+  const int64_t steps = n / batch + (n % batch >= std::max<int64_t>(2, world) ? 1 : 0);
+  SMCL_CHECK(batch >= world, "train.batch_size " << batch << " is smaller than the " << world
+                                                 << " processes: it is the global batch, shared out among them");
   PrefetchQueue queue(
       [&](int64_t step) {
         auto index = order.narrow(0, step * batch, std::min(batch, n - step * batch));
@@ -318,10 +361,22 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
   // Accumulated on the device; reading values back every step would stall a GPU.
   auto loss_sum = torch::zeros({}, torch::TensorOptions().device(device_));
   auto correct = torch::zeros({}, torch::TensorOptions(torch::kInt64).device(device_));
+  // Data-parallel (dist::active()): every process prepares the whole global batch, with the same draws as one
+  // process would make, runs the model on its shard of every view group (NetworkImpl::shard_groups), computes
+  // the same loss from the gathered outputs, and the gradients are summed. Without synchronised batch norm each
+  // process's running statistics are replaced by rank 0's before every step, as DistributedDataParallel does.
+  const bool data_parallel = dist::active();
+  std::vector<torch::Tensor> parameters = model_->parameters(), buffers;
+  if (data_parallel && !train_.sync_bn) buffers = model_->buffers();
   auto start = Clock::now();
   for (int64_t step = 0; step < steps; ++step) {
     if (before_step) before_step(step);
     PreparedBatch batch_in = queue.next();
+    if (data_parallel) {
+      model_->shard_groups(batch_in.labels.size(0));
+      torch::NoGradGuard no_grad;
+      dist::broadcast_(buffers);
+    }
     methods::StepOutput out;
     {
       AutocastScope autocast(device_.type(), fp16 ? torch::kHalf : torch::kBFloat16, amp);
@@ -329,6 +384,7 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
     }
     optimizer_.zero_grad();
     (fp16 ? scaler_.scale(out.loss) : out.loss).backward();
+    dist::sum_gradients(parameters);
     if (!fp16 || scaler_.unscale_and_update(optimizer_)) {
       optimizer_.step();
     } else {
@@ -343,6 +399,7 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
       progress(step + 1, steps, loss_sum.item<double>() / double(result.images));
     }
   }
+  model_->shard_groups(0);
   result.seconds = seconds_since(start);
   result.loss = loss_sum.item<double>() / double(std::max<int64_t>(1, result.images));
   result.top1 = 100.0 * correct.item<double>() / double(std::max<int64_t>(1, result.images));
@@ -396,7 +453,7 @@ config::Config load_run_config(const std::string& run_dir) {
 // image_folder runs: the class index of each folder name, one "index name" line each, in classes.txt. A resumed
 // run must see the same classes, or its indices would silently mean other classes.
 void keep_class_names(const Run& run) {
-  if (run.data.class_names.empty()) return;
+  if (run.data.class_names.empty() || !dist::is_main()) return;
   std::string text;
   for (size_t k = 0; k < run.data.class_names.size(); ++k) text += std::to_string(k) + " " + run.data.class_names[k] + "\n";
   const std::string path = (fs::path(run.dir) / "classes.txt").string();
@@ -417,11 +474,13 @@ nlohmann::json fit(const config::Config& config, const std::string& out_dir) {
   Run run;
   run.config = config;
   run.dir = out_dir;
-  std::error_code ec;
-  fs::create_directories(fs::path(out_dir) / "checkpoints", ec);
-  SMCL_CHECK(!ec, "cannot create run folder '" << out_dir << "': " << ec.message());
-  setup(run, /*fresh=*/true);
-  write_file_atomic((fs::path(out_dir) / "config.yaml").string(), run.state.config_yaml);
+  setup(run, /*fresh=*/true);  // joins the process group: every process has checked the folder by now
+  if (dist::is_main()) {
+    std::error_code ec;
+    fs::create_directories(fs::path(out_dir) / "checkpoints", ec);
+    SMCL_CHECK(!ec, "cannot create run folder '" << out_dir << "': " << ec.message());
+    write_file_atomic((fs::path(out_dir) / "config.yaml").string(), run.state.config_yaml);
+  }
   keep_class_names(run);
   return train_loop(run);
 }
@@ -433,17 +492,17 @@ nlohmann::json resume(const std::string& run_dir) {
   SMCL_CHECK(run.config.retrain.mode == "none",
              "'" << run_dir << "' is a classifier re-training (retrain.mode " << run.config.retrain.mode
                  << "); continue it with the `smcl retrain` command that started it");
-  fs::create_directories(fs::path(run_dir) / "checkpoints");
+  if (dist::is_main()) fs::create_directories(fs::path(run_dir) / "checkpoints");
   setup(run, /*fresh=*/!fs::exists(run.checkpoint("last.pt")));
   keep_class_names(run);
   if (fs::exists(run.checkpoint("last.pt"))) {
     run.state = load_checkpoint(run.checkpoint("last.pt"), *run.model, run.optimizer.get(), run.device);
     if (run.config.train.channels_last) run.model->use_channels_last();  // loading adopts the saved layout
     run.state.config_yaml = config::to_yaml(run.config);  // the folder's config.yaml is what this run follows
-    std::printf("resuming '%s' at epoch %lld of %lld\n", run_dir.c_str(), static_cast<long long>(run.state.next_epoch),
+    if (dist::is_main()) std::printf("resuming '%s' at epoch %lld of %lld\n", run_dir.c_str(), static_cast<long long>(run.state.next_epoch),
                 static_cast<long long>(run.config.train.epochs));
   } else {
-    std::printf("'%s' has no checkpoint yet: starting it from epoch 0\n", run_dir.c_str());
+    if (dist::is_main()) std::printf("'%s' has no checkpoint yet: starting it from epoch 0\n", run_dir.c_str());
   }
   return train_loop(run);
 }

@@ -21,7 +21,17 @@ namespace smcl::train {
 // Applies train.threads (0: all cores) to libtorch and resolves train.device: auto is the first CUDA device
 // when libtorch has CUDA and sees a GPU, else the CPU. Throws smcl::Error for cuda without CUDA, and for an amp
 // mode the device cannot run.
+// In a process group, every process's threads share its machine's cores (LOCAL_WORLD_SIZE), and its device is
+// GPU LOCAL_RANK.
 torch::Device setup_execution(const config::TrainConfig& train);
+
+// Joins the process group when the environment says this is one process of several (WORLD_SIZE > 1, see
+// core/distributed.h), with train.distributed.backend (auto: nccl for a CUDA device, else gloo). A no-op for
+// one process or once joined.
+void join_process_group(const config::TrainConfig& train, const torch::Device& device);
+
+// Throws smcl::Error when launched as one of several processes: `command` (eval, retrain, sweep) runs in one.
+void require_one_process(const std::string& command);
 
 // Keeps fp16 gradients finite (train.amp fp16): the loss is multiplied by the scale before backward and the
 // gradients divided by it after; a step with a non-finite gradient is skipped and the scale halved, and after
@@ -62,8 +72,10 @@ class StepRunner {
              const config::TrainConfig& train, torch::Device device);
 
   // Trains on train's images in `order` ([N] int64 on the device), train.batch_size per step; a last batch of
-  // one image is skipped (batch norm cannot train on it). before_step(i) runs on the training thread before
-  // step i; progress(i + 1, steps, mean loss so far) after some steps, when given.
+  // one image is skipped (batch norm cannot train on it), and in a process group one smaller than the number
+  // of processes. Data-parallel when core/distributed.h's group is active (see the comment in run()).
+  // before_step(i) runs on the training thread before step i; progress(i + 1, steps, mean loss so far) after
+  // some steps, when given.
   StepsResult run(const data::Dataset& train, const torch::Tensor& order, const torch::Tensor& class_weights,
                   int64_t epoch, Rng& rng, const std::function<void(int64_t)>& before_step = {},
                   const std::function<void(int64_t, int64_t, double)>& progress = {});

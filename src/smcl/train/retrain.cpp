@@ -88,6 +88,7 @@ void record_epoch(const std::string& out_dir, int64_t epoch, const eval::Metrics
 }  // namespace
 
 nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfig& options, const std::string& out_dir) {
+  require_one_process("smcl retrain");
   config::Config config = load_run_config(source_dir);
   SMCL_CHECK(fs::is_regular_file(path_in(source_dir, "summary.json")),
              "'" << source_dir << "' is not a finished run (it has no summary.json): retrain needs its final model");
