@@ -25,9 +25,14 @@ export LD_LIBRARY_PATH=$deps/usr/lib/x86_64-linux-gnu:$deps/lib/x86_64-linux-gnu
 
 stamp "configure and build against PyTorch's libtorch"
 torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+# NCCL's header of a pip install (nvidia-nccl-*), for the nccl process group; none: one process per job.
+nccl_include=$(python3 -c 'import os, nvidia.nccl; print(os.path.join(list(nvidia.nccl.__path__)[0], "include"))' \
+               2>/dev/null || true)
 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DSMCL_WITH_OPENCV=OFF -DSMCL_BUILD_TESTS=OFF \
+  ${nccl_include:+-DSMCL_NCCL_INCLUDE_DIR="$nccl_include"} \
   -DCMAKE_PREFIX_PATH="$torch_prefix;$deps/usr" -DCMAKE_LIBRARY_ARCHITECTURE=x86_64-linux-gnu \
   -DZLIB_INCLUDE_DIR="$deps/usr/include" -DZLIB_LIBRARY="$deps/usr/lib/x86_64-linux-gnu/libz.a" > "$out/cmake.txt" 2>&1 || { tail -40 "$out/cmake.txt"; exit 1; }
+grep "smcl:" "$out/cmake.txt" || true  # OpenCV and distributed backends found
 cmake --build build-gpu -j "$(nproc)" --target smcl smcl_bench_speed > "$out/build.txt" 2>&1 || { grep -m20 -A5 error "$out/build.txt"; exit 1; }
 
 stamp "speed benchmark on the GPU"

@@ -13,6 +13,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 
@@ -230,38 +231,59 @@ torch::Tensor gather_rows(const torch::Tensor& local, const torch::Tensor& rows,
   return placed[0].index_copy(0, at, local);
 }
 
-void sum_gradients(const std::vector<torch::Tensor>& parameters, int64_t bucket_bytes) {
-  if (!active()) return;
+namespace {
+
+// Runs `op` (an in-place collective over a list of tensors) on flat buckets of `tensors` (one dtype each, about
+// `bucket_bytes`) and copies the results back: a few large messages instead of one per tensor.
+void coalesced(const std::vector<torch::Tensor>& tensors, int64_t bucket_bytes,
+               const std::function<void(std::vector<torch::Tensor>&)>& op) {
   torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> by_type = tensors;  // a bucket holds one dtype (float statistics, int64 counters)
+  std::stable_sort(by_type.begin(), by_type.end(),
+                   [](const torch::Tensor& x, const torch::Tensor& y) { return x.scalar_type() < y.scalar_type(); });
   std::vector<std::vector<torch::Tensor>> buckets;
   int64_t bytes = bucket_bytes;
-  for (const auto& p : parameters) {
-    const auto& g = p.grad();
-    if (!g.defined()) continue;
-    const int64_t size = g.numel() * int64_t(g.element_size());
+  for (const auto& t : by_type) {
+    const int64_t size = t.numel() * int64_t(t.element_size());
     const bool fits = !buckets.empty() && bytes + size <= bucket_bytes &&
-                      buckets.back().front().scalar_type() == g.scalar_type();
+                      buckets.back().front().scalar_type() == t.scalar_type();
     if (!fits) {
       buckets.emplace_back();
       bytes = 0;
     }
-    buckets.back().push_back(g);
+    buckets.back().push_back(t);
     bytes += size;
   }
   std::vector<torch::Tensor> flat;
   for (const auto& bucket : buckets) {
     std::vector<torch::Tensor> pieces;
-    for (const auto& g : bucket) pieces.push_back(g.reshape(-1));
+    for (const auto& t : bucket) pieces.push_back(t.reshape(-1));
     flat.push_back(torch::cat(pieces));
   }
-  all_reduce_sum_(flat);
+  op(flat);
   for (size_t b = 0; b < buckets.size(); ++b) {
     int64_t at = 0;
-    for (auto& g : buckets[b]) {
-      g.copy_(flat[b].narrow(0, at, g.numel()).view_as(g));
-      at += g.numel();
+    for (auto& t : buckets[b]) {
+      t.copy_(flat[b].narrow(0, at, t.numel()).view_as(t));
+      at += t.numel();
     }
   }
+}
+
+}  // namespace
+
+void sum_gradients(const std::vector<torch::Tensor>& parameters, int64_t bucket_bytes) {
+  if (!active()) return;
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : parameters) {
+    if (p.grad().defined()) grads.push_back(p.grad());
+  }
+  coalesced(grads, bucket_bytes, [](std::vector<torch::Tensor>& flat) { all_reduce_sum_(flat); });
+}
+
+void broadcast_coalesced_(const std::vector<torch::Tensor>& tensors, int64_t root) {
+  if (!active() || tensors.empty()) return;
+  coalesced(tensors, 25 << 20, [root](std::vector<torch::Tensor>& flat) { broadcast_(flat, root); });
 }
 
 void shutdown() {

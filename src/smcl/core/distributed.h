@@ -44,8 +44,10 @@ inline bool is_main() { return rank() == 0; }
 // Sums each tensor over all processes, in place (contiguous tensors of the process group's device), launching
 // every reduction before waiting for the first. Throws smcl::Error naming this rank when a peer is gone.
 void all_reduce_sum_(std::vector<torch::Tensor>& tensors);
-// Rank `root`'s values into every process's tensors, in place.
+// Rank `root`'s values into every process's tensors, in place: one message per tensor, or with _coalesced
+// a few flat ones (for many small tensors, such as batch-norm buffers).
 void broadcast_(std::vector<torch::Tensor>& tensors, int64_t root = 0);
+void broadcast_coalesced_(const std::vector<torch::Tensor>& tensors, int64_t root = 0);
 // Waits until every process has reached it.
 void barrier();
 

@@ -158,8 +158,7 @@ void setup(Run& run, bool fresh) {
     std::vector<torch::Tensor> state;
     for (const auto& p : run.model->parameters()) state.push_back(p.detach());
     for (const auto& b : run.model->buffers()) state.push_back(b);
-    torch::NoGradGuard no_grad;
-    dist::broadcast_(state);
+    dist::broadcast_coalesced_(state);
   }
   run.optimizer = std::make_unique<torch::optim::SGD>(
       run.model->parameters(),
@@ -374,8 +373,7 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
     PreparedBatch batch_in = queue.next();
     if (data_parallel) {
       model_->shard_groups(batch_in.labels.size(0));
-      torch::NoGradGuard no_grad;
-      dist::broadcast_(buffers);
+      dist::broadcast_coalesced_(buffers);
     }
     methods::StepOutput out;
     {
