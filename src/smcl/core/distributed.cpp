@@ -163,24 +163,6 @@ void all_reduce_sum_(std::vector<torch::Tensor>& tensors) {
 #endif
 }
 
-void broadcast_(std::vector<torch::Tensor>& tensors, int64_t root) {
-  if (!active() || tensors.empty()) return;
-#ifdef SMCL_HAVE_C10D
-  collective("broadcast", [&] {
-    c10d::BroadcastOptions options;
-    options.rootRank = root;
-    std::vector<c10::intrusive_ptr<c10d::Work>> works;
-    for (auto& t : tensors) {
-      std::vector<torch::Tensor> one{t};
-      works.push_back(state().group->broadcast(one, options));
-    }
-    for (auto& work : works) work->wait();
-  });
-#else
-  (void)root;
-#endif
-}
-
 void barrier() {
   if (!active()) return;
 #ifdef SMCL_HAVE_C10D
@@ -233,19 +215,40 @@ torch::Tensor gather_rows(const torch::Tensor& local, const torch::Tensor& rows,
 
 namespace {
 
+// Rank `root`'s values into each of `tensors`, one message each.
+void broadcast_each_(std::vector<torch::Tensor>& tensors, int64_t root) {
+#ifdef SMCL_HAVE_C10D
+  collective("broadcast", [&] {
+    c10d::BroadcastOptions options;
+    options.rootRank = root;
+    std::vector<c10::intrusive_ptr<c10d::Work>> works;
+    for (auto& t : tensors) {
+      std::vector<torch::Tensor> one{t};
+      works.push_back(state().group->broadcast(one, options));
+    }
+    for (auto& work : works) work->wait();
+  });
+#else
+  (void)tensors;
+  (void)root;
+#endif
+}
+
 // Runs `op` (an in-place collective over a list of tensors) on flat buckets of `tensors` (one dtype each, about
-// `bucket_bytes`) and copies the results back: a few large messages instead of one per tensor.
-void coalesced(const std::vector<torch::Tensor>& tensors, int64_t bucket_bytes,
-               const std::function<void(std::vector<torch::Tensor>&)>& op) {
+// kBucketBytes, DistributedDataParallel's default) and copies the results back: a few large messages instead of
+// one per tensor.
+constexpr int64_t kBucketBytes = 25 << 20;
+
+void coalesced(const std::vector<torch::Tensor>& tensors, const std::function<void(std::vector<torch::Tensor>&)>& op) {
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> by_type = tensors;  // a bucket holds one dtype (float statistics, int64 counters)
   std::stable_sort(by_type.begin(), by_type.end(),
                    [](const torch::Tensor& x, const torch::Tensor& y) { return x.scalar_type() < y.scalar_type(); });
   std::vector<std::vector<torch::Tensor>> buckets;
-  int64_t bytes = bucket_bytes;
+  int64_t bytes = kBucketBytes;
   for (const auto& t : by_type) {
     const int64_t size = t.numel() * int64_t(t.element_size());
-    const bool fits = !buckets.empty() && bytes + size <= bucket_bytes &&
+    const bool fits = !buckets.empty() && bytes + size <= kBucketBytes &&
                       buckets.back().front().scalar_type() == t.scalar_type();
     if (!fits) {
       buckets.emplace_back();
@@ -272,28 +275,18 @@ void coalesced(const std::vector<torch::Tensor>& tensors, int64_t bucket_bytes,
 
 }  // namespace
 
-void sum_gradients(const std::vector<torch::Tensor>& parameters, int64_t bucket_bytes) {
+void sum_gradients(const std::vector<torch::Tensor>& parameters) {
   if (!active()) return;
   std::vector<torch::Tensor> grads;
   for (const auto& p : parameters) {
     if (p.grad().defined()) grads.push_back(p.grad());
   }
-  coalesced(grads, bucket_bytes, [](std::vector<torch::Tensor>& flat) { all_reduce_sum_(flat); });
+  coalesced(grads, [](std::vector<torch::Tensor>& flat) { all_reduce_sum_(flat); });
 }
 
-void broadcast_coalesced_(const std::vector<torch::Tensor>& tensors, int64_t root) {
+void broadcast_(const std::vector<torch::Tensor>& tensors, int64_t root) {
   if (!active() || tensors.empty()) return;
-  coalesced(tensors, 25 << 20, [root](std::vector<torch::Tensor>& flat) { broadcast_(flat, root); });
-}
-
-void shutdown() {
-  auto& s = state();
-#ifdef SMCL_HAVE_C10D
-  s.group.reset();
-#endif
-  s.joined = false;
-  s.rank = 0;
-  s.world_size = 1;
+  coalesced(tensors, [root](std::vector<torch::Tensor>& flat) { broadcast_each_(flat, root); });
 }
 
 }  // namespace smcl::dist

@@ -44,10 +44,9 @@ inline bool is_main() { return rank() == 0; }
 // Sums each tensor over all processes, in place (contiguous tensors of the process group's device), launching
 // every reduction before waiting for the first. Throws smcl::Error naming this rank when a peer is gone.
 void all_reduce_sum_(std::vector<torch::Tensor>& tensors);
-// Rank `root`'s values into every process's tensors, in place: one message per tensor, or with _coalesced
-// a few flat ones (for many small tensors, such as batch-norm buffers).
-void broadcast_(std::vector<torch::Tensor>& tensors, int64_t root = 0);
-void broadcast_coalesced_(const std::vector<torch::Tensor>& tensors, int64_t root = 0);
+// Rank `root`'s values into every process's tensors, in place, sent as a few flat buckets (many small tensors,
+// such as batch-norm buffers, would otherwise cost one message each).
+void broadcast_(const std::vector<torch::Tensor>& tensors, int64_t root = 0);
 // Waits until every process has reached it.
 void barrier();
 
@@ -65,11 +64,8 @@ std::pair<int64_t, int64_t> shard_of(int64_t n, int64_t rank, int64_t world_size
 // process computes alike from the result back-propagates into each process's own rows.
 torch::Tensor gather_rows(const torch::Tensor& local, const torch::Tensor& rows, int64_t n);
 
-// Sums parameter gradients over processes in flat buckets of about `bucket_bytes` (gradients that are
-// undefined stay so: every process has the same graph, so the same ones are undefined everywhere).
-void sum_gradients(const std::vector<torch::Tensor>& parameters, int64_t bucket_bytes = 25 << 20);
-
-// Leaves the group (at exit; safe to call without one).
-void shutdown();
+// Sums parameter gradients over processes in flat buckets of about 25 MiB (gradients that are undefined stay
+// so: every process has the same graph, so the same ones are undefined everywhere).
+void sum_gradients(const std::vector<torch::Tensor>& parameters);
 
 }  // namespace smcl::dist

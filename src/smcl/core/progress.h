@@ -18,7 +18,7 @@ class ProgressBar {
   // `label` prefixes the bar; `total` is the number of steps. Draws only on a terminal, and never for total 0.
   ProgressBar(std::string label, int64_t total);
   ~ProgressBar();
-  // Whether the bar draws at all (stderr is a terminal): callers skip building suffixes otherwise.
+  // Whether the bar draws at all (total > 0, stderr a terminal): callers skip building suffixes otherwise.
   bool enabled() const { return enabled_; }
   // Reports that `done` steps are complete; `suffix` is shown after the bar (e.g. the running loss).
   void update(int64_t done, const std::string& suffix = "");

@@ -34,9 +34,9 @@ torch::Tensor BatchNorm2dImpl::synchronized_forward(const torch::Tensor& x) {
   auto xf = x.to(torch::kFloat);
   auto count_here = torch::full({1}, double(x.numel() / std::max<int64_t>(1, c)), xf.options());
   auto sums = dist::all_reduce_sum(torch::cat({xf.sum(dims), count_here}));
-  const double n = sums[c].item<double>();
-  SMCL_CHECK(n > 1, "synchronised batch norm needs more than one value per channel over all processes (the "
-                    "batch is too small)");
+  // The count stays a tensor: reading it back would stall a GPU at every layer. It is > 1: the step runner
+  // never trains on fewer than two images.
+  auto n = sums.narrow(0, c, 1).detach();
   auto mean = sums.narrow(0, 0, c) / n;
   auto centred = xf - mean.view(per_channel);
   auto var = dist::all_reduce_sum(centred.pow(2).sum(dims)) / n;
@@ -44,7 +44,7 @@ torch::Tensor BatchNorm2dImpl::synchronized_forward(const torch::Tensor& x) {
   {
     torch::NoGradGuard no_grad;
     running_mean.mul_(1 - kMomentum).add_(mean.detach(), kMomentum);
-    running_var.mul_(1 - kMomentum).add_(var.detach() * (n / (n - 1)), kMomentum);
+    running_var.mul_(1 - kMomentum).add_(var.detach() * (n / (n - 1)), kMomentum);  // unbiased, as PyTorch
     num_batches_tracked.add_(1);
   }
   return y.to(x.scalar_type());

@@ -158,7 +158,7 @@ void setup(Run& run, bool fresh) {
     std::vector<torch::Tensor> state;
     for (const auto& p : run.model->parameters()) state.push_back(p.detach());
     for (const auto& b : run.model->buffers()) state.push_back(b);
-    dist::broadcast_coalesced_(state);
+    dist::broadcast_(state);
   }
   run.optimizer = std::make_unique<torch::optim::SGD>(
       run.model->parameters(),
@@ -373,7 +373,7 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
     PreparedBatch batch_in = queue.next();
     if (data_parallel) {
       model_->shard_groups(batch_in.labels.size(0));
-      dist::broadcast_coalesced_(buffers);
+      dist::broadcast_(buffers);
     }
     methods::StepOutput out;
     {
