@@ -42,7 +42,7 @@ void add_eval(CLI::App& app) {
       model->to(device);
       std::string path = (std::filesystem::path(*run_dir) / "checkpoints" / (name + ".pt")).string();
       auto state = train::load_checkpoint(path, *model, nullptr, device);
-      auto metrics = eval::to_json(eval::evaluate(model, test, counts, config, device), true);
+      auto metrics = eval::evaluate_epoch(model, data, config, device).record;
       metrics["epoch"] = state.next_epoch - 1;
       rows.emplace_back(name + " (ep " + std::to_string(state.next_epoch - 1) + ")", metrics);
       all[name] = metrics;
@@ -50,6 +50,11 @@ void add_eval(CLI::App& app) {
     std::printf("%s: %s on %s, test accuracy in %%\n", run_dir->c_str(), config.model.name.c_str(),
                 data::dataset_title(config.data).c_str());
     std::printf("%s\n%s", eval::format_table(rows).c_str(), eval::format_per_class(rows.front().second, counts).c_str());
+    for (const auto& [name, metrics] : rows) {
+      if (!metrics.contains("bg_flip_rate")) continue;
+      std::printf("%s: conflict split top-1 %.2f, background-flip rate %.2f\n", name.c_str(),
+                  metrics["conflict_top1"].get<double>(), metrics["bg_flip_rate"].get<double>());
+    }
     if (!json_out->empty()) write_file_atomic(*json_out, all.dump(2) + "\n");
   });
 }

@@ -24,18 +24,21 @@ void add_sweep(CLI::App& app) {
   command->add_option("--only", *only, "train only these rows (folder names, repeatable); the table lists all");
   command->add_option("--seeds", *seeds, "train only these seeds of the table (e.g. one seed of every row first)");
   command->add_flag("--report", *report, "train nothing: print and write the table of the runs finished so far");
-  command->add_option("--out,-o", *out, "markdown file to write (default: RUNS/<table name>/table.md)");
+  command->add_option("--out,-o", *out, "markdown file to write, and beside it the same as .json (default: RUNS/<table name>/table.md)");
   command->callback([=] {
     train::require_one_process("smcl sweep");
     auto table = sweep::load_table(*table_file);
     if (!*report) sweep::run(table, *runs, *only, *seeds);
-    std::string text = sweep::markdown(table, *runs);
-    std::string path = out->empty() ? (std::filesystem::path(*runs) / table.name / "table.md").string() : *out;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path().empty()
-                                            ? std::filesystem::path(".")
-                                            : std::filesystem::path(path).parent_path());
-    write_file_atomic(path, text);
-    std::printf("\n%s\n(written to %s)\n", text.c_str(), path.c_str());
+    auto rows = sweep::results(table, *runs);
+    std::string text = sweep::markdown(table, rows);
+    std::filesystem::path path = out->empty() ? std::filesystem::path(*runs) / table.name / "table.md"
+                                              : std::filesystem::path(*out);
+    std::filesystem::create_directories(path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path());
+    write_file_atomic(path.string(), text);
+    std::filesystem::path json_path = path;
+    json_path.replace_extension(".json");
+    write_file_atomic(json_path.string(), sweep::to_json(table, rows).dump(2) + "\n");
+    std::printf("\n%s\n(written to %s and %s)\n", text.c_str(), path.c_str(), json_path.c_str());
   });
 }
 

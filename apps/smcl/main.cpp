@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   smcl::app::add_sweep(app);
   smcl::app::add_export(app);
   smcl::app::add_launch(app);
+  smcl::app::add_cam(app);
+  smcl::app::add_report(app);
   smcl::app::add_data(app);
   smcl::app::add_config(app);
   auto fail = [](const char* message, int status) {

@@ -53,4 +53,16 @@ TEST(Metrics, TopFiveCountsAHitAmongTheFiveBest) {
   EXPECT_DOUBLE_EQ(m.top5, 50);
 }
 
+TEST(Metrics, BiasMetricsCountHitsAndFlipsToTheBackgroundsClass) {
+  // 5 conflict images of minor classes 3 and 4 on the backgrounds of major classes 0 and 1.
+  // Predictions: 3 (right), 0 (its background's class: a flip), 1 (wrong, but not its background's: 0), 4 (right),
+  // 1 (flip).
+  auto labels = torch::tensor(std::vector<int64_t>{3, 3, 3, 4, 4}, torch::kInt64);
+  auto background = torch::tensor(std::vector<int64_t>{0, 0, 0, 1, 1}, torch::kInt64);
+  auto logits = torch::one_hot(torch::tensor(std::vector<int64_t>{3, 0, 1, 4, 1}, torch::kInt64), 5).to(torch::kFloat32);
+  BiasMetrics m = compute_bias_metrics(logits, labels, background);
+  EXPECT_DOUBLE_EQ(m.conflict_top1, 100.0 * 2 / 5);
+  EXPECT_DOUBLE_EQ(m.bg_flip_rate, 100.0 * 2 / 5);
+}
+
 }  // namespace smcl::eval

@@ -53,7 +53,8 @@ Field list_field(const std::string& key, const std::string& type, std::vector<T>
 std::vector<Field> fields(Config& c) {
   return {
       scalar_field("data.name", "string", c.data.name,
-                   "dataset: fashion_mnist | mnist | cifar10 | cifar100 | image_list | imagenet_lt | image_folder"),
+                   "dataset: fashion_mnist | mnist | cifar10 | cifar100 | fashion_mnist_bg | mnist_bg | image_list | "
+                   "imagenet_lt | image_folder"),
       scalar_field("data.root", "string", c.data.root, "folder holding the dataset (empty: the dataset's default)"),
       scalar_field("data.subset", "string", c.data.subset,
                    "auto (long_tail for in-memory sets, none for file sets) | long_tail | none"),
@@ -71,6 +72,8 @@ std::vector<Field> fields(Config& c) {
       scalar_field("data.num_classes", "int", c.data.num_classes, "image_list: classes (0: 1 + largest label)"),
       scalar_field("data.channels", "int", c.data.channels, "file sets: 3 (RGB) | 1 (grayscale)"),
       scalar_field("data.image_size", "int", c.data.image_size, "file sets: training crop side (0: 224)"),
+      scalar_field("data.bg_bias", "number", c.data.bg_bias,
+                   "*_bg sets: probability a major class's training image has its class's own background"),
       scalar_field("data.skip_bad_images", "bool", c.data.skip_bad_images,
                    "file sets: leave out missing, unreadable or truncated images"),
       scalar_field("data.decode_threads", "int", c.data.decode_threads, "file sets: decoding threads (0: all cores)"),
@@ -219,7 +222,8 @@ void check(std::vector<Problem>& problems, bool ok, const std::string& key, cons
 std::vector<Problem> validate(const Config& c) {
   std::vector<Problem> p;
   check_enum(p, "data.name", c.data.name,
-             {"fashion_mnist", "mnist", "cifar10", "cifar100", "image_list", "imagenet_lt", "image_folder"});
+             {"fashion_mnist", "mnist", "cifar10", "cifar100", "fashion_mnist_bg", "mnist_bg", "image_list", "imagenet_lt",
+              "image_folder"});
   check_enum(p, "data.subset", c.data.subset, {"auto", "long_tail", "none"});
   check(p, c.data.holdout_fraction > 0 && c.data.holdout_fraction < 1, "data.holdout_fraction",
         c.data.holdout_fraction, "in (0, 1)");
@@ -228,6 +232,7 @@ std::vector<Problem> validate(const Config& c) {
   check(p, c.data.image_size >= 0, "data.image_size", c.data.image_size, ">= 0 (0: 224)");
   check(p, c.data.decode_threads >= 0, "data.decode_threads", c.data.decode_threads, ">= 0 (0: all cores)");
   check_enum(p, "data.profile", c.data.profile, {"exp", "step"});
+  check(p, c.data.bg_bias >= 0 && c.data.bg_bias <= 1, "data.bg_bias", c.data.bg_bias, "in [0, 1]");
   check(p, c.data.imbalance_ratio >= 1, "data.imbalance_ratio", c.data.imbalance_ratio, ">= 1");
   check(p, c.data.max_per_class >= 0, "data.max_per_class", c.data.max_per_class, ">= 0 (0: the dataset's count)");
   check(p, c.data.subset_seed >= 0 && c.data.subset_seed <= 0xffffffffLL, "data.subset_seed", c.data.subset_seed,

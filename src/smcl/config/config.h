@@ -12,6 +12,7 @@ namespace smcl::config {
 
 struct DataConfig {
   std::string name = "fashion_mnist";  // fashion_mnist | mnist | cifar10 | cifar100 (in memory);
+                                       // fashion_mnist_bg | mnist_bg (on biased backgrounds, data/background.h);
                                        // image_list | imagenet_lt | image_folder (files, decoded per batch)
   std::string root;                    // folder holding the dataset files; empty: the dataset's default
   std::string subset = "auto";         // auto (long_tail for in-memory sets, none for file sets) | long_tail | none
@@ -29,6 +30,8 @@ struct DataConfig {
   int64_t image_size = 0;              // file sets: side of the square training crop; 0: 224
   bool skip_bad_images = false;        // file sets: leave out missing/unreadable/truncated images (counted)
   int64_t decode_threads = 0;          // file sets: threads decoding and resizing images; 0: all cores
+  double bg_bias = 0.9;                // *_bg sets: probability that a major class's training image gets its
+                                       // class's own background kind, in [0, 1]
 };
 
 struct ModelConfig {

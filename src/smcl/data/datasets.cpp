@@ -9,6 +9,7 @@
 
 #include "smcl/core/error.h"
 #include "smcl/core/rng.h"
+#include "smcl/data/background.h"
 #include "smcl/data/cifar.h"
 #include "smcl/data/idx.h"
 #include "smcl/data/image_files.h"
@@ -25,6 +26,12 @@ const std::vector<DatasetInfo>& known() {
   static const std::vector<DatasetInfo> infos = {
       {"fashion_mnist", "Fashion-MNIST", 10, 1, 6000, {0.2860}, {0.3530}, "/usr/share/datasets/fashion-mnist"},
       {"mnist", "MNIST", 10, 1, 6000, {0.1307}, {0.3081}, "data"},
+      // The background-biased wrappers (background.h): 32x32 RGB; mean and std of fashion_mnist_bg's default
+      // long-tailed training set (smcl data prints them).
+      {"fashion_mnist_bg", "Fashion-MNIST on biased backgrounds", 10, 3, 6000, {0.6405, 0.5563, 0.5352},
+       {0.2971, 0.2604, 0.2866}, "/usr/share/datasets/fashion-mnist"},
+      {"mnist_bg", "MNIST on biased backgrounds", 10, 3, 6000, {0.6405, 0.5563, 0.5352}, {0.2971, 0.2604, 0.2866},
+       "data"},
       {"cifar10", "CIFAR-10", 10, 3, 5000, {0.4914, 0.4822, 0.4465}, {0.2023, 0.1994, 0.2010}, "data"},
       {"cifar100", "CIFAR-100", 100, 3, 500, {0.4914, 0.4822, 0.4465}, {0.2023, 0.1994, 0.2010}, "data"},
       {"image_list", "image list", 0, 3, 0, kImageNetMean, kImageNetStd, "", true},
@@ -48,6 +55,18 @@ std::string find_idx(const std::string& root, const std::string& name, const std
   }
   throw Error("cannot find '" + name + "' (or '" + name + ".gz') in '" + root + "' or '" +
               (fs::path(root) / torchvision_folder / "raw").string() + "'; set data.root to the folder holding it");
+}
+
+// The class names of the sets that have them in their documentation; cifar100's are left to the numbers.
+std::vector<std::string> official_class_names(const std::string& name) {
+  if (name == "fashion_mnist") {
+    return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+  }
+  if (name == "mnist") return {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+  if (name == "cifar10") {
+    return {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
+  }
+  return {};
 }
 
 Dataset read_mnist_like(const std::string& root, const std::string& torchvision_folder, bool train) {
@@ -118,7 +137,8 @@ std::string dataset_title(const config::DataConfig& data) {
 
 Dataset load_split(const config::DataConfig& data, bool train) {
   const DatasetInfo& info = dataset_info(data.name);
-  SMCL_CHECK(!info.file_backed, "load_split reads in-memory sets, not " << data.name);
+  SMCL_CHECK(!info.file_backed && !is_background_biased(data.name),
+             "load_split reads the official splits of in-memory sets, not " << data.name);
   std::string root = data.root.empty() ? info.default_root : data.root;
   if (data.name == "fashion_mnist") return read_mnist_like(root, "FashionMNIST", train);
   if (data.name == "mnist") return read_mnist_like(root, "MNIST", train);
@@ -236,9 +256,17 @@ LongTailedData load_file_sets(const config::DataConfig& data) {
 LongTailedData load_long_tailed(const config::DataConfig& data) {
   const DatasetInfo& info = dataset_info(data.name);
   if (info.file_backed) return load_file_sets(data);
+  if (is_background_biased(data.name)) {
+    config::DataConfig base = data;
+    base.name = background_base_name(data.name);
+    LongTailedData out = load_long_tailed(base);
+    add_biased_backgrounds(out, data.bg_bias, uint32_t(data.subset_seed));
+    return out;
+  }
   LongTailedData out;
   Dataset full = load_split(data, true);
   out.test = load_split(data, false);
+  out.class_names = official_class_names(data.name);
   // "auto" (a config not yet resolved, e.g. of an older run folder) means long_tail for in-memory sets.
   set_training_set(out, full, data, /*cut=*/data.subset != "none");
   return out;

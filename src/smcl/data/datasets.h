@@ -42,9 +42,16 @@ struct LongTailedData {
   Dataset val;                         // data.val_list's validation set; no labels (has_val() false) without one
   std::vector<int64_t> train_indices;  // original index of each training image (row of the list or folder scan)
   std::vector<int64_t> counts;         // n_k
-  std::vector<std::string> class_names;  // image_folder: class k's folder name; else empty
+  std::vector<std::string> class_names;  // class k's name: image_folder's folder, the official names of
+                                         // fashion_mnist, mnist, cifar10; else empty
+  // Background-biased sets (background.h): the conflict split, the major class whose own background each of its
+  // images carries ([N] int64), and the major classes (largest first); else undefined and empty.
+  Dataset conflict;
+  torch::Tensor conflict_background_class;
+  std::vector<int64_t> major_classes;
 
   bool has_val() const { return val.labels.defined(); }
+  bool has_conflict() const { return conflict.labels.defined(); }
 };
 
 // Loads both splits and, with data.subset long_tail, cuts the long-tailed training subset (SPEC section 1).

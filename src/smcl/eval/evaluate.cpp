@@ -39,6 +39,22 @@ Metrics evaluate(models::Network& model, const data::Dataset& dataset, const std
                          config.eval.many_threshold, config.eval.few_threshold);
 }
 
+EpochMetrics evaluate_epoch(models::Network& model, const data::LongTailedData& data, const config::Config& config,
+                            const torch::Device& device) {
+  EpochMetrics out;
+  out.test = evaluate(model, data.test, data.counts, config, device);
+  out.record = to_json(out.test, /*with_confusion=*/true);
+  out.line = to_json(out.test, false);
+  if (data.has_val()) out.record["val"] = out.line["val"] = to_json(evaluate(model, data.val, data.counts, config, device), false);
+  if (data.has_conflict()) {
+    auto bias = compute_bias_metrics(predict(model, data.conflict, config, device), data.conflict.labels,
+                                     data.conflict_background_class);
+    out.record["conflict_top1"] = out.line["conflict_top1"] = bias.conflict_top1;
+    out.record["bg_flip_rate"] = out.line["bg_flip_rate"] = bias.bg_flip_rate;
+  }
+  return out;
+}
+
 nlohmann::json to_json(const Metrics& m, bool with_confusion) {
   auto optional = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   nlohmann::json j = {{"top1", m.top1},           {"top5", m.top5},   {"many", optional(m.many)},

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "smcl/config/config.h"
-#include "smcl/data/dataset.h"
+#include "smcl/data/datasets.h"
 #include "smcl/eval/metrics.h"
 #include "smcl/models/network.h"
 
@@ -19,6 +19,17 @@ torch::Tensor predict(models::Network& model, const data::Dataset& dataset, cons
 
 Metrics evaluate(models::Network& model, const data::Dataset& dataset, const std::vector<int64_t>& train_counts,
                  const config::Config& config, const torch::Device& device);
+
+// One evaluated epoch on a run's data: the test set's metrics, and their JSON as `record` (with the confusion
+// matrix: summary.json's last and best) and `line` (without: metrics.jsonl). Both also hold "val" (to_json of the
+// validation set) when the data has one and, for background-biased sets, "conflict_top1" and "bg_flip_rate"
+// (compute_bias_metrics on the conflict split, in percent). Every process of a group must call it.
+struct EpochMetrics {
+  Metrics test;
+  nlohmann::json record, line;
+};
+EpochMetrics evaluate_epoch(models::Network& model, const data::LongTailedData& data, const config::Config& config,
+                            const torch::Device& device);
 
 // {"top1", "top5", "many", "medium", "few", "per_class"} (+ "confusion" when asked); missing groups are null.
 nlohmann::json to_json(const Metrics& metrics, bool with_confusion);

@@ -44,4 +44,17 @@ Metrics compute_metrics(const torch::Tensor& logits, const torch::Tensor& labels
   return m;
 }
 
+BiasMetrics compute_bias_metrics(const torch::Tensor& logits, const torch::Tensor& labels,
+                                 const torch::Tensor& background_class) {
+  const int64_t n = logits.size(0);
+  SMCL_CHECK(n > 0 && labels.size(0) == n && background_class.size(0) == n,
+             "bias metrics: " << n << " logits, " << labels.size(0) << " labels, " << background_class.size(0)
+                              << " background classes; expected the same non-zero number");
+  auto predicted = logits.argmax(1).to(torch::kCPU);
+  BiasMetrics m;
+  m.conflict_top1 = 100.0 * predicted.eq(labels.to(torch::kCPU)).sum().item<double>() / double(n);
+  m.bg_flip_rate = 100.0 * predicted.eq(background_class.to(torch::kCPU)).sum().item<double>() / double(n);
+  return m;
+}
+
 }  // namespace smcl::eval

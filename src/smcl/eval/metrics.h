@@ -23,4 +23,15 @@ struct Metrics {
 Metrics compute_metrics(const torch::Tensor& logits, const torch::Tensor& labels,
                         const std::vector<int64_t>& train_counts, int64_t many_threshold, int64_t few_threshold);
 
+// Background-biased sets (data/background.h), on the conflict split: top-1, and the background-flip rate, the
+// share of images predicted as the major class whose background they carry. Both in percent.
+struct BiasMetrics {
+  double conflict_top1 = 0;
+  double bg_flip_rate = 0;
+};
+
+// logits [N, K] float, labels and background_class [N] int64; N > 0.
+BiasMetrics compute_bias_metrics(const torch::Tensor& logits, const torch::Tensor& labels,
+                                 const torch::Tensor& background_class);
+
 }  // namespace smcl::eval

@@ -44,24 +44,17 @@ config::RetrainConfig retrain_options(const Row& row) {
   return config::load("", overrides).retrain;
 }
 
-struct Stat {
-  std::vector<double> values;
-  std::string text() const {
-    if (values.empty()) return "-";
-    double mean = 0;
-    for (double v : values) mean += v;
-    mean /= double(values.size());
-    double var = 0;
-    for (double v : values) var += (v - mean) * (v - mean);
-    char text[48];
-    if (values.size() == 1) {
-      std::snprintf(text, sizeof(text), "%.2f", mean);  // one seed has no spread to show
-    } else {
-      std::snprintf(text, sizeof(text), "%.2f +- %.2f", mean, std::sqrt(var / double(values.size() - 1)));
-    }
-    return text;
+// "mean +- sample std", the value alone for one seed (no spread to show), "-" for none.
+std::string stat_text(const MetricStat& stat) {
+  if (stat.values.empty()) return "-";
+  char text[48];
+  if (stat.values.size() == 1) {
+    std::snprintf(text, sizeof(text), "%.2f", stat.mean);
+  } else {
+    std::snprintf(text, sizeof(text), "%.2f +- %.2f", stat.mean, stat.std);
   }
-};
+  return text;
+}
 
 }  // namespace
 
@@ -229,33 +222,75 @@ void run(const Table& table, const std::string& runs_root, const std::vector<std
   }
 }
 
-std::string markdown(const Table& table, const std::string& runs_root) {
-  std::ostringstream out;
-  if (!table.title.empty()) out << "**" << table.title << "**\n\n";
-  out << "Test top-1 (%) of the " << table.epoch
-      << " epoch, mean +- sample standard deviation over the finished seeds of " << table.seeds.size() << ".\n\n";
-  out << "| Method | top-1 | many | medium | few | seeds | paper" << (table.paper_label.empty() ? "" : " (" + table.paper_label + ")")
-      << " |\n|---|---|---|---|---|---|---|\n";
+std::vector<RowResult> results(const Table& table, const std::string& runs_root) {
+  std::vector<RowResult> out;
   for (const auto& row : table.rows) {
-    Stat top1, many, medium, few;
-    int64_t n = 0;
+    RowResult result{row.name, row.paper, 0, {}};
+    for (const auto& key : kMetricKeys) result.metrics[key] = {};
     for (int64_t seed : table.seeds) {
       std::string dir = run_folder(runs_root, table, row, seed);
       if (!finished(dir)) continue;
       auto summary = nlohmann::json::parse(read_file((fs::path(dir) / "summary.json").string()));
       const auto& m = summary[table.epoch];
-      ++n;
-      top1.values.push_back(m["top1"].get<double>());
-      if (!m["many"].is_null()) many.values.push_back(m["many"].get<double>());
-      if (!m["medium"].is_null()) medium.values.push_back(m["medium"].get<double>());
-      if (!m["few"].is_null()) few.values.push_back(m["few"].get<double>());
+      ++result.seeds;
+      for (const auto& key : kMetricKeys) {
+        if (m.contains(key) && !m[key].is_null()) result.metrics[key].values.push_back(m[key].get<double>());
+      }
     }
+    for (auto& [key, stat] : result.metrics) {
+      const auto n = double(stat.values.size());
+      for (double v : stat.values) stat.mean += v / n;
+      double var = 0;
+      for (double v : stat.values) var += (v - stat.mean) * (v - stat.mean);
+      stat.std = stat.values.size() > 1 ? std::sqrt(var / (n - 1)) : 0.0;
+    }
+    out.push_back(std::move(result));
+  }
+  return out;
+}
+
+std::string markdown(const Table& table, const std::vector<RowResult>& rows) {
+  // The background-bias columns appear when some run has them (background-biased sets).
+  const bool bias = std::any_of(rows.begin(), rows.end(),
+                                [](const RowResult& r) { return !r.metrics.at("bg_flip_rate").values.empty(); });
+  std::ostringstream out;
+  if (!table.title.empty()) out << "**" << table.title << "**\n\n";
+  out << "Test top-1 (%) of the " << table.epoch
+      << " epoch, mean +- sample standard deviation over the finished seeds of " << table.seeds.size() << ".";
+  if (bias) {
+    out << " Conflict: top-1 on the conflict split (minor-class objects on a major class's own background); flip: "
+           "the share of it predicted as that major class (lower is better).";
+  }
+  out << "\n\n| Method | top-1 | many | medium | few |" << (bias ? " conflict | flip |" : "") << " seeds | paper"
+      << (table.paper_label.empty() ? "" : " (" + table.paper_label + ")") << " |\n|---|---|---|---|---|"
+      << (bias ? "---|---|" : "") << "---|---|\n";
+  for (const auto& row : rows) {
     char paper[32] = "-";
     if (row.paper) std::snprintf(paper, sizeof(paper), "%.1f", *row.paper);
-    out << "| " << row.name << " | " << top1.text() << " | " << many.text() << " | " << medium.text() << " | "
-        << few.text() << " | " << n << " | " << paper << " |\n";
+    const auto& m = row.metrics;
+    out << "| " << row.name << " | " << stat_text(m.at("top1")) << " | " << stat_text(m.at("many")) << " | "
+        << stat_text(m.at("medium")) << " | " << stat_text(m.at("few")) << " | ";
+    if (bias) out << stat_text(m.at("conflict_top1")) << " | " << stat_text(m.at("bg_flip_rate")) << " | ";
+    out << row.seeds << " | " << paper << " |\n";
   }
   return out.str();
+}
+
+nlohmann::json to_json(const Table& table, const std::vector<RowResult>& rows) {
+  nlohmann::json out = {{"name", table.name}, {"title", table.title}, {"epoch", table.epoch},
+                        {"seeds", table.seeds}, {"rows", nlohmann::json::array()}};
+  for (const auto& row : rows) {
+    nlohmann::json metrics;
+    for (const auto& [key, stat] : row.metrics) {
+      metrics[key] = stat.values.empty() ? nlohmann::json(nullptr)
+                                         : nlohmann::json{{"mean", stat.mean}, {"std", stat.std}, {"values", stat.values}};
+    }
+    out["rows"].push_back({{"name", row.name},
+                           {"seeds", row.seeds},
+                           {"paper", row.paper ? nlohmann::json(*row.paper) : nlohmann::json(nullptr)},
+                           {"metrics", metrics}});
+  }
+  return out;
 }
 
 }  // namespace smcl::sweep

@@ -19,7 +19,10 @@
 //       retrain: crt                # crt | lws | tau_norm; set then takes retrain.* keys only
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,8 +67,31 @@ config::Config row_config(const Row& row, int64_t seed);
 void run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only = {},
          const std::vector<int64_t>& seeds = {});
 
-// The markdown table of the finished runs: top-1, many, medium, few as mean +- sample std (the value alone
-// for one seed), the number of finished seeds, and the paper's number.
-std::string markdown(const Table& table, const std::string& runs_root);
+// The metrics a table gathers from each run's summary.json: top-1, many / medium / few and, for
+// background-biased sets, the conflict split's top-1 and the background-flip rate.
+inline const std::vector<std::string> kMetricKeys = {"top1", "many", "medium", "few", "conflict_top1", "bg_flip_rate"};
+
+struct MetricStat {
+  std::vector<double> values;  // one per finished seed that has the metric
+  double mean = 0, std = 0;    // sample standard deviation; 0 for fewer than two values
+};
+
+struct RowResult {
+  std::string name;
+  std::optional<double> paper;
+  int64_t seeds = 0;  // finished runs
+  std::map<std::string, MetricStat> metrics;  // every key of kMetricKeys
+};
+
+// The table's metrics over the finished runs of every row (the table's epoch: last or best).
+std::vector<RowResult> results(const Table& table, const std::string& runs_root);
+
+// The markdown table: top-1, many, medium, few (and conflict top-1 and flip rate when some run has them) as
+// mean +- sample std (the value alone for one seed), the number of finished seeds, and the paper's number.
+std::string markdown(const Table& table, const std::vector<RowResult>& rows);
+
+// The same as JSON (table.json beside table.md; smcl report --sweep draws it): name, title, epoch, seeds and per
+// row name, seeds, paper and metrics {key: {mean, std, values} or null}.
+nlohmann::json to_json(const Table& table, const std::vector<RowResult>& rows);
 
 }  // namespace smcl::sweep

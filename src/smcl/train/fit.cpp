@@ -205,17 +205,9 @@ nlohmann::json train_loop(Run& run) {
     auto epoch_start = Clock::now();
     double lr = learning_rate(c.optim, epoch, c.train.epochs);
     StepsResult trained = train_epoch(run, epoch, lr);
-    auto metrics = eval::evaluate(run.model, run.data.test, run.data.counts, c, run.device);
+    auto [metrics, record, line] = eval::evaluate_epoch(run.model, run.data, c, run.device);
     double epoch_seconds = seconds_since(epoch_start);
-
-    nlohmann::json record = eval::to_json(metrics, /*with_confusion=*/true);
-    record["epoch"] = epoch;
-    nlohmann::json line = eval::to_json(metrics, false);
-    line["epoch"] = epoch;
-    if (run.data.has_val()) {
-      record["val"] = line["val"] =
-          eval::to_json(eval::evaluate(run.model, run.data.val, run.data.counts, c, run.device), false);
-    }
+    record["epoch"] = line["epoch"] = epoch;
     line["lr"] = lr;
     line["train_loss"] = trained.loss;
     line["train_top1"] = trained.top1;
@@ -248,6 +240,10 @@ nlohmann::json train_loop(Run& run) {
     };
     std::string skipped = trained.skipped ? "  (" + std::to_string(trained.skipped) + " fp16 steps skipped)" : "";
     std::string val = record.contains("val") ? "  val " + pct(record["val"]["top1"].get<double>()) : "";
+    if (record.contains("bg_flip_rate")) {
+      val += "  conflict " + pct(record["conflict_top1"].get<double>()) + "  flip " +
+             pct(record["bg_flip_rate"].get<double>());
+    }
     std::printf("epoch %3lld/%lld  lr %.4g  loss %.4f  train %.2f  |  top-1 %.2f  many %s  medium %s  few %s%s%s  |  "
                 "%.0f img/s  eta %s%s\n",
                 static_cast<long long>(epoch), static_cast<long long>(c.train.epochs), lr, trained.loss, trained.top1,
@@ -428,7 +424,9 @@ nlohmann::json run_summary(const config::Config& c, const data::LongTailedData& 
           {"counts", data.counts},
           {"groups", group_classes},
           {"train_size", data.train.size()},
-          {"test_size", data.test.size()}};
+          {"test_size", data.test.size()},
+          {"conflict_size", data.has_conflict() ? nlohmann::json(data.conflict.size()) : nlohmann::json(nullptr)},
+          {"major_classes", data.major_classes}};
 }
 
 void truncate_metrics(const std::string& path, int64_t next_epoch) {
@@ -448,8 +446,8 @@ config::Config load_run_config(const std::string& run_dir) {
   return config::load(path);
 }
 
-// image_folder runs: the class index of each folder name, one "index name" line each, in classes.txt. A resumed
-// run must see the same classes, or its indices would silently mean other classes.
+// Sets with class names (image_folder's folders, the official names): one "index name" line each, in classes.txt.
+// A resumed run must see the same classes, or its indices would silently mean other classes.
 void keep_class_names(const Run& run) {
   if (run.data.class_names.empty() || !dist::is_main()) return;
   std::string text;

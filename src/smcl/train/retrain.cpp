@@ -59,15 +59,12 @@ TORCH_MODULE(Head);
 
 std::string path_in(const std::string& dir, const std::string& name) { return (fs::path(dir) / name).string(); }
 
-// The record of one evaluated epoch, appended to metrics.jsonl and kept in state as last / best.
-// val: the validation set's metrics (to_json) when the data has one, else null.
-void record_epoch(const std::string& out_dir, int64_t epoch, const eval::Metrics& metrics, const nlohmann::json& val,
-                  double lr, double loss, TrainState& state, models::Network& model) {
-  nlohmann::json record = eval::to_json(metrics, /*with_confusion=*/true);
-  record["epoch"] = epoch;
-  nlohmann::json line = eval::to_json(metrics, false);
-  line["epoch"] = epoch;
-  if (!val.is_null()) record["val"] = line["val"] = val;
+// Evaluates one epoch, appends it to metrics.jsonl and keeps it in state as last / best.
+void record_epoch(const std::string& out_dir, int64_t epoch, const data::LongTailedData& data,
+                  const config::Config& config, const torch::Device& device, double lr, double loss,
+                  TrainState& state, models::Network& model) {
+  auto [metrics, record, line] = eval::evaluate_epoch(model, data, config, device);
+  record["epoch"] = line["epoch"] = epoch;
   line["lr"] = lr;
   line["train_loss"] = loss;
   append_line(path_in(out_dir, "metrics.jsonl"), line.dump());
@@ -129,10 +126,6 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
   TrainState state;
   state.config_yaml = yaml;
   const std::string metrics_path = path_in(out_dir, "metrics.jsonl");
-  auto validation = [&]() -> nlohmann::json {
-    if (!data.has_val()) return nullptr;
-    return eval::to_json(eval::evaluate(model, data.val, data.counts, c, device), false);
-  };
 
   if (options.mode == "tau_norm") {
     {
@@ -142,8 +135,7 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
       model->classifier()->bias.zero_();
     }
     truncate_metrics(metrics_path, 0);
-    record_epoch(out_dir, 0, eval::evaluate(model, data.test, data.counts, c, device), validation(), 0.0, 0.0, state,
-                 model);
+    record_epoch(out_dir, 0, data, c, device, 0.0, 0.0, state, model);
   } else {
     const bool crt = options.mode == "crt";
     torch::Tensor weight, bias;
@@ -207,10 +199,8 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
       state.train_images += seen;
       state.train_seconds += std::chrono::duration<double>(Clock::now() - epoch_start).count();
       state.rng_state = rng.state();
-      auto metrics = eval::evaluate(model, data.test, data.counts, c, device);
-      auto val = validation();
       state.wall_seconds += std::chrono::duration<double>(Clock::now() - epoch_start).count();
-      record_epoch(out_dir, epoch, metrics, val, lr, loss_sum.item<double>() / double(seen), state, model);
+      record_epoch(out_dir, epoch, data, c, device, lr, loss_sum.item<double>() / double(seen), state, model);
       save_checkpoint(resume_path, *head, &optimizer, state);  // after last.pt: the resume point comes last
     }
   }

@@ -1,0 +1,245 @@
+#include "smcl/report/report.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "smcl/core/error.h"
+#include "smcl/core/io.h"
+#include "smcl/report/gnuplot.h"
+
+namespace smcl::report {
+namespace fs = std::filesystem;
+namespace {
+
+const char* kTerminal = "set terminal pngcairo noenhanced size 900,500 font \"DejaVu Sans,10\"\n";
+
+nlohmann::json read_json(const std::string& path) {
+  try {
+    return nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("'" + path + "' is not valid JSON: " + e.what());
+  }
+}
+
+// A number for a .tsv file gnuplot reads ("?" is missing, set datafile missing "?").
+std::string cell(const nlohmann::json& value) {
+  if (value.is_null()) return "?";
+  std::ostringstream out;
+  out << value.get<double>();
+  return out.str();
+}
+
+std::string fixed(const nlohmann::json& value) {
+  if (value.is_null()) return "-";
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.2f", value.get<double>());
+  return text;
+}
+
+std::string output(const std::string& name) { return "set output " + quoted(partial_name(name)) + "\n"; }
+
+// The metrics.jsonl records, in epoch order.
+std::vector<nlohmann::json> read_epochs(const std::string& path) {
+  std::ifstream in(path);
+  SMCL_CHECK(in, "cannot read '" << path << "': a run folder holds metrics.jsonl once an epoch has finished");
+  std::vector<nlohmann::json> epochs;
+  std::string line;
+  for (int64_t number = 1; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    auto record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    SMCL_CHECK(!record.is_discarded() && record.contains("epoch") && record.contains("top1"),
+               "'" << path << "' line " << number << " is not an epoch record (JSON with epoch and top1)");
+    epochs.push_back(record);
+  }
+  SMCL_CHECK(!epochs.empty(), "'" << path << "' has no epoch yet");
+  return epochs;
+}
+
+std::vector<std::string> read_class_names(const std::string& run_dir, size_t classes) {
+  std::vector<std::string> names;
+  for (size_t k = 0; k < classes; ++k) names.push_back(std::to_string(k));
+  std::ifstream in(fs::path(run_dir) / "classes.txt");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto space = line.find(' ');
+    if (space == std::string::npos) continue;
+    size_t k = std::stoul(line.substr(0, space));
+    if (k < classes) names[k] = line.substr(space + 1);
+  }
+  return names;
+}
+
+}  // namespace
+
+std::vector<std::string> run_report(const std::string& run_dir, const std::string& out_dir) {
+  const auto epochs = read_epochs((fs::path(run_dir) / "metrics.jsonl").string());
+  const std::string summary_path = (fs::path(run_dir) / "summary.json").string();
+  SMCL_CHECK(fs::is_regular_file(summary_path),
+             "'" << run_dir << "' has no summary.json: smcl report draws finished runs (resume it with smcl train "
+                 << "--resume first)");
+  const auto summary = read_json(summary_path);
+  const auto& last = summary["last"];
+  const bool bias = last.contains("bg_flip_rate");
+  const auto counts = summary["counts"].get<std::vector<int64_t>>();
+  const auto names = read_class_names(run_dir, counts.size());
+  fs::create_directories(out_dir);
+
+  std::ostringstream epoch_rows, class_rows, confusion_rows;
+  epoch_rows << "# epoch\tlr\ttrain_loss\ttop1\tmany\tmedium\tfew\tconflict_top1\tbg_flip_rate\n";
+  for (const auto& e : epochs) {
+    auto get = [&](const char* key) { return e.contains(key) ? cell(e[key]) : std::string("?"); };
+    epoch_rows << e["epoch"].get<int64_t>() << "\t" << get("lr") << "\t" << get("train_loss") << "\t" << get("top1")
+               << "\t" << get("many") << "\t" << get("medium") << "\t" << get("few") << "\t" << get("conflict_top1")
+               << "\t" << get("bg_flip_rate") << "\n";
+  }
+  const auto& per_class = last["per_class"];
+  class_rows << "# class\ttrain_images\taccuracy\tname\n";
+  for (size_t k = 0; k < counts.size(); ++k) {
+    class_rows << k << "\t" << counts[k] << "\t" << cell(per_class[k]) << "\t" << names[k] << "\n";
+  }
+  const auto& confusion = last["confusion"];
+  for (const auto& row : confusion) {
+    int64_t total = 0;
+    for (const auto& v : row) total += v.get<int64_t>();
+    for (size_t j = 0; j < row.size(); ++j) {
+      confusion_rows << (j ? " " : "") << (total > 0 ? 100.0 * double(row[j].get<int64_t>()) / double(total) : 0.0);
+    }
+    confusion_rows << "\n";
+  }
+  write_file_atomic((fs::path(out_dir) / "epochs.tsv").string(), epoch_rows.str());
+  write_file_atomic((fs::path(out_dir) / "per_class.tsv").string(), class_rows.str());
+  write_file_atomic((fs::path(out_dir) / "confusion.tsv").string(), confusion_rows.str());
+
+  const size_t k = counts.size();
+  std::ostringstream script;
+  script << kTerminal << "set datafile separator \"\\t\"\nset datafile missing \"?\"\nset grid\n"
+         << output("epochs.png") << "set title \"training loss and learning rate\"\nset xlabel \"epoch\"\n"
+         << "set ylabel \"training loss\"\nset y2label \"learning rate\"\nset logscale y2\nset ytics nomirror\n"
+         << "set y2tics\nset key top right\n"
+         << "plot 'epochs.tsv' using 1:3 with linespoints lw 2 pt 7 title \"training loss\", "
+         << "'' using 1:2 axes x1y2 with steps dt 2 lw 2 title \"learning rate (right)\"\n"
+         << "unset logscale y2\nunset y2tics\nunset y2label\nset ytics mirror\n"
+         << output("accuracy.png") << "set title \"test accuracy per epoch (%)\"\nset ylabel \"%\"\n"
+         << "set yrange [0:100]\nset key outside right\n"
+         << "plot 'epochs.tsv' using 1:4 with linespoints lw 2 pt 7 title \"top-1\", "
+         << "'' using 1:5 with linespoints title \"many\", '' using 1:6 with linespoints title \"medium\", "
+         << "'' using 1:7 with linespoints title \"few\"";
+  if (bias) {
+    script << ", '' using 1:8 with linespoints lw 2 dt 3 title \"conflict top-1\", "
+           << "'' using 1:9 with linespoints lw 2 dt 4 title \"background-flip rate\"";
+  }
+  script << "\n" << output("per_class.png")
+         << "set title \"accuracy of each class (last epoch) against its training images\"\n"
+         << "set xlabel \"training images of the class (log scale)\"\nset ylabel \"test accuracy (%)\"\n"
+         << "set logscale x\nset yrange [0:105]\nunset key\n"
+         << "plot 'per_class.tsv' using 2:3 with points pt 7 ps 1.5, '' using 2:3:4 with labels offset 0,1 font \",8\"\n"
+         << "unset logscale x\nunset grid\nset datafile separator whitespace\n"
+         << "set terminal pngcairo noenhanced size " << (k > 20 ? 900 : 700) << "," << (k > 20 ? 850 : 650)
+         << " font \"DejaVu Sans,10\"\n"
+         << output("confusion.png") << "set title \"confusion matrix, last epoch (% of each true class)\"\n"
+         << "set xlabel \"predicted class\"\nset ylabel \"true class\"\nset size ratio -1\n"
+         << "set xrange [-0.5:" << k << "-0.5]\nset yrange [" << k << "-0.5:-0.5]\nset cbrange [0:100]\n"
+         << "set palette defined (0 \"white\", 100 \"#08306b\")\nset tics out\n"
+         << "plot 'confusion.tsv' matrix with image";
+  if (k <= 20) {
+    script << ", '' matrix using 1:2:($3 >= 0.5 ? sprintf(\"%.0f\", $3) : \"\") with labels font \",8\" "
+              "textcolor rgb \"#d95f02\"";
+  }
+  script << "\n";
+  const std::vector<std::string> figures = {"epochs.png", "accuracy.png", "per_class.png", "confusion.png"};
+  run_gnuplot(script.str(), out_dir, figures);
+
+  std::ostringstream md;
+  md << "# Run report: " << run_dir << "\n\n"
+     << summary.value("dataset", "") << ", " << summary.value("model", "") << ", method "
+     << summary.value("method", "") << ", loss " << summary.value("loss", "") << " (reweight "
+     << summary.value("reweight", "") << "), " << summary.value("epochs", 0) << " epochs, seed "
+     << summary.value("seed", 0) << "; " << summary.value("train_size", 0) << " training images, "
+     << summary.value("test_size", 0) << " test images.\n\n"
+     << "| epoch | top-1 | top-5 | many | medium | few |" << (bias ? " conflict top-1 | flip rate |" : "")
+     << "\n|---|---|---|---|---|---|---|" << (bias ? "---|---|" : "") << "\n";
+  for (const char* which : {"last", "best"}) {
+    const auto& m = summary[which];
+    md << "| " << which << " (" << m.value("epoch", -1) << ") | " << fixed(m["top1"]) << " | " << fixed(m["top5"])
+       << " | " << fixed(m["many"]) << " | " << fixed(m["medium"]) << " | " << fixed(m["few"]) << " |";
+    if (bias) md << " " << fixed(m["conflict_top1"]) << " | " << fixed(m["bg_flip_rate"]) << " |";
+    md << "\n";
+  }
+  md << "\nAccuracies in percent on the test set" << (bias ? " (conflict: the conflict split; flip rate: the share "
+                                                              "of it predicted as the class whose background it "
+                                                              "carries)" : "")
+     << "; best is " << (summary.value("best_is_selected_on_test", true) ? "selected on the test set" :
+                                                                          "selected on the validation set")
+     << ".\n\n![training loss and learning rate](epochs.png)\n\n![accuracy per epoch](accuracy.png)\n\n"
+     << "![accuracy of each class against its training images](per_class.png)\n\n"
+     << "![confusion matrix](confusion.png)\n\n## Per class (last epoch)\n\n"
+     << "| class | name | training images | test accuracy |\n|---|---|---|---|\n";
+  for (size_t c = 0; c < k; ++c) {
+    md << "| " << c << " | " << names[c] << " | " << counts[c] << " | " << fixed(per_class[c]) << " |\n";
+  }
+  write_file_atomic((fs::path(out_dir) / "report.md").string(), md.str());
+  std::vector<std::string> written = {"report.md", "epochs.tsv", "per_class.tsv", "confusion.tsv"};
+  written.insert(written.end(), figures.begin(), figures.end());
+  for (auto& f : written) f = (fs::path(out_dir) / f).string();
+  return written;
+}
+
+std::vector<std::string> sweep_report(const std::string& sweep_dir, const std::string& out_dir) {
+  const std::string json_path = (fs::path(sweep_dir) / "table.json").string(),
+                    md_path = (fs::path(sweep_dir) / "table.md").string();
+  SMCL_CHECK(fs::is_regular_file(json_path) && fs::is_regular_file(md_path),
+             "'" << sweep_dir << "' has no table.json and table.md: point smcl report --sweep at a sweep's folder "
+                 << "(runs/<table name>) after smcl sweep (or smcl sweep --report) wrote them");
+  const auto table = read_json(json_path);
+  SMCL_CHECK(table.contains("rows") && table["rows"].is_array(), "'" << json_path << "' has no rows");
+  struct Series {
+    const char* key;
+    const char* title;
+  };
+  std::vector<Series> series = {{"top1", "top-1"}, {"many", "many"}, {"medium", "medium"}, {"few", "few"}};
+  bool bias = false;
+  for (const auto& row : table["rows"]) bias = bias || !row["metrics"]["bg_flip_rate"].is_null();
+  if (bias) {
+    series.push_back({"conflict_top1", "conflict top-1"});
+    series.push_back({"bg_flip_rate", "background-flip rate"});
+  }
+  fs::create_directories(out_dir);
+  std::ostringstream rows;
+  rows << "# row";
+  for (const auto& s : series) rows << "\t" << s.key << "_mean\t" << s.key << "_std";
+  rows << "\n";
+  for (const auto& row : table["rows"]) {
+    rows << row["name"].get<std::string>();
+    for (const auto& s : series) {
+      const auto& m = row["metrics"][s.key];
+      rows << "\t" << (m.is_null() ? "?" : cell(m["mean"])) << "\t" << (m.is_null() ? "?" : cell(m["std"]));
+    }
+    rows << "\n";
+  }
+  write_file_atomic((fs::path(out_dir) / "table.tsv").string(), rows.str());
+  const size_t n_rows = table["rows"].size();
+  std::ostringstream script;
+  script << "set terminal pngcairo noenhanced size " << std::max<size_t>(900, 150 * n_rows) << ",560 font \"DejaVu Sans,10\"\n"
+         << output("table.png") << "set datafile separator \"\\t\"\nset datafile missing \"?\"\n"
+         << "set title " << quoted(table.value("title", "") + " (mean over seeds, bars: +- one sample std)") << "\n"
+         << "set style data histograms\nset style histogram errorbars gap 2 lw 1\n"
+         << "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset ylabel \"%\"\nset yrange [0:105]\n"
+         << "set grid ytics\nset key outside top center horizontal\nset xtics rotate by -25 font \",9\"\nplot ";
+  for (size_t i = 0; i < series.size(); ++i) {
+    script << (i ? ", '' " : "'table.tsv' ") << "using " << 2 + 2 * i << ":" << 3 + 2 * i
+           << (i == 0 ? ":xtic(1)" : "") << " title " << quoted(series[i].title);
+  }
+  script << "\n";
+  run_gnuplot(script.str(), out_dir, {"table.png"});
+  std::string md = "# Sweep report: " + sweep_dir + "\n\n" + read_file(md_path) +
+                   "\n![every row's metrics, mean over seeds with +- one sample std](table.png)\n";
+  write_file_atomic((fs::path(out_dir) / "report.md").string(), md);
+  return {(fs::path(out_dir) / "report.md").string(), (fs::path(out_dir) / "table.tsv").string(),
+          (fs::path(out_dir) / "table.png").string()};
+}
+
+}  // namespace smcl::report
