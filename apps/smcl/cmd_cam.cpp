@@ -80,7 +80,7 @@ void run_cam(const CamOptions& o) {
   std::vector<report::Tile> tiles;
   for (int64_t i = 0; i < n; ++i) {
     const int64_t label = set.labels[rows[size_t(i)]].item<int64_t>(), predicted = cams.predicted[i].item<int64_t>();
-    tiles.push_back({images[i].size(0) == 1 ? images[i].expand({3, -1, -1}) : images[i],
+    tiles.push_back({report::as_rgb(images[i]),
                      "true: " + name(label) + "\n" + background_note(rows[size_t(i)])});
     tiles.push_back({eval::overlay(images[i], cams.predicted_map[i]),
                      std::string(predicted == label ? "right: " : "WRONG: ") + name(predicted) + "\n" +
@@ -114,8 +114,7 @@ void run_cam(const CamOptions& o) {
     for (size_t i = 0; i < mistake_rows.size(); ++i) {
       const int64_t r = mistake_rows[i], label = set.labels[r].item<int64_t>();
       const int64_t guess = mistake_cams.predicted[int64_t(i)].item<int64_t>();
-      tiles.push_back({mistaken[int64_t(i)].size(0) == 1 ? mistaken[int64_t(i)].expand({3, -1, -1}) : mistaken[int64_t(i)],
-                       name(label) + "\n" + background_note(r)});
+      tiles.push_back({report::as_rgb(mistaken[int64_t(i)]), name(label) + "\n" + background_note(r)});
       tiles.push_back({eval::overlay(mistaken[int64_t(i)], mistake_cams.predicted_map[int64_t(i)]),
                        "as " + name(guess) + "\n" + percent(mistake_cams.confidence[int64_t(i)].item<double>())});
       listing["mistakes"].push_back({{"row", r},
@@ -128,8 +127,10 @@ void run_cam(const CamOptions& o) {
                       (std::filesystem::path(o.out_dir) / "mistakes.png").string());
   }
   write_file_atomic((std::filesystem::path(o.out_dir) / "cam.json").string(), listing.dump(2) + "\n");
+  const std::string mistakes =
+      mistake_rows.empty() ? "" : ", mistakes.png (" + std::to_string(mistake_rows.size()) + " mistakes)";
   std::printf("wrote %s/panels.png (%lld images)%s and cam.json\n", o.out_dir.c_str(), static_cast<long long>(n),
-              mistake_rows.empty() ? "" : (", mistakes.png (" + std::to_string(mistake_rows.size()) + " mistakes)").c_str());
+              mistakes.c_str());
 }
 
 }  // namespace

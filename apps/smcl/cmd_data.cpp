@@ -21,17 +21,17 @@ std::string class_name(const data::LongTailedData& lt, int64_t k) {
 }
 
 // The first `per_class` training images of every class, a row each, then a row of conflict images.
-void draw_samples(const data::LongTailedData& lt, const std::string& title, int64_t per_class, const std::string& path) {
+void draw_samples(const data::LongTailedData& lt, const std::string& title, int64_t per_class,
+                  const std::string& path) {
   SMCL_CHECK(lt.train.images.defined(), "--samples-out draws in-memory sets (not image files)");
   std::vector<report::Tile> tiles;
-  auto to_rgb = [](const torch::Tensor& image) { return image.size(0) == 3 ? image : image.expand({3, -1, -1}); };
   for (int64_t k = 0; k < lt.train.num_classes; ++k) {
     auto rows = torch::nonzero(lt.train.labels.eq(k)).flatten();
     for (int64_t j = 0; j < per_class; ++j) {
       std::string caption = j == 0 ? std::to_string(k) + " " + class_name(lt, k) + "\n" +
                                          std::to_string(lt.counts[size_t(k)]) + " images"
                                    : "";
-      tiles.push_back({j < rows.size(0) ? to_rgb(lt.train.images[rows[j].item<int64_t>()])
+      tiles.push_back({j < rows.size(0) ? report::as_rgb(lt.train.images[rows[j].item<int64_t>()])
                                         : torch::full({3, lt.train.images.size(2), lt.train.images.size(3)}, 255,
                                                       torch::kUInt8),
                        caption});
@@ -39,9 +39,10 @@ void draw_samples(const data::LongTailedData& lt, const std::string& title, int6
   }
   if (lt.has_conflict()) {
     for (int64_t j = 0; j < std::min(per_class, lt.conflict.size()); ++j) {
-      tiles.push_back({lt.conflict.images[j], "conflict: " + class_name(lt, lt.conflict.labels[j].item<int64_t>()) +
-                                                  "\non " + std::to_string(lt.conflict_background_class[j].item<int64_t>()) +
-                                                  "'s background"});
+      const int64_t label = lt.conflict.labels[j].item<int64_t>();
+      const int64_t owner = lt.conflict_background_class[j].item<int64_t>();
+      tiles.push_back(
+          {lt.conflict.images[j], "conflict: " + class_name(lt, label) + "\non " + class_name(lt, owner) + "'s bg"});
     }
   }
   report::tile_grid(tiles, per_class, 2, title + ": training images (one class per row)", path);

@@ -125,8 +125,9 @@ TEST_F(BiasedRun, CamDrawsPanelsAndMistakes) {
   auto test_split = test::run_smcl("cam --run " + *dir_ / "run" + " --n 2 --out " + *dir_ / "cam-test");
   ASSERT_EQ(test_split.status, 0) << test_split.output;
   expect_png(*dir_ / "cam-test/panels.png", report::tile_grid_size(6, 6, 3, 32, 32));
-  test::write_bytes(*dir_ / "plain.yaml", "data: {name: mnist, root: " + *dir_ / "data" + ", imbalance_ratio: 10, max_per_class: 60}\n"
-                                          "model: {name: resnet8}\ntrain: {epochs: 1, batch_size: 32, threads: 2}\n");
+  test::write_bytes(*dir_ / "plain.yaml",
+                    "data: {name: mnist, root: " + *dir_ / "data" + ", imbalance_ratio: 10, max_per_class: 60}\n"
+                    "model: {name: resnet8}\ntrain: {epochs: 1, batch_size: 32, threads: 2}\n");
   ASSERT_EQ(test::run_smcl("train -c " + *dir_ / "plain.yaml" + " --out " + *dir_ / "plain").status, 0);
   test::expect_clean_error(test::run_smcl("cam --run " + *dir_ / "plain" + " --split conflict --out " + *dir_ / "x"),
                            "has no conflict split");

@@ -53,7 +53,8 @@ TEST(Background, KindsHaveTheirPatternAndAreDrawnFromTheSeed) {
 TEST(Background, CompositeCoversTheBackgroundInProportionToTheObjectsValue) {
   // One 2x2 object centred on a 4x4 background of colour (10, 100, 250): it lands on rows and columns 1-2.
   auto object = torch::tensor(std::vector<uint8_t>{0, 40, 85, 200}).view({1, 1, 2, 2});
-  auto background = torch::tensor(std::vector<uint8_t>{10, 100, 250}).view({1, 3, 1, 1}).expand({1, 3, 4, 4}).contiguous();
+  auto background =
+      torch::tensor(std::vector<uint8_t>{10, 100, 250}).view({1, 3, 1, 1}).expand({1, 3, 4, 4}).contiguous();
   auto out = composite(object, background);
   ASSERT_EQ(out.sizes(), (std::vector<int64_t>{1, 3, 4, 4}));
   const double bg[3] = {10, 100, 250};

@@ -148,7 +148,8 @@ torch::Tensor composite(const torch::Tensor& objects, const torch::Tensor& backg
 std::vector<int64_t> major_classes(const std::vector<int64_t>& counts) {
   std::vector<int64_t> order(counts.size());
   std::iota(order.begin(), order.end(), int64_t(0));
-  std::stable_sort(order.begin(), order.end(), [&](int64_t i, int64_t j) { return counts[size_t(i)] > counts[size_t(j)]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t i, int64_t j) { return counts[size_t(i)] > counts[size_t(j)]; });
   order.resize(counts.size() / 2);
   return order;
 }

@@ -46,7 +46,7 @@ ClassActivations class_activations(models::Network& model, const torch::Tensor& 
 torch::Tensor overlay(const torch::Tensor& image, const torch::Tensor& map) {
   SMCL_ASSERT(image.dim() == 3 && map.dim() == 2 && image.size(1) == map.size(0) && image.size(2) == map.size(1),
               "overlay: image " << image.sizes() << ", map " << map.sizes());
-  auto rgb = (image.size(0) == 1 ? image.expand({3, -1, -1}) : image).to(torch::kFloat32);
+  auto rgb = image.expand({3, -1, -1}).to(torch::kFloat32);  // a gray image replicated; RGB as it is
   // The jet colour map: blue (0) - cyan - green - yellow - red (1), each channel a clipped tent.
   auto m = map.to(torch::kFloat32).clamp(0, 1);
   auto channel = [&](double centre) { return (1.5 - (4 * m - centre).abs()).clamp(0, 1); };

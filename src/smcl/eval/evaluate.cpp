@@ -45,7 +45,9 @@ EpochMetrics evaluate_epoch(models::Network& model, const data::LongTailedData& 
   out.test = evaluate(model, data.test, data.counts, config, device);
   out.record = to_json(out.test, /*with_confusion=*/true);
   out.line = to_json(out.test, false);
-  if (data.has_val()) out.record["val"] = out.line["val"] = to_json(evaluate(model, data.val, data.counts, config, device), false);
+  if (data.has_val()) {
+    out.record["val"] = out.line["val"] = to_json(evaluate(model, data.val, data.counts, config, device), false);
+  }
   if (data.has_conflict()) {
     auto bias = compute_bias_metrics(predict(model, data.conflict, config, device), data.conflict.labels,
                                      data.conflict_background_class);

@@ -90,6 +90,10 @@ std::string quoted(const std::string& text) {
   return out + "\"";
 }
 
+torch::Tensor as_rgb(const torch::Tensor& image) {
+  return image.size(0) == 1 ? image.expand({3, -1, -1}) : image;
+}
+
 std::pair<int64_t, int64_t> tile_grid_size(int64_t tiles, int64_t columns, int64_t scale, int64_t tile_height,
                                            int64_t tile_width) {
   const int64_t rows = (tiles + columns - 1) / columns;

@@ -28,8 +28,12 @@ struct Tile {
   std::string caption;  // up to two lines ('\n')
 };
 
+// An image [C, H, W] with C = 1 (replicated) or 3, as a tile's [3, H, W].
+torch::Tensor as_rgb(const torch::Tensor& image);
+
 // Writes a PNG of the tiles in rows of `columns`, each pixel drawn as a scale x scale square, every caption
-// under its tile and `title` (up to two lines) on top; text is printed as it is (no gnuplot markup). Its size in pixels is tile_grid_size(...).
+// under its tile and `title` (up to two lines) on top; text is printed as it is (no gnuplot markup). Its size in
+// pixels is tile_grid_size(...).
 void tile_grid(const std::vector<Tile>& tiles, int64_t columns, int64_t scale, const std::string& title,
                const std::string& png_path);
 std::pair<int64_t, int64_t> tile_grid_size(int64_t tiles, int64_t columns, int64_t scale, int64_t tile_height,

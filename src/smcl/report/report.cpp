@@ -136,7 +136,8 @@ std::vector<std::string> run_report(const std::string& run_dir, const std::strin
          << "set title \"accuracy of each class (last epoch) against its training images\"\n"
          << "set xlabel \"training images of the class (log scale)\"\nset ylabel \"test accuracy (%)\"\n"
          << "set logscale x\nset yrange [0:105]\nunset key\n"
-         << "plot 'per_class.tsv' using 2:3 with points pt 7 ps 1.5, '' using 2:3:4 with labels offset 0,1 font \",8\"\n"
+         << "plot 'per_class.tsv' using 2:3 with points pt 7 ps 1.5, "
+         << "'' using 2:3:4 with labels offset 0,1 font \",8\"\n"
          << "unset logscale x\nunset grid\nset datafile separator whitespace\n"
          << "set terminal pngcairo noenhanced size " << (k > 20 ? 900 : 700) << "," << (k > 20 ? 850 : 650)
          << " font \"DejaVu Sans,10\"\n"
@@ -223,7 +224,8 @@ std::vector<std::string> sweep_report(const std::string& sweep_dir, const std::s
   write_file_atomic((fs::path(out_dir) / "table.tsv").string(), rows.str());
   const size_t n_rows = table["rows"].size();
   std::ostringstream script;
-  script << "set terminal pngcairo noenhanced size " << std::max<size_t>(900, 150 * n_rows) << ",560 font \"DejaVu Sans,10\"\n"
+  script << "set terminal pngcairo noenhanced size " << std::max<size_t>(900, 150 * n_rows)
+         << ",560 font \"DejaVu Sans,10\"\n"
          << output("table.png") << "set datafile separator \"\\t\"\nset datafile missing \"?\"\n"
          << "set title " << quoted(table.value("title", "") + " (mean over seeds, bars: +- one sample std)") << "\n"
          << "set style data histograms\nset style histogram errorbars gap 2 lw 1\n"
