@@ -41,11 +41,12 @@ void draw_samples(const data::LongTailedData& lt, const std::string& title, int6
     for (int64_t j = 0; j < std::min(per_class, lt.conflict.size()); ++j) {
       const int64_t label = lt.conflict.labels[j].item<int64_t>();
       const int64_t owner = lt.conflict_background_class[j].item<int64_t>();
-      tiles.push_back(
-          {lt.conflict.images[j], "conflict: " + class_name(lt, label) + "\non " + class_name(lt, owner) + "'s bg"});
+      tiles.push_back({lt.conflict.images[j], class_name(lt, label) + " on\n" + class_name(lt, owner) + "'s bg"});
     }
   }
-  report::tile_grid(tiles, per_class, 2, title + ": training images (one class per row)", path);
+  const std::string conflict_note =
+      lt.has_conflict() ? "\nlast row: conflict images (a minor class on a major class's own background)" : "";
+  report::tile_grid(tiles, per_class, 3, title + ": training images, one class per row" + conflict_note, path);
 }
 
 }  // namespace
