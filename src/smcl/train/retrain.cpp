@@ -59,11 +59,13 @@ TORCH_MODULE(Head);
 
 std::string path_in(const std::string& dir, const std::string& name) { return (fs::path(dir) / name).string(); }
 
-// Evaluates one epoch, appends it to metrics.jsonl and keeps it in state as last / best.
-void record_epoch(const std::string& out_dir, int64_t epoch, const data::LongTailedData& data,
-                  const config::Config& config, const torch::Device& device, double lr, double loss,
-                  TrainState& state, models::Network& model) {
+// Evaluates one epoch (begun at epoch_start: its wall time includes the evaluation), appends it to metrics.jsonl
+// and keeps it in state as last / best.
+void record_epoch(const std::string& out_dir, int64_t epoch, Clock::time_point epoch_start,
+                  const data::LongTailedData& data, const config::Config& config, const torch::Device& device,
+                  double lr, double loss, TrainState& state, models::Network& model) {
   auto [metrics, record, line] = eval::evaluate_epoch(model, data, config, device);
+  state.wall_seconds += std::chrono::duration<double>(Clock::now() - epoch_start).count();
   record["epoch"] = line["epoch"] = epoch;
   line["lr"] = lr;
   line["train_loss"] = loss;
@@ -135,7 +137,7 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
       model->classifier()->bias.zero_();
     }
     truncate_metrics(metrics_path, 0);
-    record_epoch(out_dir, 0, data, c, device, 0.0, 0.0, state, model);
+    record_epoch(out_dir, 0, Clock::now(), data, c, device, 0.0, 0.0, state, model);
   } else {
     const bool crt = options.mode == "crt";
     torch::Tensor weight, bias;
@@ -199,8 +201,8 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
       state.train_images += seen;
       state.train_seconds += std::chrono::duration<double>(Clock::now() - epoch_start).count();
       state.rng_state = rng.state();
-      state.wall_seconds += std::chrono::duration<double>(Clock::now() - epoch_start).count();
-      record_epoch(out_dir, epoch, data, c, device, lr, loss_sum.item<double>() / double(seen), state, model);
+      record_epoch(out_dir, epoch, epoch_start, data, c, device, lr, loss_sum.item<double>() / double(seen), state,
+                   model);
       save_checkpoint(resume_path, *head, &optimizer, state);  // after last.pt: the resume point comes last
     }
   }
