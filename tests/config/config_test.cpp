@@ -116,7 +116,8 @@ TEST(Config, ShippedConfigsAreValid) {
     ++configs;
     EXPECT_NO_THROW(load(entry.path().string())) << entry.path();
   }
-  EXPECT_EQ(configs, 24);  // 18 CIFAR / Fashion-MNIST, 5 ImageNet-LT, 1 image folder
+  EXPECT_EQ(configs, 28);  // 18 CIFAR / Fashion-MNIST, 4 Fashion-MNIST on biased backgrounds, 5 ImageNet-LT,
+                           // 1 image folder
 }
 
 // Every shipped table loads (each row's config with its overrides resolves), rows have distinct folders.
@@ -129,7 +130,7 @@ TEST(Config, ShippedTablesLoad) {
     EXPECT_EQ(table.seeds, (std::vector<int64_t>{0, 1, 2})) << entry.path();
     EXPECT_GE(table.rows.size(), 7u) << entry.path();
   }
-  EXPECT_EQ(tables, 8);
+  EXPECT_EQ(tables, 9);
   auto table = sweep::load_table(std::string(SMCL_SOURCE_DIR) + "/tables/cifar100_lt_r50.yaml");
   EXPECT_EQ(table.rows.back().name, "DRW+SMCL");
   EXPECT_EQ(*table.rows.back().paper, 54.8);
