@@ -230,7 +230,7 @@ std::vector<std::string> sweep_report(const std::string& sweep_dir, const std::s
          << "set title " << quoted(table.value("title", "") + " (mean over seeds, bars: +- one sample std)") << "\n"
          << "set style data histograms\nset style histogram errorbars gap 2 lw 1\n"
          << "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset ylabel \"%\"\nset yrange [0:105]\n"
-         << "set grid ytics\nset key outside top center horizontal\nset xtics rotate by -25 font \",9\"\nplot ";
+         << "set grid ytics\nset key outside top center horizontal\nset xtics rotate by 30 right font \",9\"\nplot ";
   for (size_t i = 0; i < series.size(); ++i) {
     script << (i ? ", '' " : "'table.tsv' ") << "using " << 2 + 2 * i << ":" << 3 + 2 * i
            << (i == 0 ? ":xtic(1)" : "") << " title " << quoted(series[i].title);
