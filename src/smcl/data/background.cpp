@@ -46,7 +46,7 @@ void render_into(int64_t kind, int64_t side, Rng& rng, uint8_t* out) {
   SMCL_ASSERT(kind >= 0 && kind < int64_t(kKinds.size()), "background kind " << kind);
   const Kind& k = kKinds[size_t(kind)];
   const int64_t plane = side * side;
-  if (std::string(k.name) == "coloured noise") {  // every channel of every pixel uniform: no two colours
+  if (kind == 7) {  // coloured noise: every channel of every pixel uniform, no two colours
     for (int64_t i = 0; i < 3 * plane; ++i) out[i] = uint8_t(rng.uniform_int(256));
     return;
   }
@@ -93,20 +93,19 @@ void render_into(int64_t kind, int64_t side, Rng& rng, uint8_t* out) {
 // A stream of its own per split, all from the one subset seed.
 Rng split_rng(uint32_t seed, uint64_t split) { return Rng(uint64_t(seed) * 0x9E3779B97F4A7C15ULL + split); }
 
-// The images of `objects` at `rows` composited on backgrounds of the given kinds, rendered in row order.
-torch::Tensor on_backgrounds(const torch::Tensor& objects, const std::vector<int64_t>& rows,
-                             const std::vector<int64_t>& kinds, Rng& rng) {
-  auto backgrounds = torch::empty({int64_t(rows.size()), 3, kBackgroundSide, kBackgroundSide}, torch::kUInt8);
-  uint8_t* out = backgrounds.data_ptr<uint8_t>();
-  for (size_t i = 0; i < rows.size(); ++i) {
-    render_into(kinds[i], kBackgroundSide, rng, out + int64_t(i) * 3 * kBackgroundSide * kBackgroundSide);
-  }
-  return composite(objects.index_select(0, torch::tensor(rows, torch::kInt64)), backgrounds);
-}
-
 std::vector<int64_t> to_vector(const torch::Tensor& t) {
   auto cpu = t.to(torch::kCPU, torch::kInt64).contiguous();
   return std::vector<int64_t>(cpu.data_ptr<int64_t>(), cpu.data_ptr<int64_t>() + cpu.numel());
+}
+
+// Each of `objects` ([N, 1, h, w]) composited on a background of its kind, rendered in order.
+torch::Tensor on_backgrounds(const torch::Tensor& objects, const std::vector<int64_t>& kinds, Rng& rng) {
+  auto backgrounds = torch::empty({int64_t(kinds.size()), 3, kBackgroundSide, kBackgroundSide}, torch::kUInt8);
+  uint8_t* out = backgrounds.data_ptr<uint8_t>();
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    render_into(kinds[i], kBackgroundSide, rng, out + int64_t(i) * 3 * kBackgroundSide * kBackgroundSide);
+  }
+  return composite(objects, backgrounds);
 }
 
 }  // namespace
@@ -165,14 +164,13 @@ void add_biased_backgrounds(LongTailedData& data, double bias, uint32_t seed) {
   for (size_t r = 0; r < data.major_classes.size(); ++r) own_kind[size_t(data.major_classes[r])] = int64_t(r);
 
   const auto train_labels = to_vector(data.train.labels), test_labels = to_vector(data.test.labels);
-  std::vector<int64_t> rows(train_labels.size()), chosen;
-  std::iota(rows.begin(), rows.end(), int64_t(0));
+  std::vector<int64_t> chosen;
   Rng train_rng = split_rng(seed, 1);
   for (int64_t y : train_labels) {
     const int64_t own = own_kind[size_t(y)];
     chosen.push_back(own >= 0 && train_rng.bernoulli(bias) ? own : train_rng.uniform_int(kinds));
   }
-  auto train_images = on_backgrounds(data.train.images, rows, chosen, train_rng);
+  auto train_images = on_backgrounds(data.train.images, chosen, train_rng);
 
   // The conflict split: each minor-class test object on the own background of a uniformly drawn major class.
   std::vector<int64_t> conflict_rows, conflict_kinds, conflict_owner;
@@ -185,15 +183,14 @@ void add_biased_backgrounds(LongTailedData& data, double bias, uint32_t seed) {
     conflict_owner.push_back(data.major_classes[size_t(r)]);
   }
   auto conflict_index = torch::tensor(conflict_rows, torch::kInt64);
-  data.conflict = {on_backgrounds(data.test.images, conflict_rows, conflict_kinds, conflict_rng), nullptr,
-                   data.test.labels.index_select(0, conflict_index), data.test.num_classes};
+  data.conflict = {on_backgrounds(data.test.images.index_select(0, conflict_index), conflict_kinds, conflict_rng),
+                   nullptr, data.test.labels.index_select(0, conflict_index), data.test.num_classes};
   data.conflict_background_class = torch::tensor(conflict_owner, torch::kInt64);
 
-  std::vector<int64_t> test_rows(test_labels.size()), test_kinds;
-  std::iota(test_rows.begin(), test_rows.end(), int64_t(0));
+  std::vector<int64_t> test_kinds;
   Rng test_rng = split_rng(seed, 2);
   for (size_t i = 0; i < test_labels.size(); ++i) test_kinds.push_back(test_rng.uniform_int(kinds));
-  data.test.images = on_backgrounds(data.test.images, test_rows, test_kinds, test_rng);
+  data.test.images = on_backgrounds(data.test.images, test_kinds, test_rng);
   data.train.images = train_images;
 }
 
