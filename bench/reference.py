@@ -9,6 +9,7 @@ python3-opencv). One measurement per call; bench/speed.py interleaves them with 
 
   /usr/bin/python3 bench/reference.py --mode pipeline|eval --method erm|scl|smcl
       --data fashion_mnist|cifar_shaped [--batch 256] [--steps 8] [--warmup 2] [--workers 2]
+      [--device cpu|cuda] [--amp none|bf16] [--channels-last] [--root FASHION_MNIST_DIR]
 
 Prints one JSON line: images/second through the model (every view counted), seconds, peak resident memory of
 this process and of its largest worker.
@@ -46,13 +47,13 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
-def load(name):
+def load(name, root):
     """(train images [N, H, W(, C)] uint8, train labels, test images, test labels, counts)."""
     if name == "fashion_mnist":
         counts = long_tail_counts(10, 6000, 100)
-        images, labels = read_idx(f"{FMNIST}/train-images-idx3-ubyte.gz"), read_idx(f"{FMNIST}/train-labels-idx1-ubyte.gz")
+        images, labels = read_idx(f"{root}/train-images-idx3-ubyte.gz"), read_idx(f"{root}/train-labels-idx1-ubyte.gz")
         keep = np.concatenate([np.flatnonzero(labels == k)[:n] for k, n in enumerate(counts)])
-        test_images, test_labels = read_idx(f"{FMNIST}/t10k-images-idx3-ubyte.gz"), read_idx(f"{FMNIST}/t10k-labels-idx1-ubyte.gz")
+        test_images, test_labels = read_idx(f"{root}/t10k-images-idx3-ubyte.gz"), read_idx(f"{root}/t10k-labels-idx1-ubyte.gz")
         return images[keep], labels[keep].astype(np.int64), test_images, test_labels.astype(np.int64), counts
     counts = long_tail_counts(100, 500, 100)
     rng = np.random.RandomState(12345)
@@ -153,21 +154,31 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="DataLoader worker processes per loader")
     parser.add_argument("--device", default="cpu", help="cpu | cuda (batches copied from pinned memory)")
+    parser.add_argument("--amp", choices=["none", "bf16"], default="none",
+                        help="bf16: forward and losses under autocast")
+    parser.add_argument("--channels-last", action="store_true", help="NHWC model and inputs")
+    parser.add_argument("--root", default=FMNIST, help="Fashion-MNIST's IDX files")
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count())
     torch.manual_seed(0)
 
-    images, labels, test_images, test_labels, counts = load(args.data)
+    images, labels, test_images, test_labels, counts = load(args.data, args.root)
     mean, std = MEAN_STD[args.data]
     channels = 1 if images.ndim == 3 else 3
     size = images.shape[1]
     device = torch.device(args.device)
     pin = device.type == "cuda"
     model = ResNetCifar(int(args.model.replace("resnet", "")), len(counts), channels, args.method != "erm").to(device)
+    layout = torch.channels_last if args.channels_last else torch.contiguous_format
+    model = model.to(memory_format=layout)
+
+    def autocast():
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.amp == "bf16")
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=2e-4)
     result = {"implementation": "python", "mode": args.mode, "method": args.method, "data": args.data,
               "model": args.model, "batch": args.batch, "steps": args.steps, "workers": args.workers,
-              "threads": torch.get_num_threads(), "torch": torch.__version__, "device": str(device)}
+              "threads": torch.get_num_threads(), "torch": torch.__version__, "device": str(device),
+              "amp": args.amp, "channels_last": args.channels_last}
 
     if args.mode == "eval":
         loader = DataLoader(ImageSet(test_images, test_labels, T.Compose([T.ToTensor(), T.Normalize(mean, std)]), 1),
@@ -176,9 +187,10 @@ def main():
 
         def one_pass():
             correct = 0
-            with torch.no_grad():
+            with torch.no_grad(), autocast():
                 for x, y in loader:
-                    correct += (model(x.to(device, non_blocking=True))[0].argmax(1).cpu() == y).sum().item()
+                    x = x.to(device, non_blocking=True).contiguous(memory_format=layout)
+                    correct += (model(x)[0].argmax(1).cpu() == y).sum().item()
             return correct
 
         for _ in range(args.warmup):
@@ -204,7 +216,8 @@ def main():
                                 sampler=WeightedRandomSampler(weights, len(labels), replacement=True),
                                 num_workers=args.workers, drop_last=True, pin_memory=pin)
             loaders.append(target)
-        saliency = cv2.saliency.StaticSaliencyFineGrained_create()
+        # OpenCV's contrib module (Debian: python3-opencv); opencv-python-headless lacks it.
+        saliency = cv2.saliency.StaticSaliencyFineGrained_create() if args.method == "smcl" else None
         mean_t, std_t = torch.tensor(mean).view(1, -1, 1, 1), torch.tensor(std).view(1, -1, 1, 1)
         iterators = [iter(loader) for loader in loaders]
 
@@ -223,9 +236,18 @@ def main():
             return x, y.to(device, non_blocking=True)
 
         def one_step():
+            with autocast():
+                loss, n = forward_and_loss()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            loss.item()  # waits for the device
+            return n
+
+        def forward_and_loss():
             x, y = to_device(next_batch(0))
             if args.method == "erm":
-                logits, _ = model(x)
+                logits, _ = model(x.contiguous(memory_format=layout))
                 loss = F.cross_entropy(logits, y)
                 n = len(y)
             else:
@@ -244,7 +266,7 @@ def main():
                         lam.append((y1 - y0) * (x1 - x0) / float(size * size))
                     groups.append(masked)
                     lam = torch.tensor(lam, device=device)
-                logits, projection = model(torch.cat(groups))
+                logits, projection = model(torch.cat(groups).contiguous(memory_format=layout))
                 b = len(y)
                 view_labels = torch.cat(ys)
                 loss = F.cross_entropy(logits[:2 * b], torch.cat(ys[:2]))
@@ -258,11 +280,7 @@ def main():
                     loss = loss + lb * supcon(projection, torch.cat([view_labels, yt])) + \
                         (1 - lb) * supcon(projection, torch.cat([view_labels, y]))
                 n = len(torch.cat(groups))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            loss.item()  # waits for the device
-            return n
+            return loss, n
 
         for _ in range(args.warmup):
             one_step()

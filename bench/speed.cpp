@@ -27,6 +27,7 @@
 #include "smcl/config/config.h"
 #include "smcl/core/allocator.h"
 #include "smcl/core/error.h"
+#include "smcl/core/torch_compat.h"
 #include "smcl/data/datasets.h"
 #include "smcl/data/long_tail.h"
 #include "smcl/eval/evaluate.h"
@@ -113,6 +114,9 @@ int main(int argc, char** argv) {
           torch::randint(0, data.train.num_classes, {per_step}, torch::TensorOptions(torch::kInt64).device(device));
     }
     auto floor_loss = [&] {
+      // Under the same autocast as the pipeline's steps (train.amp), so that the two compare like with like.
+      AutocastScope autocast(device.type(), c.train.amp == "fp16" ? torch::kHalf : torch::kBFloat16,
+                             c.train.amp != "none");
       auto out = model->forward(floor_views);
       auto loss = torch::nn::functional::cross_entropy(out.logits, floor_labels);
       return out.projection.defined() ? loss + out.projection.pow(2).mean() : loss;  // the head trains too

@@ -3,7 +3,7 @@
 
   /usr/bin/python3 bench/speed.py [--rounds 3] [--data fashion_mnist cifar_shaped] [--methods erm scl smcl]
       [--variant NAME:key=value,key=value ...] [--variant-data cifar_shaped] [--variant-methods erm smcl]
-      [--device cpu|cuda] [--json FILE] [--tiny]
+      [--device cpu|cuda] [--matched-variants] [--step-scale N] [--fmnist-root DIR] [--json FILE] [--tiny]
 
 For every dataset and method, each round runs, as separate processes in rotating order: `floor` (the model's
 forward + backward + SGD step alone on ready tensors, same images per step), `pipeline` (smcl's real training
@@ -11,7 +11,10 @@ steps) and `reference` (the same steps the Python way, bench/reference.py), plus
 images/second through the model (every view counted) and peak resident memory, as the median (memory: the
 maximum) over rounds, and the ratios pipeline/floor and pipeline/reference as the median of the per-round
 ratios. A --variant adds pipeline rows with config overrides (e.g. nopf:train.prefetch=false) measured in the
-same rounds. --tiny is the CI check: one round of one tiny step of everything, to see that it all runs.
+same rounds; with --matched-variants each variant also gets its own floor and reference with the same precision
+and layout (train.amp=bf16 -> reference --amp bf16, train.channels_last=true -> --channels-last), and its ratios
+are against those (for the GPU, where bf16 and NHWC change the floor itself). --tiny is the CI check: one round
+of one tiny step of everything, to see that it all runs.
 Needs the build (build/bench/smcl_bench_speed) and Debian's python3-torch, python3-torchvision, python3-opencv.
 """
 import argparse
@@ -47,6 +50,10 @@ def main():
     parser.add_argument("--model", default="resnet32")
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--steps", type=int, default=0, help="timed steps per measurement (0: per method)")
+    parser.add_argument("--step-scale", type=int, default=1, help="multiplies the per-method steps (a GPU needs more)")
+    parser.add_argument("--matched-variants", action="store_true",
+                        help="each variant gets its own floor and reference with its precision and layout")
+    parser.add_argument("--fmnist-root", default="", help="Fashion-MNIST's IDX files (default: the Debian package's)")
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--variant", action="append", default=[],
                         help="NAME:key=value,key=value (pipeline rows; an item --flag goes to smcl_bench_speed as is)")
@@ -69,34 +76,55 @@ def main():
             sys.exit(f"speed.py: --variant '{text}' is not NAME:key=value[,key=value]")
         variants.append((name, sets.split(",")))
 
+    def steps_of(mode, method):
+        return args.steps or (STEPS[method] * args.step_scale if mode != "eval" else 1)
+
     def smcl(mode, method, data, sets=()):
-        steps = args.steps or (STEPS[method] if mode != "eval" else 1)
         command = [args.binary, "--mode", mode, "--method", method, "--data", data, "--model", args.model,
-                   "--batch", str(args.batch), "--steps", str(steps), "--warmup", str(min(args.warmup, 1) if mode == "eval" else args.warmup),
+                   "--batch", str(args.batch), "--steps", str(steps_of(mode, method)),
+                   "--warmup", str(min(args.warmup, 1) if mode == "eval" else args.warmup),
                    "--set", "train.device=" + args.device]
+        if args.fmnist_root and data == "fashion_mnist":
+            command += ["--set", "data.root=" + args.fmnist_root]
         for s in sets:
             command += [s] if s.startswith("--") else ["--set", s]
         return command
 
-    def reference(mode, method, data):
-        steps = args.steps or (STEPS[method] if mode != "eval" else 1)
-        return [sys.executable, os.path.join(ROOT, "bench/reference.py"), "--mode", mode, "--method", method,
-                "--data", data, "--model", args.model, "--batch", str(args.batch), "--steps", str(steps),
-                "--warmup", str(min(args.warmup, 1) if mode == "eval" else args.warmup),
-                "--device", args.device, "--workers", str(args.workers)]
+    def reference(mode, method, data, sets=()):
+        command = [sys.executable, os.path.join(ROOT, "bench/reference.py"), "--mode", mode, "--method", method,
+                   "--data", data, "--model", args.model, "--batch", str(args.batch),
+                   "--steps", str(steps_of(mode, method)),
+                   "--warmup", str(min(args.warmup, 1) if mode == "eval" else args.warmup),
+                   "--device", args.device, "--workers", str(args.workers)]
+        if args.fmnist_root:
+            command += ["--root", args.fmnist_root]
+        for s in sets:
+            if s == "train.amp=bf16":
+                command += ["--amp", "bf16"]
+            elif s == "train.channels_last=true":
+                command.append("--channels-last")
+            else:
+                sys.exit(f"speed.py: --matched-variants: the reference has no counterpart of '{s}'")
+        return command
 
     # Every measurement of a round, keyed by (data, method, kind).
     jobs = []
+    def suffix(name):
+        return f" ({name})" if name else ""
+
     for data in args.data:
         for method in args.methods:
-            jobs.append(((data, method, "floor"), smcl("floor", method, data)))
             for name, sets in variants:
                 if name and ((args.variant_data and data not in args.variant_data) or
                              (args.variant_methods and method not in args.variant_methods)):
                     continue
-                jobs.append(((data, method, "pipeline" + (f" ({name})" if name else "")),
-                             smcl("pipeline", method, data, sets)))
-            jobs.append(((data, method, "reference"), reference("pipeline", method, data)))
+                matched = args.matched_variants or not name
+                if matched:
+                    jobs.append(((data, method, "floor" + suffix(name)), smcl("floor", method, data, sets)))
+                jobs.append(((data, method, "pipeline" + suffix(name)), smcl("pipeline", method, data, sets)))
+                if matched:
+                    jobs.append(((data, method, "reference" + suffix(name)),
+                                 reference("pipeline", method, data, sets)))
         jobs.append(((data, "-", "eval"), smcl("eval", "erm", data)))
         jobs.append(((data, "-", "eval reference"), reference("eval", "erm", data)))
 
@@ -116,12 +144,13 @@ def main():
     rows = []
     for data in args.data:
         for method in args.methods:
-            floor = ips((data, method, "floor"))
-            ref = ips((data, method, "reference"))
             for name, _ in variants:
-                kind = "pipeline" + (f" ({name})" if name else "")
+                kind = "pipeline" + suffix(name)
                 if (data, method, kind) not in results:
                     continue
+                against = suffix(name) if args.matched_variants else ""
+                floor = ips((data, method, "floor" + against))
+                ref = ips((data, method, "reference" + against))
                 pipe = ips((data, method, kind))
                 rows.append({
                     "data": data, "method": method, "pipeline": kind,
@@ -130,7 +159,7 @@ def main():
                     "pipeline_over_floor": statistics.median(p / f for p, f in zip(pipe, floor)),
                     "pipeline_over_reference": statistics.median(p / q for p, q in zip(pipe, ref)),
                     "pipeline_peak_mib": max(m["peak_rss_mib"] for m in results[(data, method, kind)]),
-                    "reference_peak_mib": max(m["peak_rss_mib"] for m in results[(data, method, "reference")]),
+                    "reference_peak_mib": max(m["peak_rss_mib"] for m in results[(data, method, "reference" + against)]),
                 })
     evals = [{"data": data, "eval": statistics.median(ips((data, "-", "eval"))),
               "eval_reference": statistics.median(ips((data, "-", "eval reference")))} for data in args.data]

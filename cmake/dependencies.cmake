@@ -30,11 +30,14 @@ message(STATUS "smcl: OpenCV (image files, reference saliency): ${SMCL_HAVE_OPEN
 # Distributed training on libtorch's c10d: its Gloo process group needs Gloo's headers (Debian: libgloo-dev;
 # the libraries come with libtorch), NCCL's comes with a CUDA libtorch. Without either, one process only.
 # (A pip wheel's NCCL header lies in site-packages/nvidia/nccl/include: pass -DSMCL_NCCL_INCLUDE_DIR=that.)
+option(SMCL_WITH_DISTRIBUTED "Use libtorch's c10d (several processes) when its headers are found" ON)
 set(SMCL_HAVE_C10D OFF)
 set(SMCL_HAVE_GLOO OFF)
 set(SMCL_HAVE_NCCL OFF)
-find_path(SMCL_C10D_INCLUDE_DIR torch/csrc/distributed/c10d/TCPStore.hpp HINTS ${TORCH_INCLUDE_DIRS})
-if(SMCL_C10D_INCLUDE_DIR)
+if(SMCL_WITH_DISTRIBUTED)
+  find_path(SMCL_C10D_INCLUDE_DIR torch/csrc/distributed/c10d/TCPStore.hpp HINTS ${TORCH_INCLUDE_DIRS})
+endif()
+if(SMCL_WITH_DISTRIBUTED AND SMCL_C10D_INCLUDE_DIR)
   set(SMCL_HAVE_C10D ON)
   find_path(SMCL_GLOO_INCLUDE_DIR gloo/config.h HINTS ${TORCH_INCLUDE_DIRS})
   if(SMCL_GLOO_INCLUDE_DIR AND EXISTS ${SMCL_C10D_INCLUDE_DIR}/torch/csrc/distributed/c10d/ProcessGroupGloo.hpp)

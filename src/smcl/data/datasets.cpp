@@ -295,7 +295,8 @@ Dataset select(const Dataset& dataset, const torch::Tensor& indices) {
 }
 
 std::vector<int64_t> class_counts(const Dataset& dataset) {
-  auto counts = torch::bincount(dataset.labels, {}, dataset.num_classes);
+  // Read on the host: the labels may live on the GPU (train.device cuda), whose memory data_ptr cannot read.
+  auto counts = torch::bincount(dataset.labels, {}, dataset.num_classes).to(torch::kCPU).contiguous();
   return std::vector<int64_t>(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + counts.numel());
 }
 

@@ -27,7 +27,7 @@ std::vector<int64_t> long_tail_counts(const std::string& profile, int64_t num_cl
 
 std::vector<int64_t> long_tail_indices(const torch::Tensor& labels, const std::vector<int64_t>& counts,
                                        uint32_t seed) {
-  auto label = labels.contiguous();
+  auto label = labels.to(torch::kCPU, torch::kInt64).contiguous();
   const int64_t* values = label.data_ptr<int64_t>();
   std::vector<std::vector<int64_t>> by_class(counts.size());
   for (int64_t i = 0; i < label.numel(); ++i) {
