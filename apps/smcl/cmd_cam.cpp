@@ -54,12 +54,9 @@ void run_cam(const CamOptions& o) {
   const std::string checkpoint = (std::filesystem::path(o.run_dir) / "checkpoints" / (o.checkpoint + ".pt")).string();
   auto state = train::load_checkpoint(checkpoint, *model, nullptr, device);
 
-  auto name = [&](int64_t k) {
-    return size_t(k) < data.class_names.size() ? data.class_names[size_t(k)] : "class " + std::to_string(k);
-  };
   auto background_note = [&](int64_t row) {  // whose background a conflict image carries
     if (o.split != "conflict") return std::string();
-    return "on " + name(data.conflict_background_class[row].item<int64_t>()) + "'s bg";
+    return "on " + data.class_name(data.conflict_background_class[row].item<int64_t>()) + "'s bg";
   };
   auto activations_of = [&](const std::vector<int64_t>& rows) {
     auto index = torch::tensor(rows, torch::kInt64);
@@ -81,11 +78,11 @@ void run_cam(const CamOptions& o) {
   for (int64_t i = 0; i < n; ++i) {
     const int64_t label = set.labels[rows[size_t(i)]].item<int64_t>(), predicted = cams.predicted[i].item<int64_t>();
     tiles.push_back({report::as_rgb(images[i]),
-                     "true: " + name(label) + "\n" + background_note(rows[size_t(i)])});
+                     "true: " + data.class_name(label) + "\n" + background_note(rows[size_t(i)])});
     tiles.push_back({eval::overlay(images[i], cams.predicted_map[i]),
-                     std::string(predicted == label ? "right: " : "WRONG: ") + name(predicted) + "\n" +
+                     std::string(predicted == label ? "right: " : "WRONG: ") + data.class_name(predicted) + "\n" +
                          percent(cams.confidence[i].item<double>()) + ", its CAM"});
-    tiles.push_back({eval::overlay(images[i], cams.true_map[i]), "CAM of the truth\n" + name(label)});
+    tiles.push_back({eval::overlay(images[i], cams.true_map[i]), "CAM of the truth\n" + data.class_name(label)});
     listing["panels"].push_back({{"row", rows[size_t(i)]},
                                  {"label", label},
                                  {"predicted", predicted},
@@ -114,9 +111,10 @@ void run_cam(const CamOptions& o) {
     for (size_t i = 0; i < mistake_rows.size(); ++i) {
       const int64_t r = mistake_rows[i], label = set.labels[r].item<int64_t>();
       const int64_t guess = mistake_cams.predicted[int64_t(i)].item<int64_t>();
-      tiles.push_back({report::as_rgb(mistaken[int64_t(i)]), name(label) + "\n" + background_note(r)});
+      tiles.push_back({report::as_rgb(mistaken[int64_t(i)]), data.class_name(label) + "\n" + background_note(r)});
       tiles.push_back({eval::overlay(mistaken[int64_t(i)], mistake_cams.predicted_map[int64_t(i)]),
-                       "as " + name(guess) + "\n" + percent(mistake_cams.confidence[int64_t(i)].item<double>())});
+                       "as " + data.class_name(guess) + "\n" +
+                           percent(mistake_cams.confidence[int64_t(i)].item<double>())});
       listing["mistakes"].push_back({{"row", r},
                                      {"label", label},
                                      {"predicted", guess},

@@ -16,10 +16,6 @@ namespace smcl::app {
 
 namespace {
 
-std::string class_name(const data::LongTailedData& lt, int64_t k) {
-  return size_t(k) < lt.class_names.size() ? lt.class_names[size_t(k)] : "class " + std::to_string(k);
-}
-
 // The first `per_class` training images of every class, a row each, then a row of conflict images.
 void draw_samples(const data::LongTailedData& lt, const std::string& title, int64_t per_class,
                   const std::string& path) {
@@ -28,7 +24,7 @@ void draw_samples(const data::LongTailedData& lt, const std::string& title, int6
   for (int64_t k = 0; k < lt.train.num_classes; ++k) {
     auto rows = torch::nonzero(lt.train.labels.eq(k)).flatten();
     for (int64_t j = 0; j < per_class; ++j) {
-      std::string caption = j == 0 ? std::to_string(k) + " " + class_name(lt, k) + "\n" +
+      std::string caption = j == 0 ? std::to_string(k) + " " + lt.class_name(k) + "\n" +
                                          std::to_string(lt.counts[size_t(k)]) + " images"
                                    : "";
       tiles.push_back({j < rows.size(0) ? report::as_rgb(lt.train.images[rows[j].item<int64_t>()])
@@ -41,7 +37,7 @@ void draw_samples(const data::LongTailedData& lt, const std::string& title, int6
     for (int64_t j = 0; j < std::min(per_class, lt.conflict.size()); ++j) {
       const int64_t label = lt.conflict.labels[j].item<int64_t>();
       const int64_t owner = lt.conflict_background_class[j].item<int64_t>();
-      tiles.push_back({lt.conflict.images[j], class_name(lt, label) + " on\n" + class_name(lt, owner) + "'s bg"});
+      tiles.push_back({lt.conflict.images[j], lt.class_name(label) + " on\n" + lt.class_name(owner) + "'s bg"});
     }
   }
   const std::string conflict_note =

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "smcl/core/error.h"
+#include "smcl/data/datasets.h"
 #include "test_util.h"
 
 namespace smcl::data {
@@ -57,6 +58,17 @@ TEST(LongTail, AskingForMoreImagesThanAClassHasIsAnError) {
   auto labels = torch::tensor(std::vector<int64_t>{0, 1, 0, 1, 1}, torch::kInt64);
   std::string message = test::error_of([&] { long_tail_indices(labels, {3, 1}, 0); });
   EXPECT_NE(message.find("class 0 has 2 training images"), std::string::npos) << message;
+}
+
+TEST(DatasetHelpers, CountsAndHostVectorsAndClassNames) {
+  Dataset set{torch::zeros({5, 1, 2, 2}, torch::kUInt8), nullptr, torch::tensor({2, 0, 2, 1, 2}, torch::kInt64), 4};
+  EXPECT_EQ(class_counts(set), (std::vector<int64_t>{1, 1, 3, 0}));  // an empty class counts 0
+  // Any integer type and layout: every third value of an int32 range is a strided view.
+  EXPECT_EQ(to_host_vector(torch::arange(10, torch::kInt32).slice(0, 0, 10, 3)), (std::vector<int64_t>{0, 3, 6, 9}));
+  LongTailedData lt;
+  lt.class_names = {"cat", "dog"};
+  EXPECT_EQ(lt.class_name(1), "dog");
+  EXPECT_EQ(lt.class_name(2), "class 2");  // beyond the names: numbered
 }
 
 }  // namespace smcl::data

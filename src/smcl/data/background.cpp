@@ -93,11 +93,6 @@ void render_into(int64_t kind, int64_t side, Rng& rng, uint8_t* out) {
 // A stream of its own per split, all from the one subset seed.
 Rng split_rng(uint32_t seed, uint64_t split) { return Rng(uint64_t(seed) * 0x9E3779B97F4A7C15ULL + split); }
 
-std::vector<int64_t> to_vector(const torch::Tensor& t) {
-  auto cpu = t.to(torch::kCPU, torch::kInt64).contiguous();
-  return std::vector<int64_t>(cpu.data_ptr<int64_t>(), cpu.data_ptr<int64_t>() + cpu.numel());
-}
-
 // Each of `objects` ([N, 1, h, w]) composited on a background of its kind, rendered in order.
 torch::Tensor on_backgrounds(const torch::Tensor& objects, const std::vector<int64_t>& kinds, Rng& rng) {
   auto backgrounds = torch::empty({int64_t(kinds.size()), 3, kBackgroundSide, kBackgroundSide}, torch::kUInt8);
@@ -163,7 +158,7 @@ void add_biased_backgrounds(LongTailedData& data, double bias, uint32_t seed) {
   std::vector<int64_t> own_kind(data.counts.size(), -1);
   for (size_t r = 0; r < data.major_classes.size(); ++r) own_kind[size_t(data.major_classes[r])] = int64_t(r);
 
-  const auto train_labels = to_vector(data.train.labels), test_labels = to_vector(data.test.labels);
+  const auto train_labels = to_host_vector(data.train.labels), test_labels = to_host_vector(data.test.labels);
   std::vector<int64_t> chosen;
   Rng train_rng = split_rng(seed, 1);
   for (int64_t y : train_labels) {

@@ -51,4 +51,7 @@ Dataset select(const Dataset& dataset, const torch::Tensor& indices);
 // Images per class: [num_classes] counts.
 std::vector<int64_t> class_counts(const Dataset& dataset);
 
+// A 1-D integer tensor on any device (indices, labels, counts) as int64 values on the host.
+std::vector<int64_t> to_host_vector(const torch::Tensor& values);
+
 }  // namespace smcl::data

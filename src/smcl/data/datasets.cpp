@@ -208,11 +208,6 @@ void set_training_set(LongTailedData& out, const Dataset& full, const config::Da
   out.train = select(full, torch::tensor(out.train_indices, torch::kInt64));
 }
 
-// indices [N] int64 on any device -> the row numbers.
-std::vector<int64_t> to_rows(const torch::Tensor& indices) {
-  auto cpu = indices.to(torch::kCPU, torch::kInt64).contiguous();
-  return std::vector<int64_t>(cpu.data_ptr<int64_t>(), cpu.data_ptr<int64_t>() + cpu.numel());
-}
 
 LongTailedData load_file_sets(const config::DataConfig& data) {
   FileList train, test;
@@ -253,6 +248,10 @@ LongTailedData load_file_sets(const config::DataConfig& data) {
 
 }  // namespace
 
+std::string LongTailedData::class_name(int64_t k) const {
+  return size_t(k) < class_names.size() ? class_names[size_t(k)] : "class " + std::to_string(k);
+}
+
 LongTailedData load_long_tailed(const config::DataConfig& data) {
   const DatasetInfo& info = dataset_info(data.name);
   if (info.file_backed) return load_file_sets(data);
@@ -274,7 +273,7 @@ LongTailedData load_long_tailed(const config::DataConfig& data) {
 
 Images gather(const Dataset& dataset, const torch::Tensor& indices) {
   if (!dataset.files) return dataset.images.index_select(0, indices.to(dataset.images.device()));
-  return Images(dataset.files->decode(to_rows(indices)), dataset.files->side(), dataset.files->threads(),
+  return Images(dataset.files->decode(to_host_vector(indices)), dataset.files->side(), dataset.files->threads(),
                 indices.device());
 }
 
@@ -290,14 +289,18 @@ Dataset select(const Dataset& dataset, const torch::Tensor& indices) {
     return {dataset.images.index_select(0, indices), nullptr, dataset.labels.index_select(0, indices),
             dataset.num_classes};
   }
-  return {{}, std::make_shared<ImageFiles>(dataset.files->select(to_rows(indices))),
+  return {{}, std::make_shared<ImageFiles>(dataset.files->select(to_host_vector(indices))),
           dataset.labels.index_select(0, indices.to(dataset.labels.device())), dataset.num_classes};
 }
 
 std::vector<int64_t> class_counts(const Dataset& dataset) {
-  // Read on the host: the labels may live on the GPU (train.device cuda), whose memory data_ptr cannot read.
-  auto counts = torch::bincount(dataset.labels, {}, dataset.num_classes).to(torch::kCPU).contiguous();
-  return std::vector<int64_t>(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + counts.numel());
+  return to_host_vector(torch::bincount(dataset.labels, {}, dataset.num_classes));
+}
+
+std::vector<int64_t> to_host_vector(const torch::Tensor& values) {
+  // Copied to the host first: with train.device cuda labels live on the GPU, whose memory data_ptr cannot read.
+  auto cpu = values.to(torch::kCPU, torch::kInt64).contiguous();
+  return std::vector<int64_t>(cpu.data_ptr<int64_t>(), cpu.data_ptr<int64_t>() + cpu.numel());
 }
 
 }  // namespace smcl::data

@@ -52,6 +52,8 @@ struct LongTailedData {
 
   bool has_val() const { return val.labels.defined(); }
   bool has_conflict() const { return conflict.labels.defined(); }
+  // Class k's name, or "class k" where the set has none.
+  std::string class_name(int64_t k) const;
 };
 
 // Loads both splits and, with data.subset long_tail, cuts the long-tailed training subset (SPEC section 1).
