@@ -208,7 +208,6 @@ void set_training_set(LongTailedData& out, const Dataset& full, const config::Da
   out.train = select(full, torch::tensor(out.train_indices, torch::kInt64));
 }
 
-
 LongTailedData load_file_sets(const config::DataConfig& data) {
   FileList train, test;
   int64_t num_classes = data.num_classes;
