@@ -5,10 +5,10 @@
 #include <sstream>
 
 #include "commands.h"
+#include "smcl/core/error.h"
 #include "smcl/core/io.h"
 #include "smcl/data/background.h"
 #include "smcl/data/datasets.h"
-#include "smcl/core/error.h"
 #include "smcl/data/long_tail.h"
 #include "smcl/report/gnuplot.h"
 

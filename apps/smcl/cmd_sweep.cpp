@@ -24,7 +24,8 @@ void add_sweep(CLI::App& app) {
   command->add_option("--only", *only, "train only these rows (folder names, repeatable); the table lists all");
   command->add_option("--seeds", *seeds, "train only these seeds of the table (e.g. one seed of every row first)");
   command->add_flag("--report", *report, "train nothing: print and write the table of the runs finished so far");
-  command->add_option("--out,-o", *out, "markdown file to write, and beside it the same as .json (default: RUNS/<table name>/table.md)");
+  command->add_option("--out,-o", *out,
+                      "markdown file to write, and beside it the same as .json (default: RUNS/<table name>/table.md)");
   command->callback([=] {
     train::require_one_process("smcl sweep");
     auto table = sweep::load_table(*table_file);

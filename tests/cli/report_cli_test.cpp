@@ -174,6 +174,11 @@ TEST_F(BiasedRun, ReportDrawsARunAndASweep) {
 
   test::expect_clean_error(test::run_smcl("report --sweep " + *dir_ / "run"), "has no table.json");
   test::expect_clean_error(test::run_smcl("report " + *dir_ / "nothing"), "metrics.jsonl");
+
+  // A hand-edited classes.txt whose line is not "index name" is named in the error, with its line.
+  fs::copy(*dir_ / "run", *dir_ / "edited", fs::copy_options::recursive);
+  test::write_bytes(*dir_ / "edited/classes.txt", "0 zero\nseven 7\n");
+  test::expect_clean_error(test::run_smcl("report " + *dir_ / "edited"), "classes.txt' line 2");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "smcl/core/error.h"
 #include "smcl/core/rng.h"
+#include "smcl/data/dataset.h"
 
 namespace smcl::data {
 
@@ -27,10 +28,9 @@ std::vector<int64_t> long_tail_counts(const std::string& profile, int64_t num_cl
 
 std::vector<int64_t> long_tail_indices(const torch::Tensor& labels, const std::vector<int64_t>& counts,
                                        uint32_t seed) {
-  auto label = labels.to(torch::kCPU, torch::kInt64).contiguous();
-  const int64_t* values = label.data_ptr<int64_t>();
+  const std::vector<int64_t> values = to_host_vector(labels);
   std::vector<std::vector<int64_t>> by_class(counts.size());
-  for (int64_t i = 0; i < label.numel(); ++i) {
+  for (int64_t i = 0; i < int64_t(values.size()); ++i) {
     SMCL_ASSERT(values[i] >= 0 && size_t(values[i]) < counts.size());
     by_class[size_t(values[i])].push_back(i);
   }

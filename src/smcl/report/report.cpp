@@ -59,16 +59,21 @@ std::vector<nlohmann::json> read_epochs(const std::string& path) {
   return epochs;
 }
 
+// classes.txt's "index name" lines (fit.cpp writes them); the numbers where the run has no names.
 std::vector<std::string> read_class_names(const std::string& run_dir, size_t classes) {
   std::vector<std::string> names;
   for (size_t k = 0; k < classes; ++k) names.push_back(std::to_string(k));
-  std::ifstream in(fs::path(run_dir) / "classes.txt");
+  const std::string path = (fs::path(run_dir) / "classes.txt").string();
+  std::ifstream in(path);
   std::string line;
-  while (std::getline(in, line)) {
-    auto space = line.find(' ');
-    if (space == std::string::npos) continue;
-    size_t k = std::stoul(line.substr(0, space));
-    if (k < classes) names[k] = line.substr(space + 1);
+  for (int64_t number = 1; std::getline(in, line); ++number) {
+    const auto space = line.find(' ');
+    const std::string index = line.substr(0, space);
+    SMCL_CHECK(space != std::string::npos && !index.empty() && index.size() <= 9 &&
+                   index.find_first_not_of("0123456789") == std::string::npos && std::stoull(index) < classes,
+               "'" << path << "' line " << number << " is not \"index name\" with an index below " << classes
+                   << ": '" << line << "'");
+    names[std::stoull(index)] = line.substr(space + 1);
   }
   return names;
 }

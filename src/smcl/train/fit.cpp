@@ -239,16 +239,17 @@ nlohmann::json train_loop(Run& run) {
       return std::string(text);
     };
     std::string skipped = trained.skipped ? "  (" + std::to_string(trained.skipped) + " fp16 steps skipped)" : "";
-    std::string val = record.contains("val") ? "  val " + pct(record["val"]["top1"].get<double>()) : "";
+    // The validation set's top-1 and the background-bias metrics, where the data has them.
+    std::string side_metrics = record.contains("val") ? "  val " + pct(record["val"]["top1"].get<double>()) : "";
     if (record.contains("bg_flip_rate")) {
-      val += "  conflict " + pct(record["conflict_top1"].get<double>()) + "  flip " +
+      side_metrics += "  conflict " + pct(record["conflict_top1"].get<double>()) + "  flip " +
              pct(record["bg_flip_rate"].get<double>());
     }
     std::printf("epoch %3lld/%lld  lr %.4g  loss %.4f  train %.2f  |  top-1 %.2f  many %s  medium %s  few %s%s%s  |  "
                 "%.0f img/s  eta %s%s\n",
                 static_cast<long long>(epoch), static_cast<long long>(c.train.epochs), lr, trained.loss, trained.top1,
                 metrics.top1, pct(metrics.many).c_str(), pct(metrics.medium).c_str(), pct(metrics.few).c_str(),
-                val.c_str(), best ? " *" : "", double(trained.images) / trained.seconds,
+                side_metrics.c_str(), best ? " *" : "", double(trained.images) / trained.seconds,
                 format_duration(per_epoch * double(c.train.epochs - epoch - 1)).c_str(), skipped.c_str());
     std::fflush(stdout);
   }
@@ -454,8 +455,8 @@ void keep_class_names(const Run& run) {
   for (size_t k = 0; k < run.data.class_names.size(); ++k) text += std::to_string(k) + " " + run.data.class_names[k] + "\n";
   const std::string path = (fs::path(run.dir) / "classes.txt").string();
   if (fs::exists(path)) {
-    SMCL_CHECK(read_file(path) == text, "the class folders of '" << run.config.data.root << "' differ from '" << path
-                                                                  << "', which this run was started with");
+    SMCL_CHECK(read_file(path) == text, "the class names of " << data::dataset_title(run.config.data) << " differ from '"
+                                                               << path << "', which this run was started with");
   } else {
     write_file_atomic(path, text);
   }
