@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "smcl/core/error.h"
+#include "smcl/core/stop.h"
 #include "smcl/train/retrain.h"
 
 namespace smcl::app {
@@ -20,6 +21,7 @@ void add_retrain(CLI::App& app) {
   command->add_option("--set,-s", *overrides,
                       "retrain.epochs=N, retrain.lr=X (crt, lws; default 10, 0.1), retrain.tau=X (tau_norm; default 1)");
   command->callback([=] {
+    install_stop_handlers();
     std::vector<std::string> all{"retrain.mode=" + *mode};
     for (const auto& o : *overrides) {
       SMCL_CHECK(o.rfind("retrain.", 0) == 0,

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "smcl/core/error.h"
+#include "smcl/core/stop.h"
 #include "smcl/core/io.h"
 #include "smcl/sweep/sweep.h"
 #include "smcl/train/fit.h"
@@ -24,12 +25,16 @@ void add_sweep(CLI::App& app) {
   command->add_option("--only", *only, "train only these rows (folder names, repeatable); the table lists all");
   command->add_option("--seeds", *seeds, "train only these seeds of the table (e.g. one seed of every row first)");
   command->add_flag("--report", *report, "train nothing: print and write the table of the runs finished so far");
+  auto rerun_broken = std::make_shared<bool>(false);
+  command->add_flag("--rerun-broken", *rerun_broken,
+                    "train broken run folders anew (each is moved to <folder>.broken first) instead of skipping them");
   command->add_option("--out,-o", *out,
                       "markdown file to write, and beside it the same as .json (default: RUNS/<table name>/table.md)");
   command->callback([=] {
+    install_stop_handlers();
     train::require_one_process("smcl sweep");
     auto table = sweep::load_table(*table_file);
-    if (!*report) sweep::run(table, *runs, *only, *seeds);
+    int64_t broken = *report ? 0 : sweep::run(table, *runs, *only, *seeds, *rerun_broken);
     auto rows = sweep::results(table, *runs);
     std::string text = sweep::markdown(table, rows);
     std::filesystem::path path = out->empty() ? std::filesystem::path(*runs) / table.name / "table.md"
@@ -40,6 +45,8 @@ void add_sweep(CLI::App& app) {
     json_path.replace_extension(".json");
     write_file_atomic(json_path.string(), sweep::to_json(table, rows).dump(2) + "\n");
     std::printf("\n%s\n(written to %s and %s)\n", text.c_str(), path.c_str(), json_path.c_str());
+    SMCL_CHECK(broken == 0, broken << " run folder(s) of the table are broken and were skipped (named above); "
+                                   << "rerun them with --rerun-broken");
   });
 }
 

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "smcl/core/distributed.h"
 #include "smcl/core/error.h"
+#include "smcl/core/stop.h"
 #include "smcl/data/datasets.h"
 #include "smcl/eval/evaluate.h"
 #include "smcl/train/fit.h"
@@ -61,19 +62,25 @@ void add_train(CLI::App& app) {
   auto options = std::make_shared<ConfigOptions>();
   auto out = std::make_shared<std::string>();
   auto resume = std::make_shared<std::string>();
+  auto from = std::make_shared<std::string>("last");
   options->add_to(*command);
   command->add_option("--out,-o", *out, "run folder to create (default: runs/<config name>-<date-time>)");
   command->add_option("--resume", *resume, "continue the run in this folder from its last checkpoint");
+  command->add_option("--from", *from, "with --resume: the checkpoint to continue from, last (default) or best "
+                                       "(when last.pt is corrupt; the epochs after the best are trained again)")
+      ->check(CLI::IsMember({"last", "best"}));
   command->footer("Config keys:\n" + config::describe_keys());
   command->callback([=] {
     // Of several processes (smcl launch, torchrun), rank 0 alone prints.
     const auto launch = dist::launch_info_from_environment();
     const bool main = launch.rank == 0;
+    install_stop_handlers();
     nlohmann::json summary;
+    SMCL_CHECK(*from == "last" || !resume->empty(), "--from goes with --resume");
     if (!resume->empty()) {
       SMCL_CHECK(options->file.empty() && options->overrides.empty() && out->empty(),
                  "--resume takes no --config, --set or --out: the run folder's config.yaml is used as it is");
-      summary = train::resume(*resume);
+      summary = train::resume(*resume, *from);
     } else {
       SMCL_CHECK(!options->file.empty(), "train needs --config FILE (or --resume DIR)");
       config::Config config = options->load();

@@ -1,5 +1,6 @@
 // smcl: train and evaluate image classifiers on long-tailed data. This file only builds the command line
-// and is the one place that catches errors: a user error prints one message and exits with status 2.
+// and is the one place that catches errors: a user error prints one message and exits with status 2; a stop
+// signal honoured at a step boundary exits with 128 + the signal; anything else is a bug (status 3).
 #include <c10/util/Exception.h>
 
 #include <cstdio>
@@ -7,6 +8,7 @@
 #include "commands.h"
 #include "smcl/core/allocator.h"
 #include "smcl/core/error.h"
+#include "smcl/core/stop.h"
 #include "smcl/core/version.h"
 
 int main(int argc, char** argv) {
@@ -34,13 +36,23 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int status = app.exit(e);
     return status == 0 ? 0 : 2;
+  } catch (const smcl::Stopped& e) {
+    // A stop signal, honoured at a step boundary: the shell's convention for a process ended by a signal.
+    std::fflush(stdout);
+    std::fprintf(stderr, "%s\n", e.what());
+    return 128 + e.signal();
   } catch (const smcl::Error& e) {
     return fail(e.what(), 2);
   } catch (const c10::Error& e) {
     // libtorch errors here come from data or checkpoints libtorch rejected; drop its C++ backtrace.
     return fail(e.what_without_backtrace(), 2);
+  } catch (const std::bad_alloc&) {
+    return fail("out of memory (the data or the batch does not fit this machine's memory)", 2);
   } catch (const std::exception& e) {
-    return fail(e.what(), 3);
+    // Every bad input is an smcl::Error; anything else is a bug in smcl.
+    std::string message = std::string("internal error: ") + e.what() +
+                          "\nthis is a bug in smcl; please report it with the command and its input";
+    return fail(message.c_str(), 3);
   }
   return 0;
 }

@@ -60,6 +60,51 @@ TEST(Config, WrongShapesAndSyntaxAreErrors) {
   EXPECT_NE(error_of(dir / "broken.yaml", {}).find("is not valid YAML: line"), std::string::npos);
 }
 
+TEST(Config, NonFiniteNumbersAreRefusedForEveryRealKey) {
+  for (const char* key : {"optim.lr", "data.imbalance_ratio", "mix.kappa", "smcl.box_beta", "mix.source_power"}) {
+    for (const char* value : {".inf", "-.inf", ".nan"}) {
+      const std::string message = error_of("", {std::string(key) + "=" + value});
+      EXPECT_NE(message.find(std::string(key) + " = " + value + ": expected a finite number"), std::string::npos)
+          << message;
+    }
+  }
+  EXPECT_NE(error_of("", {"augment.std=[0.5, .inf, 0.5]"}).find("expected a finite number"), std::string::npos);
+}
+
+// Hostile YAML: an alias bomb, complex keys, thousands of unknown keys; each a short error, none a crash.
+TEST(Config, HostileYamlIsBounded) {
+  test::TempDir dir;
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char level = 'b'; level <= 'j'; ++level) {
+    const char previous = char(level - 1);
+    bomb += std::string(1, level) + ": &" + level + " [";
+    for (int i = 0; i < 10; ++i) bomb += std::string(i ? ", " : "") + "*" + previous;
+    bomb += "]\n";
+  }
+  bomb += "train: {epochs: *j}\n";
+  ASSERT_LT(bomb.size(), 1000u);
+  test::write_bytes(dir / "bomb.yaml", bomb);
+  EXPECT_NE(error_of(dir / "bomb.yaml", {}).find("more than 100000 YAML nodes"), std::string::npos);
+
+  test::write_bytes(dir / "complex.yaml", "optim:\n  ? [lr, gamma]\n  : 1\n");
+  EXPECT_NE(error_of(dir / "complex.yaml", {}).find("a key under 'optim' is not a plain name"), std::string::npos);
+
+  std::string unknown;
+  for (int i = 0; i < 5000; ++i) unknown += "optim.no_such_key_" + std::to_string(i) + ": 1\n";
+  test::write_bytes(dir / "unknown.yaml", unknown);
+  const std::string message = error_of(dir / "unknown.yaml", {});
+  EXPECT_NE(message.find("(5000 problems)"), std::string::npos);
+  EXPECT_NE(message.find("... and 4980 more"), std::string::npos);
+  EXPECT_LT(message.size(), 10000u);  // not one line per key
+}
+
+TEST(Config, DifferingKeysNameKeyAndBothValues) {
+  auto a = load("", {"optim.lr=0.1"});
+  auto b = load("", {"optim.lr=0.2", "train.threads=3"});
+  EXPECT_EQ(differing_keys(a, b), (std::vector<std::string>{"train.threads (0 -> 3)", "optim.lr (0.1 -> 0.2)"}));
+  EXPECT_TRUE(differing_keys(a, a).empty());
+}
+
 TEST(Config, SmclKeysAreCheckedTogether) {
   std::string message = error_of("", {"method.name=smcl", "smcl.saliency=sift", "smcl.mask_prob=1.5",
                                       "smcl.box=per_pixel", "smcl.mask_start_epoch=10",
@@ -107,6 +152,16 @@ TEST(Config, YamlDumpRoundTrips) {
   EXPECT_DOUBLE_EQ(back.loss.cb_beta, 0.999);
   EXPECT_EQ(back.augment.mean, std::vector<double>{0.5});
   EXPECT_EQ(back.data.name, "mnist");
+  // Real numbers are written as a person writes them, and still read back to the same double exactly.
+  EXPECT_NE(text.find("lr: 0.1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("std: [0.25]"), std::string::npos) << text;
+  Config odd = load("", {"optim.lr=0.30000000000000004", "optim.weight_decay=2e-4", "mix.alpha=1e-300"});
+  test::write_bytes(dir / "odd.yaml", to_yaml(odd));
+  Config odd_back = load(dir / "odd.yaml");
+  EXPECT_EQ(odd_back.optim.lr, odd.optim.lr);
+  EXPECT_EQ(odd_back.optim.weight_decay, 2e-4);
+  EXPECT_EQ(odd_back.mix.alpha, 1e-300);
+  EXPECT_NE(to_yaml(odd).find("weight_decay: 2e-04\n"), std::string::npos) << to_yaml(odd);
 }
 
 TEST(Config, ShippedConfigsAreValid) {

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "smcl/core/error.h"
 #include "test_util.h"
 
@@ -48,6 +51,51 @@ TEST(Io, AtomicWriteReplacesTheFileAndLeavesNoTemporary) {
   // A failing writer leaves the old file in place.
   EXPECT_THROW(write_atomic_with(dir / "f.txt", [](const std::string&) { throw Error("writer failed"); }), Error);
   EXPECT_EQ(test::slurp(dir / "f.txt"), "two");
+}
+
+// A write that fails part-way (a full disk, simulated by the fault hook) is an error naming the file; the old
+// content stays, and no temporary file or partial line is left.
+TEST(Io, FailedWritesLeaveTheOldFileWhole) {
+  test::TempDir dir;
+  write_file_atomic(dir / "f.txt", "old");
+  append_line(dir / "m.jsonl", "{\"epoch\": 0}");
+  setenv("SMCL_DEBUG_FAIL_WRITE", "f.txt", 1);
+  EXPECT_NE(test::error_of([&] { write_file_atomic(dir / "f.txt", "new content"); }).find("No space left on device"),
+            std::string::npos);
+  setenv("SMCL_DEBUG_FAIL_WRITE", "m.jsonl", 1);
+  EXPECT_NE(test::error_of([&] { append_line(dir / "m.jsonl", "{\"epoch\": 1}"); }).find("m.jsonl"),
+            std::string::npos);
+  unsetenv("SMCL_DEBUG_FAIL_WRITE");
+  EXPECT_EQ(test::slurp(dir / "f.txt"), "old");
+  EXPECT_EQ(test::slurp(dir / "m.jsonl"), "{\"epoch\": 0}\n");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.str()), std::filesystem::directory_iterator()), 2);
+}
+
+TEST(Io, StaleTemporariesOfDeadProcessesAreRemoved) {
+  test::TempDir dir;
+  // PID 2^22 + 1 is above Linux's largest PID (pid_max is at most 2^22): no process has it.
+  test::write_bytes(dir / "last.pt.tmp.4194305", "partial");
+  test::write_bytes(dir / ("best.pt.tmp." + std::to_string(::getpid())), "being written");
+  test::write_bytes(dir / "notes.tmp.txt", "kept");
+  EXPECT_EQ(remove_stale_temporaries(dir.str()), 1);
+  EXPECT_FALSE(std::filesystem::exists(dir / "last.pt.tmp.4194305"));
+  EXPECT_TRUE(std::filesystem::exists(dir / ("best.pt.tmp." + std::to_string(::getpid()))));
+  EXPECT_TRUE(std::filesystem::exists(dir / "notes.tmp.txt"));
+}
+
+// A gzip stream is inflated no further than asked: a 2 KB file that inflates to 100 MB is refused after the
+// bound, and a head is read without inflating the rest.
+TEST(Io, GzipInflationIsBounded) {
+  test::TempDir dir;
+  std::string zeros(100 << 20, '\0');
+  gzFile gz = gzopen((dir / "bomb.gz").c_str(), "wb9");
+  gzwrite(gz, zeros.data(), unsigned(zeros.size()));
+  gzclose(gz);
+  EXPECT_LT(std::filesystem::file_size(dir / "bomb.gz"), 200000u);
+  EXPECT_EQ(read_file_head(dir / "bomb.gz", 16), std::string(16, '\0'));
+  const std::string message = test::error_of([&] { read_file_bounded(dir / "bomb.gz", 1000); });
+  EXPECT_NE(message.find("decompresses to more than the 1000 bytes"), std::string::npos) << message;
+  EXPECT_EQ(read_file_bounded(dir / "bomb.gz", zeros.size()).size(), zeros.size());
 }
 
 }  // namespace smcl

@@ -138,4 +138,47 @@ TEST(Pickle, ParsesScalarsAndContainers) {
   EXPECT_EQ(root->get("c")->call_name(), "_codecs.encode");
 }
 
+// A pickle nested a million levels deep (a 2 KB file once gzip'd) is refused at the nesting limit, and a tree
+// of values that deep is freed without recursion (no stack overflow either way).
+TEST(Pickle, DeepNestingIsAnErrorAndDeepTreesFreeWithoutRecursion) {
+  // protocol 2: PROTO 2, then EMPTY_LIST a million times, APPEND a million - 1 times, STOP.
+  const int depth = 1000000;
+  std::string bytes = "\x80\x02" + std::string(depth, ']') + std::string(depth - 1, 'a') + ".";
+  const std::string message = test::error_of([&] { pickle::parse(bytes, "deep.pkl"); });
+  EXPECT_NE(message.find("'deep.pkl' byte"), std::string::npos) << message;
+  EXPECT_NE(message.find("nested more than 1000 levels"), std::string::npos) << message;
+  // Nesting through MARK/LIST as Python 2's cPickle writes lists: the same limit.
+  std::string marks = "\x80\x02" + std::string(5000, '(') + std::string(5000, 'l') + ".";
+  EXPECT_NE(test::error_of([&] { pickle::parse(marks, "marks.pkl"); }).find("nested more than"), std::string::npos);
+  // Within the limit it parses.
+  std::string ok = "\x80\x02" + std::string(999, ']') + std::string(998, 'a') + ".";
+  EXPECT_EQ(pickle::parse(ok, "ok.pkl")->depth, 999);
+  // A chain built by hand, past any limit, is freed iteratively.
+  auto root = std::make_shared<pickle::Value>();
+  root->kind = pickle::Value::Kind::List;
+  auto at = root;
+  for (int i = 0; i < depth; ++i) {
+    auto child = std::make_shared<pickle::Value>();
+    child->kind = pickle::Value::Kind::List;
+    at->items.push_back(child);
+    at = child;
+  }
+  at.reset();
+  root.reset();  // a recursive destructor would overflow the stack here
+  SUCCEED();
+}
+
+// A numpy array whose shape claims more than its bytes is refused before any allocation.
+TEST(Pickle, ArrayShapeLargerThanItsDataIsRefusedBeforeAllocating) {
+  // A `_reconstruct` call whose BUILD state is (1, (2^31 - 1, 2^31 - 1), dtype('u1'), False, b'ab'), opcode by
+  // opcode: GLOBAL, EMPTY_TUPLE, REDUCE; MARK, BININT1, BININT x2, TUPLE2, GLOBAL, BINUNICODE, TUPLE1, REDUCE,
+  // NEWFALSE, SHORT_BINBYTES, TUPLE; BUILD, STOP.
+  const char bytes[] = "\x80\x02" "cnumpy.core.multiarray\n_reconstruct\n)R(K\x01J\xff\xff\xff\x7fJ\xff\xff\xff\x7f\x86"
+                       "cnumpy\ndtype\nX\x02\x00\x00\x00u1\x85R\x89" "C\x02" "abtb.";
+  const std::string q(bytes, sizeof(bytes) - 1);
+  auto value = pickle::parse(q, "huge.pkl");
+  const std::string message = test::error_of([&] { pickle::to_tensor(value, "'huge.pkl' entry 'data'"); });
+  EXPECT_NE(message.find("shape claims more than the 2 bytes"), std::string::npos) << message;
+}
+
 }  // namespace smcl::data

@@ -57,6 +57,21 @@ TEST(Idx, BadFilesNameTheFileAndTheProblem) {
   EXPECT_NE(expect_error(dir / "missing").find("no such file"), std::string::npos);
 }
 
+// A gzip'd IDX file is inflated no further than its header's size: 16 bytes of header claiming one 1x1 image,
+// followed by 100 MB of zeros (100 KB once compressed), is refused without inflating the rest.
+TEST(Idx, GzipInflationStopsAtTheSizeTheHeaderDeclares) {
+  test::TempDir dir;
+  std::string whole = idx_bytes({1, 1, 1}, std::string(100 << 20, '\0'));
+  gzFile gz = gzopen((dir / "bomb-idx3-ubyte.gz").c_str(), "wb9");
+  gzwrite(gz, whole.data(), unsigned(whole.size()));
+  gzclose(gz);
+  const std::string message = expect_error(dir / "bomb-idx3-ubyte.gz");
+  EXPECT_NE(message.find("decompresses to more than the 17 bytes its header implies"), std::string::npos) << message;
+  // A header whose dimensions multiply past 2^40 values is corrupt, not an allocation.
+  test::write_bytes(dir / "huge", idx_bytes({0x7fffffff, 0x7fffffff, 0x7fffffff}, ""));
+  EXPECT_NE(expect_error(dir / "huge").find("more than 2^40 values"), std::string::npos);
+}
+
 TEST(Idx, RealFashionMnistWhenInstalled) {
   const std::string root = "/usr/share/datasets/fashion-mnist";
   if (!std::filesystem::exists(root + "/t10k-labels-idx1-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist missing";

@@ -92,6 +92,52 @@ TEST(ImageFiles, ChecksNameWhatIsWrongWithAFile) {
   EXPECT_NE(check_image_file(dir / "missing.png").find("does not exist"), std::string::npos);
 }
 
+// A small file that declares a huge image is refused from its header, before any decoder allocates it.
+TEST(ImageFiles, ImagesDeclaringTooManyPixelsAreRefusedFromTheHeader) {
+  test::TempDir dir;
+  auto png = test::slurp(test::golden("images/rgb_23x17.png"));
+  ASSERT_EQ(png.substr(12, 4), "IHDR");
+  const std::string side = {0, 0, char(0x4E), char(0x20)};  // 20000, big-endian
+  png.replace(16, 4, side);
+  png.replace(20, 4, side);
+  test::write_bytes(dir / "huge.png", png);
+  auto jpeg = test::slurp(test::golden("images/rgb_40x28.jpg"));
+  size_t sof = 2;  // walk the segments to the frame header, as a reader does
+  while (static_cast<unsigned char>(jpeg[sof + 1]) != 0xC0 && static_cast<unsigned char>(jpeg[sof + 1]) != 0xC2) {
+    sof += 2 + size_t(static_cast<unsigned char>(jpeg[sof + 2])) * 256 + static_cast<unsigned char>(jpeg[sof + 3]);
+  }
+  jpeg.replace(sof + 5, 2, side.substr(2));
+  jpeg.replace(sof + 7, 2, side.substr(2));
+  test::write_bytes(dir / "huge.jpg", jpeg);
+  for (const char* name : {"huge.png", "huge.jpg"}) {
+    const std::string problem = check_image_file(dir / name);
+    EXPECT_NE(problem.find("declares 400000000 pixels, more than data.max_image_pixels (89478485)"), std::string::npos)
+        << problem;
+    EXPECT_EQ(check_image_file(dir / name, 400000000), "") << name;
+    if (image_files_supported()) {
+      const std::string message = test::error_of([&] { decode_image(dir / name, "'list.txt' line 2", 3); });
+      EXPECT_NE(message.find("'list.txt' line 2: image"), std::string::npos) << message;
+    }
+  }
+  EXPECT_EQ(check_image_file(test::golden("images/rgb_40x28.jpg"), 40 * 28), "");
+  EXPECT_NE(check_image_file(test::golden("images/rgb_40x28.jpg"), 40 * 28 - 1), "");
+}
+
+// With skip_bad_images, an image that passes the header checks but fails to decode is left out when the list is
+// read, instead of stopping a run mid-epoch.
+TEST(ImageFiles, SkipBadImagesAlsoLeavesOutImagesThatFailToDecode) {
+  SKIP_WITHOUT_OPENCV();
+  test::TempDir dir;
+  fs::copy_file(test::golden("images/rgb_40x28.jpg"), dir / "good.jpg");
+  auto bytes = test::slurp(test::golden("images/rgb_23x17.png"));
+  for (size_t i = 60; i < bytes.size() - 40; ++i) bytes[i] = char(bytes[i] ^ 0x5A);
+  test::write_bytes(dir / "bad.png", bytes);
+  test::write_bytes(dir / "list.txt", "good.jpg 0\nbad.png 1\n");
+  auto list = read_image_list(dir / "list.txt", dir.str(), 0, ImageChecks{true});
+  EXPECT_EQ(list.paths, std::vector<std::string>{dir / "good.jpg"});
+  EXPECT_EQ(list.skipped, 1);
+}
+
 TEST(ImageFiles, CorruptImageFailsToDecodeNamingItsOrigin) {
   SKIP_WITHOUT_OPENCV();
   test::TempDir dir;
@@ -111,7 +157,7 @@ TEST(ImageFiles, ListFileReadsPathsAndLabelsAndNamesTheLineOfEachError) {
   fs::copy_file(test::golden("images/rgb_40x28.jpg"), dir / "imgs/a.jpg");
   fs::copy_file(test::golden("images/gray_21x14.png"), dir / "imgs/sub dir/b c.png");
   test::write_bytes(dir / "train.txt", "imgs/a.jpg 2\n\nimgs/sub dir/b c.png 0\r\n");
-  auto list = read_image_list(dir / "train.txt", dir.str(), 0, false);
+  auto list = read_image_list(dir / "train.txt", dir.str(), 0, {});
   ASSERT_EQ(list.paths.size(), 2u);
   EXPECT_EQ(list.paths[1], dir / "imgs/sub dir/b c.png");
   EXPECT_EQ(list.labels, (std::vector<int64_t>{2, 0}));
@@ -119,7 +165,7 @@ TEST(ImageFiles, ListFileReadsPathsAndLabelsAndNamesTheLineOfEachError) {
 
   auto error_for = [&](const std::string& text, int64_t num_classes = 0) {
     test::write_bytes(dir / "bad.txt", text);
-    return test::error_of([&] { read_image_list(dir / "bad.txt", dir.str(), num_classes, false); });
+    return test::error_of([&] { read_image_list(dir / "bad.txt", dir.str(), num_classes, {}); });
   };
   EXPECT_NE(error_for("imgs/a.jpg 1\nimgs/a.jpg x\n").find("line 2: label 'x' is not an integer"), std::string::npos);
   EXPECT_NE(error_for("imgs/a.jpg 1\n\nimgs/a.jpg 5\n", 5).find("line 3: label '5' is not an integer in [0, 5)"),
@@ -129,11 +175,11 @@ TEST(ImageFiles, ListFileReadsPathsAndLabelsAndNamesTheLineOfEachError) {
   auto missing = error_for("imgs/a.jpg 1\nimgs/gone.jpg 0\n");
   EXPECT_NE(missing.find("line 2: image '" + dir / "imgs/gone.jpg" + "' does not exist"), std::string::npos) << missing;
   EXPECT_NE(missing.find("data.skip_bad_images"), std::string::npos) << missing;
-  EXPECT_NE(test::error_of([&] { read_image_list(dir / "nothing.txt", dir.str(), 0, false); }).find("cannot open list"),
+  EXPECT_NE(test::error_of([&] { read_image_list(dir / "nothing.txt", dir.str(), 0, {}); }).find("cannot open list"),
             std::string::npos);
 
   test::write_bytes(dir / "some_bad.txt", "imgs/a.jpg 1\nimgs/gone.jpg 0\nimgs/sub dir/b c.png 0\n");
-  auto skipping = read_image_list(dir / "some_bad.txt", dir.str(), 0, true);
+  auto skipping = read_image_list(dir / "some_bad.txt", dir.str(), 0, ImageChecks{true});
   EXPECT_EQ(skipping.paths.size(), 2u);
   EXPECT_EQ(skipping.skipped, 1);
 }
@@ -147,7 +193,7 @@ TEST(ImageFiles, FolderScanSortsClassesAndFilesAndChecksTheTestFolder) {
   fs::copy_file(test::golden("images/rgb_23x17.png"), dir / "train/ant/deeper/x.jpeg.png");
   test::write_bytes(dir / "train/ant/readme.txt", "ignored");
   test::write_bytes(dir / "train/stray.jpg", "a file beside the class folders is ignored");
-  auto list = scan_image_folder(dir / "train", {}, false);
+  auto list = scan_image_folder(dir / "train", {}, {});
   EXPECT_EQ(list.class_names, (std::vector<std::string>{"ant", "zebra"}));
   EXPECT_EQ(list.labels, (std::vector<int64_t>{0, 1, 1}));
   EXPECT_EQ(list.paths[1], dir / "train/zebra/1.png");
@@ -155,12 +201,12 @@ TEST(ImageFiles, FolderScanSortsClassesAndFilesAndChecksTheTestFolder) {
   fs::create_directories(dir / "test/ant");
   fs::create_directories(dir / "test/zebra");
   fs::create_directories(dir / "test/bee");
-  auto other = test::error_of([&] { scan_image_folder(dir / "test", list.class_names, false); });
+  auto other = test::error_of([&] { scan_image_folder(dir / "test", list.class_names, {}); });
   EXPECT_NE(other.find("'" + dir / "test/bee" + "' is not a class of the training folder"), std::string::npos) << other;
   fs::remove(dir / "test/bee");
-  auto empty = test::error_of([&] { scan_image_folder(dir / "test", list.class_names, false); });
+  auto empty = test::error_of([&] { scan_image_folder(dir / "test", list.class_names, {}); });
   EXPECT_NE(empty.find("holds no usable"), std::string::npos) << empty;
-  EXPECT_NE(test::error_of([&] { scan_image_folder(dir / "nowhere", {}, false); }).find("does not exist"),
+  EXPECT_NE(test::error_of([&] { scan_image_folder(dir / "nowhere", {}, {}); }).find("does not exist"),
             std::string::npos);
 }
 

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 #include <torch/optim/sgd.h>
+#include <torch/serialize.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
 
 #include "smcl/core/error.h"
 #include "smcl/models/network.h"
@@ -75,6 +80,76 @@ TEST(Checkpoint, CorruptOrMismatchedFilesAreClearErrors) {
   auto bigger = models::make_model("resnet20", 10, 1);
   EXPECT_THROW(load_checkpoint(dir / "c.pt", *bigger, nullptr, torch::kCPU), Error);
   EXPECT_THROW(load_checkpoint(dir / "none.pt", *model, nullptr, torch::kCPU), Error);
+}
+
+// Every single-bit flip anywhere in a checkpoint is found by its checksum (or its header check) before anything
+// is restored: the model keeps its weights and the error names the file.
+TEST(Checkpoint, EveryBitFlipIsRefusedBeforeAnythingIsRestored) {
+  test::TempDir dir;
+  torch::manual_seed(1);
+  auto model = models::make_model("resnet8", 10, 1);
+  TrainState state;
+  state.rng_state = "1 2 3";
+  state.best_json = state.last_json = "{}";
+  save_checkpoint(dir / "c.pt", *model, nullptr, state);
+  const std::string bytes = test::slurp(dir / "c.pt");
+  torch::manual_seed(2);
+  auto other = models::make_model("resnet8", 10, 1);
+  const auto before = other->parameters()[0].clone();
+  std::mt19937_64 draw(7);
+  for (int trial = 0; trial < 40; ++trial) {
+    std::string flipped = bytes;
+    const size_t at = draw() % flipped.size();
+    flipped[at] = char(flipped[at] ^ (1 << (draw() % 8)));
+    test::write_bytes(dir / "flipped.pt", flipped);
+    const std::string message = test::error_of([&] { load_checkpoint(dir / "flipped.pt", *other, nullptr, torch::kCPU); });
+    EXPECT_NE(message.find("flipped.pt"), std::string::npos) << "byte " << at << ": " << message;
+    EXPECT_TRUE(torch::equal(other->parameters()[0], before)) << "byte " << at;
+    EXPECT_THROW(verify_checkpoint(dir / "flipped.pt"), Error);
+  }
+  EXPECT_NO_THROW(verify_checkpoint(dir / "c.pt"));
+}
+
+// A checkpoint of smcl before checksums (the bare libtorch archive) still loads, with a warning.
+TEST(Checkpoint, OlderCheckpointsWithoutChecksumStillLoad) {
+  test::TempDir dir;
+  torch::manual_seed(3);
+  auto model = models::make_model("resnet8", 10, 1);
+  // The format written before checksums, made here the way that version wrote it.
+  torch::serialize::OutputArchive archive, model_archive;
+  model->save(model_archive);
+  archive.write("model", model_archive);
+  archive.write("version", c10::IValue(int64_t(1)));
+  archive.write("next_epoch", c10::IValue(int64_t(4)));
+  for (const char* key : {"rng_state", "best_json", "last_json", "config_yaml"}) archive.write(key, c10::IValue(std::string("x")));
+  for (const char* key : {"train_seconds", "wall_seconds"}) archive.write(key, c10::IValue(1.5));
+  archive.write("train_images", c10::IValue(int64_t(10)));
+  archive.save_to(dir / "old.pt");
+  auto loaded = models::make_model("resnet8", 10, 1);
+  testing::internal::CaptureStderr();
+  auto state = load_checkpoint(dir / "old.pt", *loaded, nullptr, torch::kCPU);
+  const std::string warning = testing::internal::GetCapturedStderr();
+  EXPECT_NE(warning.find("has no checksum"), std::string::npos) << warning;
+  EXPECT_EQ(state.next_epoch, 4);
+  EXPECT_TRUE(torch::equal(loaded->parameters()[0], model->parameters()[0]));
+}
+
+// A full disk while writing leaves the previous checkpoint as it was and no temporary file.
+TEST(Checkpoint, AFailedWriteKeepsThePreviousCheckpoint) {
+  test::TempDir dir;
+  auto model = models::make_model("resnet8", 10, 1);
+  TrainState state;
+  state.next_epoch = 1;
+  save_checkpoint(dir / "last.pt", *model, nullptr, state);
+  const std::string before = test::slurp(dir / "last.pt");
+  state.next_epoch = 2;
+  setenv("SMCL_DEBUG_FAIL_WRITE", "last.pt", 1);
+  const std::string message = test::error_of([&] { save_checkpoint(dir / "last.pt", *model, nullptr, state); });
+  unsetenv("SMCL_DEBUG_FAIL_WRITE");
+  EXPECT_NE(message.find("cannot write '" + dir / "last.pt" + "': No space left on device"), std::string::npos)
+      << message;
+  EXPECT_EQ(test::slurp(dir / "last.pt"), before);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.str()), std::filesystem::directory_iterator()), 1);
 }
 
 }  // namespace smcl::train

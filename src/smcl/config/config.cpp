@@ -2,11 +2,16 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "smcl/core/error.h"
 
@@ -22,16 +27,36 @@ struct Field {
   std::function<void(YAML::Emitter&)> write;
 };
 
+// Thrown by read_scalar for .inf, -.inf and .nan: no real-valued key accepts them.
+struct NotFinite {};
+
 template <typename T>
 T read_scalar(const YAML::Node& node) {
   if (!node.IsScalar()) throw YAML::BadConversion(node.Mark());
-  return node.as<T>();
+  T value = node.as<T>();
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!std::isfinite(value)) throw NotFinite{};
+  }
+  return value;
+}
+
+// Writes a value as YAML; a real number as the shortest text that reads back as exactly the same double (0.2,
+// not 0.20000000000000001), as a person writes it.
+template <typename T>
+void emit(YAML::Emitter& out, const T& value) {
+  if constexpr (std::is_floating_point_v<T>) {
+    char text[32];
+    const auto result = std::to_chars(text, text + sizeof(text), value);
+    out << std::string(text, result.ptr);
+  } else {
+    out << value;
+  }
 }
 
 template <typename T>
 Field scalar_field(const std::string& key, const std::string& type, T& value, const std::string& doc) {
   return {key, type, doc, [&value](const YAML::Node& node) { value = read_scalar<T>(node); },
-          [&value](YAML::Emitter& out) { out << value; }};
+          [&value](YAML::Emitter& out) { emit(out, value); }};
 }
 
 template <typename T>
@@ -45,7 +70,7 @@ Field list_field(const std::string& key, const std::string& type, std::vector<T>
           },
           [&value](YAML::Emitter& out) {
             out << YAML::Flow << YAML::BeginSeq;
-            for (const auto& item : value) out << item;
+            for (const auto& item : value) emit(out, item);
             out << YAML::EndSeq;
           }};
 }
@@ -76,6 +101,9 @@ std::vector<Field> fields(Config& c) {
                    "*_bg sets: probability a major class's training image has its class's own background"),
       scalar_field("data.skip_bad_images", "bool", c.data.skip_bad_images,
                    "file sets: leave out missing, unreadable or truncated images"),
+      scalar_field("data.max_image_pixels", "int", c.data.max_image_pixels,
+                   "file sets: an image whose header declares more pixels (width x height) is refused before it is "
+                   "decoded (default: PIL's limit)"),
       scalar_field("data.decode_threads", "int", c.data.decode_threads, "file sets: decoding threads (0: all cores)"),
       scalar_field("model.name", "string", c.model.name,
                    "resnet8|14|20|32|44|56|110 (ResNet-CIFAR, 6n+2) | resnet50|101|152 (torchvision)"),
@@ -177,17 +205,50 @@ std::string node_text(const YAML::Node& node) {
   return out.c_str();
 }
 
-// Flattens nested maps into dotted keys; any non-map value is a leaf.
-void flatten(const YAML::Node& node, const std::string& prefix, std::vector<std::pair<std::string, YAML::Node>>& out) {
+// Flattens nested maps into dotted keys; any non-map value is a leaf. A key that is not a plain scalar (YAML's
+// complex keys) is a problem in `errors`.
+void flatten(const YAML::Node& node, const std::string& prefix, std::vector<std::pair<std::string, YAML::Node>>& out,
+             std::vector<std::string>& errors, const std::string& source) {
   if (node.IsMap()) {
     for (const auto& item : node) {
-      std::string key = item.first.as<std::string>();
-      flatten(item.second, prefix.empty() ? key : prefix + "." + key, out);
+      if (!item.first.IsScalar()) {
+        errors.push_back(source + ": line " + std::to_string(item.first.Mark().line + 1) + ": a key under '" +
+                         (prefix.empty() ? "(top)" : prefix) + "' is not a plain name");
+        continue;
+      }
+      std::string key = item.first.Scalar();
+      flatten(item.second, prefix.empty() ? key : prefix + "." + key, out, errors, source);
     }
   } else if (!prefix.empty()) {
     out.emplace_back(prefix, node);
   }
 }
+
+// YAML aliases let a few hundred bytes name billions of nodes (an "alias bomb"); a config has a few hundred.
+constexpr int64_t kMaxConfigNodes = 100000;
+
+// Throws smcl::Error when walking `root` (aliases followed) would visit more than kMaxConfigNodes nodes.
+void check_node_count(const YAML::Node& root, const std::string& source) {
+  std::vector<YAML::Node> pending{root};
+  int64_t visited = 0;
+  while (!pending.empty()) {
+    YAML::Node node = pending.back();
+    pending.pop_back();
+    SMCL_CHECK(++visited <= kMaxConfigNodes, source << " expands to more than " << kMaxConfigNodes
+                                                    << " YAML nodes (through aliases?); a config is far smaller");
+    if (node.IsMap()) {
+      for (const auto& item : node) {
+        pending.push_back(item.first);
+        pending.push_back(item.second);
+      }
+    } else if (node.IsSequence()) {
+      for (const auto& item : node) pending.push_back(item);
+    }
+  }
+}
+
+// At most this many problems are listed in one error message; the rest are counted.
+constexpr size_t kMaxListedProblems = 20;
 
 std::string allowed_keys_hint(const std::vector<Field>& table, const std::string& key) {
   std::string section = key.substr(0, key.find('.'));
@@ -227,7 +288,9 @@ std::vector<Problem> validate(const Config& c) {
   check_enum(p, "data.subset", c.data.subset, {"auto", "long_tail", "none"});
   check(p, c.data.holdout_fraction > 0 && c.data.holdout_fraction < 1, "data.holdout_fraction",
         c.data.holdout_fraction, "in (0, 1)");
-  check(p, c.data.num_classes >= 0, "data.num_classes", c.data.num_classes, ">= 0 (0: from the labels)");
+  check(p, c.data.num_classes >= 0 && c.data.num_classes <= 1000000, "data.num_classes", c.data.num_classes,
+        "in [0, 1000000] (0: from the labels)");
+  check(p, c.data.max_image_pixels >= 1, "data.max_image_pixels", c.data.max_image_pixels, ">= 1");
   check(p, c.data.channels == 1 || c.data.channels == 3, "data.channels", c.data.channels, "1 or 3");
   check(p, c.data.image_size >= 0, "data.image_size", c.data.image_size, ">= 0 (0: 224)");
   check(p, c.data.decode_threads >= 0, "data.decode_threads", c.data.decode_threads, ">= 0 (0: all cores)");
@@ -332,7 +395,7 @@ std::vector<Problem> validate(const Config& c) {
   return p;
 }
 
-Config load(const std::string& path, const std::vector<std::string>& overrides) {
+Config parse(const std::string& text, const std::string& source, const std::vector<std::string>& overrides) {
   Config config;
   std::vector<Field> table = fields(config);
   std::vector<std::string> errors;
@@ -347,26 +410,27 @@ Config load(const std::string& path, const std::vector<std::string>& overrides) 
       } catch (const YAML::Exception&) {
         origin[key] = "";  // marks the key as already reported
         errors.push_back(where + ": " + key + " = " + node_text(value) + ": expected " + field.type);
+      } catch (const NotFinite&) {
+        origin[key] = "";
+        errors.push_back(where + ": " + key + " = " + node_text(value) + ": expected a finite number");
       }
       return;
     }
     errors.push_back(where + ": unknown key '" + key + "' (" + allowed_keys_hint(table, key) + ")");
   };
 
-  if (!path.empty()) {
+  if (!source.empty()) {
     YAML::Node root;
     try {
-      root = YAML::LoadFile(path);
-    } catch (const YAML::BadFile&) {
-      throw Error("cannot read config file '" + path + "'");
+      root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
-      throw Error("config file '" + path + "' is not valid YAML: line " + std::to_string(e.mark.line + 1) + ": " +
-                  e.msg);
+      throw Error(source + " is not valid YAML: line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
     }
-    SMCL_CHECK(root.IsMap() || root.IsNull(), "config file '" << path << "' must be a mapping of sections");
+    SMCL_CHECK(root.IsMap() || root.IsNull(), source << " must be a mapping of sections");
+    check_node_count(root, source);
     std::vector<std::pair<std::string, YAML::Node>> leaves;
-    flatten(root, "", leaves);
-    for (const auto& [key, value] : leaves) apply(key, value, path);
+    flatten(root, "", leaves, errors, source);
+    for (const auto& [key, value] : leaves) apply(key, value, source);
   }
   for (const auto& item : overrides) {
     auto eq = item.find('=');
@@ -378,6 +442,7 @@ Config load(const std::string& path, const std::vector<std::string>& overrides) 
     YAML::Node value;
     try {
       value = YAML::Load(item.substr(eq + 1));
+      check_node_count(value, "--set " + key);
     } catch (const YAML::Exception& e) {
       errors.push_back("--set " + item + ": the value is not valid YAML: " + e.msg);
       continue;
@@ -395,10 +460,37 @@ Config load(const std::string& path, const std::vector<std::string>& overrides) 
   if (!errors.empty()) {
     std::string message = errors.size() == 1 ? "invalid configuration: " : "invalid configuration (" +
                                                    std::to_string(errors.size()) + " problems):";
-    for (const auto& e : errors) message += (errors.size() == 1 ? "" : "\n  ") + e;
+    for (size_t i = 0; i < std::min(errors.size(), kMaxListedProblems); ++i) {
+      message += (errors.size() == 1 ? "" : "\n  ") + errors[i];
+    }
+    if (errors.size() > kMaxListedProblems) {
+      message += "\n  ... and " + std::to_string(errors.size() - kMaxListedProblems) + " more";
+    }
     throw Error(message);
   }
   return config;
+}
+
+Config load(const std::string& path, const std::vector<std::string>& overrides) {
+  if (path.empty()) return parse("", "", overrides);
+  std::ifstream in(path, std::ios::binary);
+  SMCL_CHECK(in && std::filesystem::is_regular_file(path), "cannot read config file '" << path << "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), "config file '" + path + "'", overrides);
+}
+
+std::vector<std::string> differing_keys(const Config& a_const, const Config& b_const) {
+  Config a = a_const, b = b_const;  // the field tables bind mutable references
+  auto fa = fields(a), fb = fields(b);
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < fa.size(); ++i) {
+    YAML::Emitter ea, eb;
+    fa[i].write(ea);
+    fb[i].write(eb);
+    if (std::string(ea.c_str()) != eb.c_str()) keys.push_back(fa[i].key + " (" + ea.c_str() + " -> " + eb.c_str() + ")");
+  }
+  return keys;
 }
 
 std::string to_yaml(const Config& const_config) {

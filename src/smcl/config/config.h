@@ -29,6 +29,7 @@ struct DataConfig {
   int64_t channels = 3;                // file sets: 3 (RGB; grayscale replicated) | 1 (grayscale)
   int64_t image_size = 0;              // file sets: side of the square training crop; 0: 224
   bool skip_bad_images = false;        // file sets: leave out missing/unreadable/truncated images (counted)
+  int64_t max_image_pixels = 89478485; // file sets: an image declaring more pixels is refused before decoding
   int64_t decode_threads = 0;          // file sets: threads decoding and resizing images; 0: all cores
   double bg_bias = 0.9;                // *_bg sets: probability that a major class's training image gets its
                                        // class's own background kind, in [0, 1]
@@ -170,6 +171,14 @@ struct Config {
 // YAML), then validates. Throws smcl::Error listing every problem, each naming the key, where its value came
 // from (file or --set), the value and what is allowed.
 Config load(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// As load, from YAML text; `source` names it in messages ("config file 'x.yaml'"); empty text and source:
+// defaults only. At most 20 problems are listed, then their count; a text whose aliases expand to more than
+// 100,000 nodes is refused.
+Config parse(const std::string& text, const std::string& source, const std::vector<std::string>& overrides = {});
+
+// The keys whose values differ between two configs, each as "key (value in a -> value in b)".
+std::vector<std::string> differing_keys(const Config& a, const Config& b);
 
 struct Problem {
   std::string key;      // dotted key, e.g. "optim.lr"

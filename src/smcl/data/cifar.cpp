@@ -19,6 +19,10 @@ void check_labels(const torch::Tensor& labels, int num_classes, const std::strin
                                               << ", outside [0, " << num_classes << ")");
 }
 
+// The largest CIFAR file, CIFAR-100's training set (50,000 images), with room to spare: a gzip'd file that
+// inflates past it is not a CIFAR file, and is stopped before it fills memory.
+constexpr uint64_t kMaxCifarFileBytes = uint64_t(1) << 30;
+
 Dataset concat(const std::vector<Dataset>& parts, int num_classes) {
   std::vector<torch::Tensor> images, labels;
   for (const auto& p : parts) {
@@ -31,7 +35,7 @@ Dataset concat(const std::vector<Dataset>& parts, int num_classes) {
 }  // namespace
 
 Dataset read_cifar_binary_file(const std::string& path, int label_bytes, int num_classes) {
-  std::string bytes = read_file(path);
+  std::string bytes = read_file_bounded(path, kMaxCifarFileBytes);
   const int64_t record = label_bytes + kPixels;
   SMCL_CHECK(!bytes.empty() && int64_t(bytes.size()) % record == 0,
              "'" << path << "' has " << bytes.size() << " bytes, not a whole number of " << record
@@ -47,7 +51,7 @@ Dataset read_cifar_binary_file(const std::string& path, int label_bytes, int num
 }
 
 Dataset read_cifar_pickle_file(const std::string& path, int num_classes) {
-  auto root = pickle::parse(read_file(path), path);
+  auto root = pickle::parse(read_file_bounded(path, kMaxCifarFileBytes), path);
   SMCL_CHECK(root->kind == pickle::Value::Kind::Dict, "'" << path << "' does not hold a dict");
   auto data = root->get("data");
   std::string label_key = num_classes == 100 ? "fine_labels" : "labels";

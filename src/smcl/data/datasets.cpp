@@ -159,7 +159,8 @@ void report_skipped(const FileList& list, const std::string& what) {
 }
 
 Dataset file_dataset(const FileList& list, int64_t num_classes, const config::DataConfig& data) {
-  return {{}, std::make_shared<ImageFiles>(list.paths, list.origins, data.channels, data.image_size, data.decode_threads),
+  return {{}, std::make_shared<ImageFiles>(list.paths, list.origins, data.channels, data.image_size, data.decode_threads,
+                                    data.max_image_pixels),
           torch::tensor(list.labels, torch::kInt64), num_classes};
 }
 
@@ -211,11 +212,12 @@ void set_training_set(LongTailedData& out, const Dataset& full, const config::Da
 LongTailedData load_file_sets(const config::DataConfig& data) {
   FileList train, test;
   int64_t num_classes = data.num_classes;
+  const ImageChecks checks{data.skip_bad_images, data.max_image_pixels, data.decode_threads};
   if (data.name == "image_folder") {
-    train = scan_image_folder(data.root, {}, data.skip_bad_images);
+    train = scan_image_folder(data.root, {}, checks);
     report_skipped(train, "'" + data.root + "'");
     if (!data.test_root.empty()) {
-      test = scan_image_folder(data.test_root, train.class_names, data.skip_bad_images);
+      test = scan_image_folder(data.test_root, train.class_names, checks);
       report_skipped(test, "'" + data.test_root + "'");
     } else {
       std::tie(train, test) = hold_out(train, data);
@@ -223,18 +225,28 @@ LongTailedData load_file_sets(const config::DataConfig& data) {
     num_classes = int64_t(train.class_names.size());
   } else {
     const std::string train_list = under_root(data.root, data.train_list);
-    train = read_image_list(train_list, data.root, num_classes, data.skip_bad_images);
+    train = read_image_list(train_list, data.root, num_classes, checks);
     report_skipped(train, "'" + train_list + "'");
-    if (num_classes == 0) num_classes = 1 + *std::max_element(train.labels.begin(), train.labels.end());
+    if (num_classes == 0) {
+      // The class count comes from the largest label. More classes than training images would mean most of them
+      // have none: that is a typo in a label (one 2000000000 would ask for gigabytes of per-class tables).
+      const auto largest = std::max_element(train.labels.begin(), train.labels.end());
+      const auto images = int64_t(train.labels.size());
+      SMCL_CHECK(*largest < images, train.origins[size_t(largest - train.labels.begin())]
+                                        << ": label " << *largest << " implies " << *largest + 1 << " classes for "
+                                        << images << " training images (a typo? set data.num_classes when classes "
+                                        << "really lack images)");
+      num_classes = 1 + *largest;
+    }
     const std::string test_list = under_root(data.root, data.test_list);
-    test = read_image_list(test_list, data.root, num_classes, data.skip_bad_images);
+    test = read_image_list(test_list, data.root, num_classes, checks);
     report_skipped(test, "'" + test_list + "'");
   }
   LongTailedData out;
   if (!data.val_list.empty()) {
     SMCL_CHECK(data.name != "image_folder", "data.val_list is for list files (image_list, imagenet_lt)");
     const std::string val_list = under_root(data.root, data.val_list);
-    FileList val = read_image_list(val_list, data.root, num_classes, data.skip_bad_images);
+    FileList val = read_image_list(val_list, data.root, num_classes, checks);
     report_skipped(val, "'" + val_list + "'");
     out.val = file_dataset(val, num_classes, data);
   }

@@ -15,8 +15,11 @@
 
 namespace smcl::data {
 
-torch::Tensor decode_image(const std::string& path, const std::string& origin, int64_t channels) {
+torch::Tensor decode_image(const std::string& path, const std::string& origin, int64_t channels, int64_t max_pixels) {
 #ifdef SMCL_HAVE_OPENCV
+  // The header's size first: the decoder would allocate whatever a file declares.
+  const std::string problem = check_image_file(path, max_pixels);
+  SMCL_CHECK(problem.find("max_image_pixels") == std::string::npos, origin << ": " << problem);
   std::ifstream in(path, std::ios::binary);
   SMCL_CHECK(in, origin << ": cannot read image '" << path << "'");
   std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -40,6 +43,7 @@ torch::Tensor decode_image(const std::string& path, const std::string& origin, i
   return luma.to(torch::kUInt8).unsqueeze(0).contiguous();
 #else
   (void)channels;
+  (void)max_pixels;
   throw Error(origin + ": cannot decode image '" + path +
               "': this build of smcl has no OpenCV (configure with OpenCV found to read image files)");
 #endif

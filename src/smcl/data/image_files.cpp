@@ -21,10 +21,11 @@ bool has_image_extension(const fs::path& path) {
 }
 
 // Adds one file to `list`, or counts it as skipped, or throws, by what check_image_file says.
-void add_file(FileList& list, const std::string& path, const std::string& origin, int64_t label, bool skip_bad) {
-  std::string problem = check_image_file(path);
+void add_file(FileList& list, const std::string& path, const std::string& origin, int64_t label,
+              const ImageChecks& checks) {
+  std::string problem = check_image_file(path, checks.max_pixels);
   if (!problem.empty()) {
-    if (skip_bad) {
+    if (checks.skip_bad) {
       ++list.skipped;
       return;
     }
@@ -35,9 +36,76 @@ void add_file(FileList& list, const std::string& path, const std::string& origin
   list.labels.push_back(label);
 }
 
+// checks.skip_bad: decodes every image of `list` once and leaves out those that fail.
+void drop_undecodable(FileList& list, const ImageChecks& checks) {
+  if (!checks.skip_bad || list.paths.empty()) return;
+  std::vector<char> good(list.paths.size(), 0);
+  parallel_for(int64_t(list.paths.size()), checks.threads, [&](int64_t i) {
+    try {
+      decode_image(list.paths[size_t(i)], list.origins[size_t(i)], 3, checks.max_pixels);
+      good[size_t(i)] = 1;
+    } catch (const Error&) {
+    }
+  });
+  FileList kept;
+  kept.class_names = list.class_names;
+  kept.skipped = list.skipped;
+  for (size_t i = 0; i < list.paths.size(); ++i) {
+    if (!good[i]) {
+      ++kept.skipped;
+      continue;
+    }
+    kept.paths.push_back(list.paths[i]);
+    kept.origins.push_back(list.origins[i]);
+    kept.labels.push_back(list.labels[i]);
+  }
+  list = std::move(kept);
+}
+
+// Big-endian unsigned integer of `n` bytes at `at`.
+uint64_t big_endian(const unsigned char* at, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | at[i];
+  return v;
+}
+
+// The width x height a JPEG (its frame header, SOFn) or PNG (IHDR) declares; -1 when the header cannot be found
+// (the decoder then reports the file).
+int64_t declared_pixels(std::ifstream& in, uintmax_t size, bool png) {
+  unsigned char b[9];
+  in.clear();
+  if (png) {
+    in.seekg(16);
+    if (!in.read(reinterpret_cast<char*>(b), 8)) return -1;
+    return int64_t(big_endian(b, 4) * big_endian(b + 4, 4));
+  }
+  uintmax_t pos = 2;
+  while (pos + 4 <= size) {
+    in.seekg(std::streamoff(pos));
+    if (!in.read(reinterpret_cast<char*>(b), 4) || b[0] != 0xFF) return -1;
+    const unsigned char marker = b[1];
+    if (marker == 0xFF) {  // fill byte
+      ++pos;
+      continue;
+    }
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {  // markers without a length
+      pos += 2;
+      continue;
+    }
+    if (marker == 0xDA || marker == 0xD9) return -1;  // start of scan or end of image: no frame header before
+    const bool frame = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (frame) {
+      if (!in.read(reinterpret_cast<char*>(b + 4), 5)) return -1;  // precision, height, width
+      return int64_t(big_endian(b + 5, 2) * big_endian(b + 7, 2));
+    }
+    pos += 2 + big_endian(b + 2, 2);
+  }
+  return -1;
+}
+
 }  // namespace
 
-std::string check_image_file(const std::string& path) {
+std::string check_image_file(const std::string& path, int64_t max_pixels) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return "image '" + path + "' does not exist";
   const auto size = fs::file_size(path, ec);
@@ -54,6 +122,11 @@ std::string check_image_file(const std::string& path) {
   const bool jpeg = size >= 4 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF;
   const bool png = size >= 8 && head == std::array<unsigned char, 8>{0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
   if (!jpeg && !png) return "'" + path + "' is not a JPEG or PNG file";
+  const int64_t pixels = declared_pixels(in, size, png);
+  if (pixels > max_pixels) {
+    return "image '" + path + "' declares " + std::to_string(pixels) + " pixels, more than data.max_image_pixels (" +
+           std::to_string(max_pixels) + ")";
+  }
   if (jpeg) {
     for (size_t i = 0; i + 1 < tail_size; ++i) {
       if (tail[i] == 0xFF && tail[i + 1] == 0xD9) return "";
@@ -66,7 +139,8 @@ std::string check_image_file(const std::string& path) {
   return "";
 }
 
-FileList read_image_list(const std::string& list_path, const std::string& root, int64_t num_classes, bool skip_bad) {
+FileList read_image_list(const std::string& list_path, const std::string& root, int64_t num_classes,
+                         const ImageChecks& checks) {
   std::ifstream in(list_path);
   SMCL_CHECK(in, "cannot open list file '" << list_path << "'");
   FileList list;
@@ -90,13 +164,15 @@ FileList read_image_list(const std::string& list_path, const std::string& root, 
     SMCL_CHECK(used == label_text.size() && label >= 0 && (num_classes == 0 || label < num_classes),
                origin << ": label '" << label_text << "' is not an integer in [0, "
                       << (num_classes == 0 ? std::string("inf") : std::to_string(num_classes)) << ")");
-    add_file(list, (fs::path(root) / relative).string(), origin, label, skip_bad);
+    add_file(list, (fs::path(root) / relative).string(), origin, label, checks);
   }
+  drop_undecodable(list, checks);
   SMCL_CHECK(!list.paths.empty(), "list file '" << list_path << "' names no usable images");
   return list;
 }
 
-FileList scan_image_folder(const std::string& root, const std::vector<std::string>& class_names, bool skip_bad) {
+FileList scan_image_folder(const std::string& root, const std::vector<std::string>& class_names,
+                           const ImageChecks& checks) {
   SMCL_CHECK(fs::is_directory(root), "image folder '" << root << "' does not exist or is not a folder");
   FileList list;
   for (const auto& entry : fs::directory_iterator(root)) {
@@ -121,16 +197,27 @@ FileList scan_image_folder(const std::string& root, const std::vector<std::strin
     }
     std::sort(files.begin(), files.end());
     const size_t before = list.paths.size();
-    for (const auto& file : files) add_file(list, file, "'" + file + "'", int64_t(k), skip_bad);
+    for (const auto& file : files) add_file(list, file, "'" + file + "'", int64_t(k), checks);
     SMCL_CHECK(list.paths.size() > before, "class folder '" << (fs::path(root) / list.class_names[k]).string()
                                                             << "' holds no usable .jpg/.jpeg/.png images");
+  }
+  drop_undecodable(list, checks);
+  for (size_t k = 0; k < list.class_names.size(); ++k) {
+    SMCL_CHECK(std::count(list.labels.begin(), list.labels.end(), int64_t(k)),
+               "class folder '" << (fs::path(root) / list.class_names[k]).string()
+                                << "' holds no image that decodes");
   }
   return list;
 }
 
 ImageFiles::ImageFiles(std::vector<std::string> paths, std::vector<std::string> origins, int64_t channels,
-                       int64_t side, int64_t threads)
-    : paths_(std::move(paths)), origins_(std::move(origins)), channels_(channels), side_(side), threads_(threads) {
+                       int64_t side, int64_t threads, int64_t max_pixels)
+    : paths_(std::move(paths)),
+      origins_(std::move(origins)),
+      channels_(channels),
+      side_(side),
+      threads_(threads),
+      max_pixels_(max_pixels) {
   SMCL_ASSERT(paths_.size() == origins_.size());
 }
 
@@ -139,7 +226,7 @@ std::vector<torch::Tensor> ImageFiles::decode(const std::vector<int64_t>& rows) 
   parallel_for(int64_t(rows.size()), threads_, [&](int64_t i) {
     const auto row = size_t(rows[size_t(i)]);
     SMCL_ASSERT(row < paths_.size());
-    images[size_t(i)] = decode_image(paths_[row], origins_[row], channels_);
+    images[size_t(i)] = decode_image(paths_[row], origins_[row], channels_, max_pixels_);
   });
   return images;
 }
@@ -150,7 +237,7 @@ ImageFiles ImageFiles::select(const std::vector<int64_t>& rows) const {
     paths.push_back(paths_[size_t(row)]);
     origins.push_back(origins_[size_t(row)]);
   }
-  return ImageFiles(std::move(paths), std::move(origins), channels_, side_, threads_);
+  return ImageFiles(std::move(paths), std::move(origins), channels_, side_, threads_, max_pixels_);
 }
 
 }  // namespace smcl::data

@@ -20,35 +20,53 @@ struct FileList {
   int64_t skipped = 0;                   // bad images left out (skip_bad)
 };
 
+// PIL's default limit (Image.MAX_IMAGE_PIXELS): an image declaring more pixels is refused before it is
+// decoded, so a small file cannot claim gigabytes (data.max_image_pixels).
+constexpr int64_t kDefaultMaxImagePixels = 89478485;
+
+// How image files are checked when a list or folder is read.
+struct ImageChecks {
+  bool skip_bad = false;                        // leave bad images out (counted) instead of stopping
+  int64_t max_pixels = kDefaultMaxImagePixels;  // width x height limit, read from the file's header
+  int64_t threads = 0;                          // skip_bad: threads decoding every image once (0: all cores)
+};
+
 // Reads `list_path`, whose lines are `relative/path label` (paths relative to root; blank lines ignored; the
 // label is the last space-separated field, so a path may contain spaces). Every file must exist and pass
-// check_image_file; otherwise throws smcl::Error naming the file and line, or with skip_bad leaves it out
-// and counts it. A label must be an integer in [0, num_classes) (num_classes 0: any non-negative integer).
-FileList read_image_list(const std::string& list_path, const std::string& root, int64_t num_classes, bool skip_bad);
+// check_image_file; otherwise throws smcl::Error naming the file and line, or with checks.skip_bad leaves it
+// out and counts it; with skip_bad every image is also decoded once, so that one that fails only in decoding
+// (a bad PNG CRC, truncated JPEG data) is left out too, rather than stopping a run mid-epoch. A label must be an
+// integer in [0, num_classes) (num_classes 0: any non-negative integer).
+FileList read_image_list(const std::string& list_path, const std::string& root, int64_t num_classes,
+                         const ImageChecks& checks);
 
 // Scans root/<class>/<image> for .jpg/.jpeg/.png files (any case; other files are ignored). Class k is the
 // k-th class folder in sorted order; images are sorted by path within a class. When class_names is not empty,
 // the folders must be exactly those (for a test folder matching its training folder). Throws smcl::Error on a
-// missing root, no class folders, a class folder without images, or a bad image (unless skip_bad).
-FileList scan_image_folder(const std::string& root, const std::vector<std::string>& class_names, bool skip_bad);
+// missing root, no class folders, a class folder without images, or a bad image (unless checks.skip_bad, as
+// for read_image_list).
+FileList scan_image_folder(const std::string& root, const std::vector<std::string>& class_names,
+                           const ImageChecks& checks);
 
 // Empty when `path` is a complete JPEG or PNG file as far as its first and last bytes tell (the start marker
-// and signature; JPEG's end-of-image marker, PNG's IEND chunk), otherwise what is wrong with it. It reads a
-// few bytes, not the image, so an image corrupt in its middle passes and fails when decoded.
-std::string check_image_file(const std::string& path);
+// and signature; JPEG's end-of-image marker, PNG's IEND chunk) and its header declares at most `max_pixels`
+// pixels, otherwise what is wrong with it. It reads a few bytes, not the image, so an image corrupt in its
+// middle passes and fails when decoded.
+std::string check_image_file(const std::string& path, int64_t max_pixels = kDefaultMaxImagePixels);
 
 // Decodes one file to [C, H, W] uint8 (channels 3: RGB, grayscale replicated and alpha dropped; channels 1:
 // PIL's luma of the RGB image), EXIF orientation ignored as PIL does. Throws smcl::Error naming the file and
-// its origin.
-torch::Tensor decode_image(const std::string& path, const std::string& origin, int64_t channels);
+// its origin, also for an image whose header declares more than `max_pixels` pixels (checked before decoding).
+torch::Tensor decode_image(const std::string& path, const std::string& origin, int64_t channels,
+                           int64_t max_pixels = kDefaultMaxImagePixels);
 
 // An image set backed by files: one file per row, decoded when a batch is gathered.
 class ImageFiles {
  public:
   // side: the side of the square views made from these images (data.image_size); threads: decoding threads
-  // (0: all cores).
+  // (0: all cores); max_pixels: the largest image decoded (data.max_image_pixels).
   ImageFiles(std::vector<std::string> paths, std::vector<std::string> origins, int64_t channels, int64_t side,
-             int64_t threads);
+             int64_t threads, int64_t max_pixels = kDefaultMaxImagePixels);
 
   int64_t size() const { return int64_t(paths_.size()); }
   int64_t channels() const { return channels_; }
@@ -62,7 +80,7 @@ class ImageFiles {
 
  private:
   std::vector<std::string> paths_, origins_;
-  int64_t channels_, side_, threads_;
+  int64_t channels_, side_, threads_, max_pixels_;
 };
 
 }  // namespace smcl::data

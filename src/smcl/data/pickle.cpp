@@ -1,5 +1,6 @@
 #include "smcl/data/pickle.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -26,6 +27,14 @@ ValuePtr make_text(Kind kind, std::string text) {
   auto v = make(kind);
   v->text = std::move(text);
   return v;
+}
+
+// Records that `child` now sits inside `parent`; throws when that nests deeper than kMaxDepth.
+void adopt(Value& parent, const ValuePtr& child, const std::string& where) {
+  if (!child) return;
+  parent.depth = std::max(parent.depth, child->depth + 1);
+  SMCL_CHECK(parent.depth <= kMaxDepth, where << "values nested more than " << kMaxDepth
+                                              << " levels deep (no data file nests so; corrupt or hostile)");
 }
 
 class Parser {
@@ -83,6 +92,7 @@ class Parser {
         case 'l': case 't': {                              // LIST, TUPLE
           auto v = make(op == 'l' ? Kind::List : Kind::Tuple);
           v->items = pop_to_mark(at);
+          for (const auto& item : v->items) adopt(*v, item, where(at));
           push(v);
           break;
         }
@@ -90,31 +100,42 @@ class Parser {
           auto v = make(Kind::Tuple);
           v->items.resize(op - 0x84);
           for (size_t i = v->items.size(); i-- > 0;) v->items[i] = pop(at);
+          for (const auto& item : v->items) adopt(*v, item, where(at));
           push(v);
           break;
         }
         case 'a': {                                        // APPEND
           auto item = pop(at);
-          list_top(at)->items.push_back(item);
+          auto list = list_top(at);
+          adopt(*list, item, where(at));
+          list->items.push_back(item);
           break;
         }
         case 'e': {                                        // APPENDS
           auto items = pop_to_mark(at);
           auto list = list_top(at);
+          for (const auto& item : items) adopt(*list, item, where(at));
           list->items.insert(list->items.end(), items.begin(), items.end());
           break;
         }
         case 's': {                                        // SETITEM
           auto value = pop(at);
           auto key = pop(at);
-          dict_top(at)->entries.emplace_back(key, value);
+          auto dict = dict_top(at);
+          adopt(*dict, key, where(at));
+          adopt(*dict, value, where(at));
+          dict->entries.emplace_back(key, value);
           break;
         }
         case 'u': {                                        // SETITEMS
           auto items = pop_to_mark(at);
           SMCL_CHECK(items.size() % 2 == 0, where(at) << "SETITEMS with an odd number of items");
           auto dict = dict_top(at);
-          for (size_t i = 0; i < items.size(); i += 2) dict->entries.emplace_back(items[i], items[i + 1]);
+          for (size_t i = 0; i < items.size(); i += 2) {
+            adopt(*dict, items[i], where(at));
+            adopt(*dict, items[i + 1], where(at));
+            dict->entries.emplace_back(items[i], items[i + 1]);
+          }
           break;
         }
         case 'c': {                                        // GLOBAL "module\nname\n"
@@ -132,6 +153,8 @@ class Parser {
           auto args = pop(at), callable = pop(at);
           auto v = make(Kind::Call);
           v->items = {callable, args};
+          adopt(*v, callable, where(at));
+          adopt(*v, args, where(at));
           push(v);
           break;
         }
@@ -139,6 +162,7 @@ class Parser {
           auto pid = pop(at);
           auto v = make(Kind::Call);
           v->items = {make_text(Kind::Global, kPersistentLoad), pid};
+          adopt(*v, pid, where(at));
           push(v);
           break;
         }
@@ -146,6 +170,7 @@ class Parser {
           auto state = pop(at);
           auto target = top(at);
           SMCL_CHECK(target->kind == Kind::Call, where(at) << "BUILD on a value that is not an object");
+          adopt(*target, state, where(at));
           target->state = state;
           break;
         }
@@ -285,8 +310,15 @@ std::vector<int64_t> shape_of(const ValuePtr& shape, const std::string& what) {
 torch::Tensor from_bytes(const std::string& raw, std::vector<int64_t> shape, torch::ScalarType dtype,
                          bool big_endian, bool fortran, const std::string& what) {
   if (fortran) std::reverse(shape.begin(), shape.end());
+  // The size the shape claims, checked against the bytes present before anything is allocated (a corrupt shape
+  // can claim more than memory holds, or overflow).
+  uint64_t expected = uint64_t(torch::elementSize(dtype));
+  for (int64_t d : shape) {
+    SMCL_CHECK(d == 0 || expected <= raw.size() / uint64_t(d),
+               what << ": the array's shape claims more than the " << raw.size() << " bytes it holds (corrupt)");
+    expected *= uint64_t(d);
+  }
   torch::Tensor out = torch::empty(shape, dtype);
-  size_t expected = size_t(out.numel()) * out.element_size();
   SMCL_CHECK(raw.size() == expected, what << ": the array holds " << raw.size() << " bytes but its shape and dtype "
                                           << "need " << expected << " (the file is truncated or corrupt)");
   std::memcpy(out.data_ptr(), raw.data(), expected);
@@ -304,6 +336,28 @@ torch::Tensor from_bytes(const std::string& raw, std::vector<int64_t> shape, tor
 }
 
 }  // namespace
+
+Value::~Value() {
+  // Frees the values only this one holds without recursion: each is emptied into `pending` before it dies, so
+  // no destructor runs more than one level deep however deeply the values nest.
+  std::vector<ValuePtr> pending;
+  auto take_children = [&pending](Value& v) {
+    for (auto& item : v.items) pending.push_back(std::move(item));
+    for (auto& [key, value] : v.entries) {
+      pending.push_back(std::move(key));
+      pending.push_back(std::move(value));
+    }
+    pending.push_back(std::move(v.state));
+    v.items.clear();
+    v.entries.clear();
+  };
+  take_children(*this);
+  while (!pending.empty()) {
+    ValuePtr v = std::move(pending.back());
+    pending.pop_back();
+    if (v && v.use_count() == 1) take_children(*v);
+  }  // v, emptied, is freed here
+}
 
 ValuePtr Value::get(const std::string& key) const {
   for (const auto& [k, v] : entries) {

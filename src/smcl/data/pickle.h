@@ -21,7 +21,17 @@ using ValuePtr = std::shared_ptr<Value>;
 // The callable of a persistent reference (BINPERSID): a Call of this name whose argument is the persistent id.
 inline constexpr const char* kPersistentLoad = "pickle.persistent_load";
 
+// Values form a tree (a graph, through the memo) of shared pointers. Freeing one frees its children without
+// recursion, so a hostile file's deep nesting cannot overflow the stack; parse() also refuses nesting deeper
+// than kMaxDepth, so no reader that walks values recursively can be made to.
+inline constexpr int64_t kMaxDepth = 1000;
+
 struct Value {
+  Value() = default;
+  Value(const Value&) = delete;
+  Value& operator=(const Value&) = delete;
+  ~Value();
+
   enum class Kind { None, Bool, Int, Float, Bytes, Str, List, Tuple, Dict, Global, Call };
   Kind kind = Kind::None;
   int64_t int_value = 0;                               // Bool, Int
@@ -30,6 +40,7 @@ struct Value {
   std::vector<ValuePtr> items;                         // List, Tuple; Call: [callable, args]
   std::vector<std::pair<ValuePtr, ValuePtr>> entries;  // Dict; Call: items set on the object (OrderedDict)
   ValuePtr state;                                      // Call: the BUILD state, if any
+  int64_t depth = 1;                                   // 1 + the deepest child's depth when it was added
 
   // Bytes or Str content, for keys that Python 2 wrote as str and Python 3 as bytes or str.
   bool is_text() const { return kind == Kind::Bytes || kind == Kind::Str; }
@@ -39,7 +50,8 @@ struct Value {
   std::string call_name() const;
 };
 
-// Parses a whole pickle. `source` names the file in error messages. Throws smcl::Error.
+// Parses a whole pickle. `source` names the file in error messages. Throws smcl::Error, also for values nested
+// more than kMaxDepth deep.
 ValuePtr parse(const std::string& bytes, const std::string& source);
 
 // Converts a numpy array value (protocol 2-4 `_reconstruct` + BUILD, or protocol 5 `_frombuffer`) of dtype

@@ -14,6 +14,7 @@
 #include "smcl/core/error.h"
 #include "smcl/core/io.h"
 #include "smcl/data/datasets.h"
+#include "smcl/train/checkpoint.h"
 #include "smcl/train/fit.h"
 #include "smcl/train/retrain.h"
 
@@ -36,6 +37,28 @@ std::string slug(const std::string& name) {
 }
 
 bool finished(const std::string& dir) { return fs::is_regular_file(fs::path(dir) / "summary.json"); }
+
+// What is wrong with a run folder that exists (a config.yaml that does not load, a summary.json that is not
+// JSON with the table's epoch, a checkpoint that fails its checksum), or "" when it can be continued or read.
+std::string folder_problem(const std::string& dir, const std::string& epoch) {
+  try {
+    config::load((fs::path(dir) / "config.yaml").string());
+    const auto summary = fs::path(dir) / "summary.json";
+    if (fs::exists(summary)) {
+      auto json = nlohmann::json::parse(read_file(summary.string()), nullptr, /*allow_exceptions=*/false);
+      SMCL_CHECK(!json.is_discarded() && json.is_object() && json.contains(epoch) && json[epoch].is_object(),
+                 "'" << summary.string() << "' is not the summary of a finished run (corrupt JSON)");
+    } else {
+      for (const char* name : {"last.pt", "best.pt"}) {
+        const auto checkpoint = fs::path(dir) / "checkpoints" / name;
+        if (fs::exists(checkpoint)) train::verify_checkpoint(checkpoint.string());
+      }
+    }
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
 
 // The retrain options of a retrain row: its overrides applied to the retrain section.
 config::RetrainConfig retrain_options(const Row& row) {
@@ -69,14 +92,14 @@ Table load_table(const std::string& path) {
   }
   auto where = [&](const std::string& key) { return "table file '" + path + "': " + key; };
   SMCL_CHECK(root.IsMap(), where("the top level") << " must be a mapping with name, seeds and rows");
-  for (const auto& item : root) {
-    static const std::set<std::string> keys{"name", "title", "seeds", "epoch", "paper", "rows"};
-    auto key = item.first.as<std::string>();
-    SMCL_CHECK(keys.count(key), where("unknown key '" + key + "'") << " (allowed: name, title, seeds, epoch, paper, rows)");
-  }
   Table table;
   table.file = path;
   try {
+    for (const auto& item : root) {
+      static const std::set<std::string> keys{"name", "title", "seeds", "epoch", "paper", "rows"};
+      auto key = item.first.as<std::string>();
+      SMCL_CHECK(keys.count(key), where("unknown key '" + key + "'") << " (allowed: name, title, seeds, epoch, paper, rows)");
+    }
     SMCL_CHECK(root["name"] && root["name"].IsScalar(), where("name") << " is missing (the runs' folder name)");
     table.name = root["name"].as<std::string>();
     SMCL_CHECK(slug(table.name) == table.name, where("name") << " '" << table.name
@@ -91,6 +114,8 @@ Table load_table(const std::string& path) {
     for (const auto& s : root["seeds"]) {
       int64_t seed = s.as<int64_t>();
       SMCL_CHECK(seed >= 0, where("seeds") << ": " << seed << " is not >= 0");
+      SMCL_CHECK(std::find(table.seeds.begin(), table.seeds.end(), seed) == table.seeds.end(),
+                 where("seeds") << ": " << seed << " is listed twice (each seed is one run of every row)");
       table.seeds.push_back(seed);
     }
     SMCL_CHECK(root["rows"] && root["rows"].IsSequence() && root["rows"].size() > 0,
@@ -150,6 +175,12 @@ Table load_table(const std::string& path) {
     } catch (const YAML::Exception& e) {
       throw Error(where(at) + ": wrong type at line " + std::to_string(e.mark.line + 1));
     }
+    // Two rows that train the same thing would report one result twice under two names.
+    auto same = std::find_if(table.rows.begin(), table.rows.end(), [&](const Row& r) {
+      return r.config == row.config && r.from == row.from && r.retrain == row.retrain && r.overrides == row.overrides;
+    });
+    SMCL_CHECK(same == table.rows.end(), where(at) << " trains the same as row '" << same->name
+                                                   << "' (same config and set); remove one of them");
     table.rows.push_back(row);
   }
   return table;
@@ -167,8 +198,8 @@ config::Config row_config(const Row& row, int64_t seed) {
   return config;
 }
 
-void run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only,
-         const std::vector<int64_t>& seeds) {
+int64_t run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only,
+            const std::vector<int64_t>& seeds, bool rerun_broken) {
   for (int64_t seed : seeds) {
     SMCL_CHECK(std::find(table.seeds.begin(), table.seeds.end(), seed) != table.seeds.end(),
                "sweep --seeds: " << seed << " is not one of the seeds of " << table.file);
@@ -186,7 +217,7 @@ void run(const Table& table, const std::string& runs_root, const std::vector<std
       if (seeds.empty() || std::find(seeds.begin(), seeds.end(), seed) != seeds.end()) jobs.emplace_back(&row, seed);
     }
   }
-  int64_t done = 0;
+  int64_t done = 0, broken = 0;
   for (const auto& [row, seed] : jobs) {
     ++done;
     const std::string dir = run_folder(runs_root, table, *row, seed);
@@ -202,6 +233,20 @@ void run(const Table& table, const std::string& runs_root, const std::vector<std
     const config::Config config = row_config(*row, seed);
     const std::string expected = config::to_yaml(config);
     const std::string saved = (fs::path(dir) / "config.yaml").string();
+    if (fs::exists(saved)) {
+      const std::string problem = folder_problem(dir, table.epoch);
+      if (!problem.empty() && !rerun_broken) {
+        std::printf("broken, skipped: %s (rerun it with --rerun-broken)\n", problem.c_str());
+        ++broken;
+        continue;
+      }
+      if (!problem.empty()) {
+        const std::string aside = dir + ".broken";
+        fs::remove_all(aside);
+        fs::rename(dir, aside);
+        std::printf("broken (%s): moved to %s, ", problem.c_str(), aside.c_str());
+      }
+    }
     if (fs::exists(saved)) {
       // Compared after loading, so a folder written before a new key existed still matches its defaults.
       SMCL_CHECK(config::to_yaml(config::load(saved)) == expected,
@@ -220,6 +265,7 @@ void run(const Table& table, const std::string& runs_root, const std::vector<std
       train::fit(config, dir);
     }
   }
+  return broken;
 }
 
 std::vector<RowResult> results(const Table& table, const std::string& runs_root) {
@@ -230,11 +276,16 @@ std::vector<RowResult> results(const Table& table, const std::string& runs_root)
     for (int64_t seed : table.seeds) {
       std::string dir = run_folder(runs_root, table, row, seed);
       if (!finished(dir)) continue;
+      if (const std::string problem = folder_problem(dir, table.epoch); !problem.empty()) {
+        std::fprintf(stderr, "warning: %s, seed %lld left out of the table: %s\n", row.name.c_str(),
+                     static_cast<long long>(seed), problem.c_str());
+        continue;
+      }
       auto summary = nlohmann::json::parse(read_file((fs::path(dir) / "summary.json").string()));
       const auto& m = summary[table.epoch];
       ++result.seeds;
       for (const auto& key : kMetricKeys) {
-        if (m.contains(key) && !m[key].is_null()) result.metrics[key].values.push_back(m[key].get<double>());
+        if (m.contains(key) && m[key].is_number()) result.metrics[key].values.push_back(m[key].get<double>());
       }
     }
     for (auto& [key, stat] : result.metrics) {

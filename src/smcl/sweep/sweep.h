@@ -63,9 +63,11 @@ config::Config row_config(const Row& row, int64_t seed);
 
 // Trains (or resumes) every run of the table that is not finished, rows in order, seeds in order; only the rows
 // whose id is in `only` and the seeds in `seeds` when these are not empty (a retrain row brings its source row).
-// Prints progress.
-void run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only = {},
-         const std::vector<int64_t>& seeds = {});
+// Prints progress. A run folder that is broken (its config.yaml does not load, its summary.json is not JSON, a
+// checkpoint fails its checksum) is named and skipped, or with `rerun_broken` moved to <folder>.broken and
+// trained anew. Returns the number of broken runs skipped.
+int64_t run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only = {},
+            const std::vector<int64_t>& seeds = {}, bool rerun_broken = false);
 
 // The metrics a table gathers from each run's summary.json: top-1, many / medium / few and, for
 // background-biased sets, the conflict split's top-1 and the background-flip rate.

@@ -2,12 +2,70 @@
 
 #include <torch/serialize.h>
 
+#include <zlib.h>
+
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "smcl/core/error.h"
 #include "smcl/core/io.h"
 
 namespace smcl::train {
+
+namespace {
+
+// A checkpoint file: this magic line, a line "crc32 <8 hex digits> bytes <N>", then the N bytes of a libtorch
+// archive. The CRC-32 (zlib's, as gzip and zip use) covers every byte of the archive, so a flipped bit anywhere
+// in it is found before anything is restored. Files that start with the zip signature are checkpoints of
+// smcl before the checksum; they load with a warning.
+constexpr const char* kMagic = "SMCL-CHECKPOINT\n";
+
+std::string crc32_hex(const std::string& bytes) {
+  char text[9];
+  std::snprintf(text, sizeof(text), "%08lx", crc32_z(0L, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
+  return text;
+}
+
+// The archive bytes of a checkpoint file, verified. Throws smcl::Error naming the file.
+std::string read_verified(const std::string& path) {
+  SMCL_CHECK(std::filesystem::is_regular_file(path), "checkpoint '" << path << "' does not exist");
+  std::ifstream in(path, std::ios::binary);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  SMCL_CHECK(!in.bad(), "cannot read checkpoint '" << path << "'");
+  if (content.rfind("PK\x03\x04", 0) == 0) {
+    std::fprintf(stderr, "warning: checkpoint '%s' has no checksum (written by an older smcl): loading it unverified\n",
+                 path.c_str());
+    return content;
+  }
+  const std::string magic = kMagic;
+  SMCL_CHECK(content.rfind(magic, 0) == 0, "'" << path << "' is not an smcl checkpoint (no checkpoint header)");
+  const size_t line_end = content.find('\n', magic.size());
+  char crc[9] = {};
+  unsigned long long size = 0;
+  const std::string line = content.substr(magic.size(), line_end == std::string::npos ? 0 : line_end - magic.size());
+  SMCL_CHECK(line_end != std::string::npos && std::sscanf(line.c_str(), "crc32 %8[0-9a-f] bytes %llu", crc, &size) == 2,
+             "checkpoint '" << path << "' has a corrupt header");
+  std::string payload = content.substr(line_end + 1);
+  SMCL_CHECK(payload.size() == size, "checkpoint '" << path << "' is corrupt: it holds " << payload.size()
+                                                    << " bytes of data, its header says " << size);
+  SMCL_CHECK(crc32_hex(payload) == crc, "checkpoint '" << path << "' is corrupt: its content does not match its "
+                                                       << "checksum (crc32 " << crc32_hex(payload) << ", header "
+                                                       << crc << ")");
+  return payload;
+}
+
+void open_archive(torch::serialize::InputArchive& archive, const std::string& path, const torch::Device& device) {
+  const std::string bytes = read_verified(path);
+  try {
+    archive.load_from(bytes.data(), bytes.size(), device);
+  } catch (const c10::Error& e) {
+    throw Error("cannot load checkpoint '" + path + "' (corrupt): " + e.what_without_backtrace());
+  }
+}
+
+}  // namespace
 
 void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
                      const TrainState& state) {
@@ -30,22 +88,27 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
   archive.write("last_json", c10::IValue(state.last_json));
   archive.write("config_yaml", c10::IValue(state.config_yaml));
   archive.write("loss_scale", c10::IValue(state.loss_scale));
-  write_atomic_with(path, [&](const std::string& tmp) {
-    try {
-      archive.save_to(tmp);
-    } catch (const c10::Error& e) {
-      throw Error("cannot write checkpoint '" + tmp + "': " + e.what_without_backtrace());
-    }
-  });
+  // Serialised in memory, so that the file is written by write_file_atomic, whose failures (a full disk) are
+  // errors naming the file, with the previous checkpoint left in place.
+  std::string payload;
+  try {
+    archive.save_to([&payload](const void* data, size_t size) {
+      payload.append(static_cast<const char*>(data), size);
+      return size;
+    });
+  } catch (const c10::Error& e) {
+    throw Error("cannot serialise checkpoint '" + path + "': " + e.what_without_backtrace());
+  }
+  write_file_atomic(path, std::string(kMagic) + "crc32 " + crc32_hex(payload) + " bytes " +
+                              std::to_string(payload.size()) + "\n" + payload);
 }
 
 TrainState load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
                            const torch::Device& device) {
-  SMCL_CHECK(std::filesystem::is_regular_file(path), "checkpoint '" << path << "' does not exist");
   TrainState state;
+  torch::serialize::InputArchive archive;
+  open_archive(archive, path, device);
   try {
-    torch::serialize::InputArchive archive;
-    archive.load_from(path, device);
     c10::IValue value;
     archive.read("version", value);
     SMCL_CHECK(value.toInt() == kCheckpointVersion, "checkpoint '" << path << "' has format version "
@@ -78,12 +141,14 @@ TrainState load_checkpoint(const std::string& path, torch::nn::Module& model, to
   return state;
 }
 
+void verify_checkpoint(const std::string& path) { read_verified(path); }
+
 CheckpointShapes read_checkpoint_shapes(const std::string& path) {
-  SMCL_CHECK(std::filesystem::is_regular_file(path), "checkpoint '" << path << "' does not exist");
   CheckpointShapes shapes;
+  torch::serialize::InputArchive archive;
+  open_archive(archive, path, torch::kCPU);
   try {
-    torch::serialize::InputArchive archive, model, classifier, conv1;
-    archive.load_from(path, torch::kCPU);
+    torch::serialize::InputArchive model, classifier, conv1;
     archive.read("model", model);
     torch::Tensor weight;
     SMCL_CHECK(model.try_read("linear", classifier) || model.try_read("fc", classifier),

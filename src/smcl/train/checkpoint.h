@@ -1,6 +1,8 @@
 // Checkpoints: model, optimiser, and every other piece of resumable state (TrainState) in one versioned
-// libtorch archive, written atomically (temporary file, fsync, rename). A checkpoint also carries the
-// resolved config, so a run folder can be re-evaluated or resumed from it alone.
+// libtorch archive behind a header with its CRC-32, written atomically (temporary file, fsync, rename). Every
+// load verifies the checksum first, so a corrupt checkpoint is an error naming the file, never silently
+// different weights. A checkpoint also carries the resolved config, so a run folder can be re-evaluated or
+// resumed from it alone.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -25,14 +27,19 @@ struct TrainState {
   double loss_scale = 0;       // train.amp fp16: the loss scaler's scale; 0: none yet (older checkpoints too)
 };
 
-// Writes the checkpoint atomically; throws smcl::Error when the file cannot be written.
+// Writes the checkpoint atomically; throws smcl::Error naming the file when it cannot be written (a full disk),
+// leaving the previous checkpoint in place.
 void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
                      const TrainState& state);
 
 // Restores model (and optimiser, when not null) in place and returns the state. Throws smcl::Error naming the
-// file when it is missing, corrupt, of another version, or does not fit the model.
+// file when it is missing, fails its checksum, is of another version, or does not fit the model. A checkpoint
+// of an older smcl, without a checksum, loads with a warning.
 TrainState load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
                            const torch::Device& device);
+
+// Throws smcl::Error naming the file when the checkpoint is missing or fails its checksum; restores nothing.
+void verify_checkpoint(const std::string& path);
 
 // The class count and input channels of the network in a checkpoint, read from its classifier ("linear" or
 // "fc") and first convolution ("conv1"), so a model can be built for it without its data. Throws smcl::Error.

@@ -19,6 +19,7 @@
 #include "smcl/core/io.h"
 #include "smcl/core/progress.h"
 #include "smcl/core/rng.h"
+#include "smcl/core/stop.h"
 #include "smcl/core/torch_compat.h"
 #include "smcl/data/datasets.h"
 #include "smcl/data/long_tail.h"
@@ -183,7 +184,12 @@ StepsResult train_epoch(Run& run, int64_t epoch, double lr) {
   const int64_t steps = (n + c.train.batch_size - 1) / c.train.batch_size;
   ProgressBar bar("epoch " + std::to_string(epoch), dist::is_main() ? steps : 0);
   auto result = run.runner->run(
-      run.data.train, order, weights, epoch, run.rng, [&](int64_t step) { kill_if_debug_step(epoch * steps + step); },
+      run.data.train, order, weights, epoch, run.rng, [&](int64_t step) {
+        kill_if_debug_step(epoch * steps + step);
+        stop_if_requested("at epoch " + std::to_string(epoch) + ", step " + std::to_string(step) + ": '" + run.dir +
+                          "' keeps its checkpoint of " + std::to_string(epoch) +
+                          " finished epochs; continue it with `smcl train --resume " + run.dir + "`");
+      },
       [&](int64_t done, int64_t, double loss) {
         if (bar.enabled()) bar.update(done, "loss " + std::to_string(loss).substr(0, 6));
       });
@@ -264,15 +270,25 @@ nlohmann::json train_loop(Run& run) {
 void kill_if_debug_step(int64_t global_step) {
   static const char* value = std::getenv("SMCL_DEBUG_KILL_AT_STEP");
   static const char* rank = std::getenv("SMCL_DEBUG_KILL_RANK");  // in a process group: only this rank
-  if (value && std::atoll(value) == global_step && (!rank || std::atoll(rank) == dist::rank())) std::raise(SIGKILL);
+  static const char* signal = std::getenv("SMCL_DEBUG_KILL_SIGNAL");  // another signal than SIGKILL, by number
+  if (value && std::atoll(value) == global_step && (!rank || std::atoll(rank) == dist::rank())) {
+    std::raise(signal ? std::atoi(signal) : SIGKILL);
+  }
 }
 
 torch::Device setup_execution(const config::TrainConfig& train) {
   // All cores by default, shared out among the processes a launcher started on this machine.
   const auto launch = dist::launch_info_from_environment();
-  const int threads = train.threads > 0 ? int(train.threads)
-                                        : int(std::max<int64_t>(1, int64_t(std::thread::hardware_concurrency()) /
-                                                                       launch.local_world_size));
+  const int64_t cores = std::max<int64_t>(1, int64_t(std::thread::hardware_concurrency()));
+  int threads = int(std::max<int64_t>(1, cores / launch.local_world_size));
+  if (train.threads > cores) {
+    // More threads than cores only make them wait on each other (thousands make no progress at all).
+    std::fprintf(stderr, "warning: train.threads %lld is more than this machine's %lld cores; using %lld\n",
+                 static_cast<long long>(train.threads), static_cast<long long>(cores), static_cast<long long>(cores));
+    threads = int(cores);
+  } else if (train.threads > 0) {
+    threads = int(train.threads);
+  }
   torch::set_num_threads(threads);
   // libtorch settles each thread's count at its first parallel kernel, from the latest set_num_threads of any
   // thread; run one now, so that the prefetch thread's own setting of 1 cannot reach the training thread.
@@ -357,6 +373,17 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
   // Accumulated on the device; reading values back every step would stall a GPU.
   auto loss_sum = torch::zeros({}, torch::TensorOptions().device(device_));
   auto correct = torch::zeros({}, torch::TensorOptions(torch::kInt64).device(device_));
+  // The first step whose loss is not finite (-1: none), kept on the device and read where the loop syncs anyway.
+  // With fp16 the loss scaler's skipped steps are allowed instead, up to kMaxSkippedInARow in a row.
+  auto first_nonfinite = torch::full({}, -1, torch::TensorOptions(torch::kInt64).device(device_));
+  int64_t skipped_in_a_row = 0;
+  auto check_finite = [&] {
+    const int64_t bad = first_nonfinite.item<int64_t>();
+    SMCL_CHECK(bad < 0, "the training loss is not finite (nan or inf) at epoch "
+                            << epoch << ", step " << bad << " of " << steps
+                            << ": the run stops here and its last checkpoint (of an earlier epoch) is kept; lower "
+                               "optim.lr or check the data");
+  };
   // Data-parallel (dist::active()): every process prepares the whole global batch, with the same draws as one
   // process would make, runs the model on its shard of every view group (NetworkImpl::shard_groups), computes
   // the same loss from the gathered outputs, and the gradients are summed. Without synchronised batch norm each
@@ -380,10 +407,18 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
     optimizer_.zero_grad();
     (fp16 ? scaler_.scale(out.loss) : out.loss).backward();
     dist::sum_gradients(parameters);
-    if (!fp16 || scaler_.unscale_and_update(optimizer_)) {
+    if (!fp16) {
+      first_nonfinite.masked_fill_(first_nonfinite.lt(0).logical_and(out.loss.detach().isfinite().logical_not()), step);
+      optimizer_.step();
+    } else if (scaler_.unscale_and_update(optimizer_)) {
+      skipped_in_a_row = 0;
       optimizer_.step();
     } else {
       ++result.skipped;
+      SMCL_CHECK(++skipped_in_a_row <= kMaxSkippedInARow,
+                 "the training loss or its gradients stayed non-finite for " << kMaxSkippedInARow
+                     << " fp16 steps in a row (loss scale now " << scaler_.value() << ") at epoch " << epoch
+                     << ", step " << step << ": the run stops here and its last checkpoint is kept; lower optim.lr");
     }
     const int64_t length = batch_in.labels.size(0);
     loss_sum += out.loss.detach().to(torch::kFloat) * double(length);
@@ -391,9 +426,11 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
     result.images += length;
     result.views += out.views;
     if (progress && (step % 10 == 0 || step + 1 == steps)) {
+      check_finite();
       progress(step + 1, steps, loss_sum.item<double>() / double(result.images));
     }
   }
+  check_finite();
   model_->shard_groups(0);
   result.seconds = seconds_since(start);
   result.loss = loss_sum.item<double>() / double(std::max<int64_t>(1, result.images));
@@ -447,6 +484,30 @@ config::Config load_run_config(const std::string& run_dir) {
   return config::load(path);
 }
 
+// The keys a resumed run may change: how it runs, not what it computes (train.epochs extends a run).
+const std::vector<std::string> kResumableKeys = {"train.epochs",        "train.threads", "train.prefetch",
+                                                 "data.decode_threads", "eval.batch_size",
+                                                 "train.distributed.timeout"};
+
+// The run folder's config.yaml must be the config the checkpoint was trained with, but for kResumableKeys.
+void check_resumable_config(const config::Config& folder, const std::string& checkpoint_yaml,
+                            const std::string& checkpoint) {
+  const auto stored = config::parse(checkpoint_yaml, "the config stored in '" + checkpoint + "'");
+  std::vector<std::string> changed;
+  for (const auto& key : config::differing_keys(stored, folder)) {
+    const std::string name = key.substr(0, key.find(' '));
+    if (std::find(kResumableKeys.begin(), kResumableKeys.end(), name) == kResumableKeys.end()) changed.push_back(key);
+  }
+  if (changed.empty()) return;
+  std::string list;
+  for (const auto& key : changed) list += "\n  " + key;
+  std::string allowed;
+  for (const auto& key : kResumableKeys) allowed += (allowed.empty() ? "" : ", ") + key;
+  throw Error("config.yaml beside '" + checkpoint + "' differs from the config that checkpoint was trained with " +
+              "(checkpoint -> config.yaml):" + list + "\nonly " + allowed +
+              " may change on resume; restore config.yaml, or train a new run");
+}
+
 // Sets with class names (image_folder's folders, the official names): one "index name" line each, in classes.txt.
 // A resumed run must see the same classes, or its indices would silently mean other classes.
 void keep_class_names(const Run& run) {
@@ -482,22 +543,48 @@ nlohmann::json fit(const config::Config& config, const std::string& out_dir) {
   return train_loop(run);
 }
 
-nlohmann::json resume(const std::string& run_dir) {
+nlohmann::json resume(const std::string& run_dir, const std::string& from) {
+  SMCL_CHECK(from == "last" || from == "best", "--from is last or best, not '" << from << "'");
   Run run;
   run.config = load_run_config(run_dir);
   run.dir = run_dir;
   SMCL_CHECK(run.config.retrain.mode == "none",
              "'" << run_dir << "' is a classifier re-training (retrain.mode " << run.config.retrain.mode
                  << "); continue it with the `smcl retrain` command that started it");
-  if (dist::is_main()) fs::create_directories(fs::path(run_dir) / "checkpoints");
-  setup(run, /*fresh=*/!fs::exists(run.checkpoint("last.pt")));
+  if (dist::is_main()) {
+    fs::create_directories(fs::path(run_dir) / "checkpoints");
+    for (const auto& dir : {fs::path(run_dir), fs::path(run_dir) / "checkpoints"}) {
+      if (int removed = remove_stale_temporaries(dir.string())) {
+        std::printf("removed %d unfinished temporary file(s) of a killed run in '%s'\n", removed, dir.c_str());
+      }
+    }
+  }
+  const std::string checkpoint = run.checkpoint(from + ".pt");
+  const bool started = fs::exists(run.checkpoint("last.pt")) || fs::exists(checkpoint);
+  SMCL_CHECK(from == "last" || fs::exists(checkpoint), "'" << checkpoint << "' does not exist");
+  setup(run, /*fresh=*/!started);
   keep_class_names(run);
-  if (fs::exists(run.checkpoint("last.pt"))) {
-    run.state = load_checkpoint(run.checkpoint("last.pt"), *run.model, run.optimizer.get(), run.device);
+  if (started) {
+    try {
+      run.state = load_checkpoint(checkpoint, *run.model, run.optimizer.get(), run.device);
+    } catch (const Error& e) {
+      const bool other = from == "last" && fs::exists(run.checkpoint("best.pt"));
+      throw Error(std::string(e.what()) +
+                  (other ? "\nresume from the best checkpoint instead (the epochs after it are trained again): "
+                           "smcl train --resume " + run_dir + " --from best"
+                         : ""));
+    }
+    check_resumable_config(run.config, run.state.config_yaml, checkpoint);
     if (run.config.train.channels_last) run.model->use_channels_last();  // loading adopts the saved layout
     run.state.config_yaml = config::to_yaml(run.config);  // the folder's config.yaml is what this run follows
-    if (dist::is_main()) std::printf("resuming '%s' at epoch %lld of %lld\n", run_dir.c_str(), static_cast<long long>(run.state.next_epoch),
-                static_cast<long long>(run.config.train.epochs));
+    // From best: the run is now the best checkpoint's, and last.pt (corrupt, or later) must say so at once.
+    if (from == "best" && dist::is_main()) {
+      save_checkpoint(run.checkpoint("last.pt"), *run.model, run.optimizer.get(), run.state);
+    }
+    if (dist::is_main()) {
+      std::printf("resuming '%s' at epoch %lld of %lld%s\n", run_dir.c_str(), static_cast<long long>(run.state.next_epoch),
+                  static_cast<long long>(run.config.train.epochs), from == "best" ? " (from its best checkpoint)" : "");
+    }
   } else {
     if (dist::is_main()) std::printf("'%s' has no checkpoint yet: starting it from epoch 0\n", run_dir.c_str());
   }

@@ -63,6 +63,10 @@ struct StepsResult {
   double seconds = 0;
 };
 
+// fp16 steps the loss scaler may skip in a row before a run is stopped as diverged: each halves the scale, so
+// by then no scale makes the gradients finite.
+constexpr int64_t kMaxSkippedInARow = 50;
+
 // Training steps as every run takes them: the method prepares each batch (gather, augmentation, saliency; on a
 // background thread one step ahead with train.prefetch), the training thread runs forward and loss under
 // train.amp, backward and the SGD update. fit and the benchmarks share it.
@@ -75,7 +79,8 @@ class StepRunner {
   // one image is skipped (batch norm cannot train on it), and in a process group one smaller than the number
   // of processes. Data-parallel when core/distributed.h's group is active (see the comment in run()).
   // before_step(i) runs on the training thread before step i; progress(i + 1, steps, mean loss so far) after
-  // some steps, when given.
+  // some steps, when given. A non-finite loss (or, with fp16, kMaxSkippedInARow skipped steps in a row) throws
+  // smcl::Error naming the epoch and step.
   StepsResult run(const data::Dataset& train, const torch::Tensor& order, const torch::Tensor& class_weights,
                   int64_t epoch, Rng& rng, const std::function<void(int64_t)>& before_step = {},
                   const std::function<void(int64_t, int64_t, double)>& progress = {});
@@ -94,8 +99,12 @@ class StepRunner {
 // Trains `config` (resolved) into run folder `out_dir`, which must not hold a run yet. Returns summary.json.
 nlohmann::json fit(const config::Config& config, const std::string& out_dir);
 
-// Continues the run in `run_dir` from its last checkpoint; a finished run just returns its summary.
-nlohmann::json resume(const std::string& run_dir);
+// Continues the run in `run_dir` from its last checkpoint (`from` "best": from its best one, training the epochs
+// after it again); a finished run just returns its summary. Temporary files of a killed process are removed
+// first. The folder's config.yaml must match the checkpoint's config but for the keys that may change on
+// resume (train.epochs, train.threads, train.prefetch, data.decode_threads, eval.batch_size,
+// train.distributed.timeout); otherwise an smcl::Error lists the differing keys.
+nlohmann::json resume(const std::string& run_dir, const std::string& from = "last");
 
 // summary.json of a finished run (also written by retrain).
 nlohmann::json run_summary(const config::Config& config, const data::LongTailedData& data, const TrainState& state);
@@ -105,7 +114,8 @@ nlohmann::json run_summary(const config::Config& config, const data::LongTailedD
 void truncate_metrics(const std::string& path, int64_t next_epoch);
 
 // Tests kill a run with SIGKILL at a chosen global step (environment SMCL_DEBUG_KILL_AT_STEP) to check that
-// resume loses nothing; training and retraining call this before each step.
+// resume loses nothing (SMCL_DEBUG_KILL_SIGNAL: another signal, e.g. 15 for SIGTERM, to test a clean stop);
+// training and retraining call this before each step.
 void kill_if_debug_step(int64_t global_step);
 
 // The resolved config saved in a run folder (run_dir/config.yaml). Throws smcl::Error when it is missing.

@@ -12,6 +12,7 @@
 #include "smcl/core/io.h"
 #include "smcl/core/progress.h"
 #include "smcl/core/rng.h"
+#include "smcl/core/stop.h"
 #include "smcl/data/class_sampler.h"
 #include "smcl/eval/evaluate.h"
 #include "smcl/losses/classification.h"
@@ -181,6 +182,8 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
       int64_t seen = 0;
       for (int64_t step = 0; step < steps; ++step) {
         kill_if_debug_step(epoch * steps + step);
+        stop_if_requested("at re-training epoch " + std::to_string(epoch) + ", step " + std::to_string(step) +
+                          ": continue it with the same `smcl retrain` command");
         auto index = order.narrow(0, step * batch, std::min(batch, n - step * batch));
         auto view = augment::train_view(data::gather(train, index), c.augment, rng);
         torch::Tensor features;
@@ -197,12 +200,14 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
         if (bar.enabled() && (step % 10 == 0 || step + 1 == steps)) bar.update(step + 1);
       }
       bar.finish();
+      const double mean_loss = loss_sum.item<double>() / double(seen);
+      SMCL_CHECK(std::isfinite(mean_loss), "the re-training loss is not finite (nan or inf) in epoch "
+                                               << epoch << ": stopped, its last checkpoint is kept; lower retrain.lr");
       head->fold_into(model);
       state.train_images += seen;
       state.train_seconds += std::chrono::duration<double>(Clock::now() - epoch_start).count();
       state.rng_state = rng.state();
-      record_epoch(out_dir, epoch, epoch_start, data, c, device, lr, loss_sum.item<double>() / double(seen), state,
-                   model);
+      record_epoch(out_dir, epoch, epoch_start, data, c, device, lr, mean_loss, state, model);
       save_checkpoint(resume_path, *head, &optimizer, state);  // after last.pt: the resume point comes last
     }
   }

@@ -1,0 +1,42 @@
+#include "smcl/core/stop.h"
+
+#include <atomic>
+#include <csignal>
+
+namespace smcl {
+namespace {
+
+std::atomic<int> requested{0};
+
+extern "C" void on_stop_signal(int signal) {
+  int expected = 0;
+  if (!requested.compare_exchange_strong(expected, signal)) {
+    // The second signal: end now, by the signal's own default action.
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+  }
+}
+
+}  // namespace
+
+void install_stop_handlers() {
+  static const bool installed = [] {
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    return true;
+  }();
+  (void)installed;
+}
+
+int stop_signal() { return requested.load(); }
+
+std::string signal_name(int signal) {
+  return signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal " + std::to_string(signal);
+}
+
+void stop_if_requested(const std::string& where) {
+  const int signal = requested.load();
+  if (signal) throw Stopped(signal, "stopped by " + signal_name(signal) + " " + where);
+}
+
+}  // namespace smcl
