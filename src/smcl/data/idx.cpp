@@ -38,7 +38,7 @@ torch::Tensor read_idx(const std::string& path) {
                                            << " data bytes but its header declares " << count
                                            << (bytes.size() < expected ? " (the file is truncated)" : ""));
   torch::Tensor out = torch::empty(shape, torch::kUInt8);
-  std::memcpy(out.data_ptr<uint8_t>(), bytes.data() + header, size_t(count));
+  if (count > 0) std::memcpy(out.data_ptr<uint8_t>(), bytes.data() + header, size_t(count));
   return out;
 }
 

@@ -321,7 +321,7 @@ torch::Tensor from_bytes(const std::string& raw, std::vector<int64_t> shape, tor
   torch::Tensor out = torch::empty(shape, dtype);
   SMCL_CHECK(raw.size() == expected, what << ": the array holds " << raw.size() << " bytes but its shape and dtype "
                                           << "need " << expected << " (the file is truncated or corrupt)");
-  std::memcpy(out.data_ptr(), raw.data(), expected);
+  if (expected > 0) std::memcpy(out.data_ptr(), raw.data(), expected);
   if (big_endian && out.element_size() > 1) {
     // Reverse the bytes of every element: view as bytes [numel, size] and flip the last dimension.
     auto bytes = out.view(torch::kUInt8).view({out.numel(), int64_t(out.element_size())}).flip(1).contiguous();

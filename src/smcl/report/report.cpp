@@ -78,9 +78,7 @@ std::vector<std::string> read_class_names(const std::string& run_dir, size_t cla
   return names;
 }
 
-}  // namespace
-
-std::vector<std::string> run_report(const std::string& run_dir, const std::string& out_dir) {
+std::vector<std::string> run_report_of(const std::string& run_dir, const std::string& out_dir) {
   const auto epochs = read_epochs((fs::path(run_dir) / "metrics.jsonl").string());
   const std::string summary_path = (fs::path(run_dir) / "summary.json").string();
   SMCL_CHECK(fs::is_regular_file(summary_path),
@@ -194,7 +192,7 @@ std::vector<std::string> run_report(const std::string& run_dir, const std::strin
   return written;
 }
 
-std::vector<std::string> sweep_report(const std::string& sweep_dir, const std::string& out_dir) {
+std::vector<std::string> sweep_report_of(const std::string& sweep_dir, const std::string& out_dir) {
   const std::string json_path = (fs::path(sweep_dir) / "table.json").string(),
                     md_path = (fs::path(sweep_dir) / "table.md").string();
   SMCL_CHECK(fs::is_regular_file(json_path) && fs::is_regular_file(md_path),
@@ -247,6 +245,27 @@ std::vector<std::string> sweep_report(const std::string& sweep_dir, const std::s
   write_file_atomic((fs::path(out_dir) / "report.md").string(), md);
   return {(fs::path(out_dir) / "report.md").string(), (fs::path(out_dir) / "table.tsv").string(),
           (fs::path(out_dir) / "table.png").string()};
+}
+
+}  // namespace
+
+// A summary.json, metrics.jsonl or table.json that is JSON but not of the shape smcl writes (edited, or of
+// another program) is an error naming the folder, not an internal error.
+std::vector<std::string> run_report(const std::string& run_dir, const std::string& out_dir) {
+  try {
+    return run_report_of(run_dir, out_dir);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("the files of run '" + run_dir + "' are not as smcl writes them (summary.json, metrics.jsonl): " +
+                e.what());
+  }
+}
+
+std::vector<std::string> sweep_report(const std::string& sweep_dir, const std::string& out_dir) {
+  try {
+    return sweep_report_of(sweep_dir, out_dir);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("'" + sweep_dir + "/table.json' is not as smcl sweep writes it: " + e.what());
+  }
 }
 
 }  // namespace smcl::report

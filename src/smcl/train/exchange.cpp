@@ -4,8 +4,10 @@
 #include <torch/serialize.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <tuple>
@@ -62,7 +64,23 @@ class TensorReader {
     const auto& args = v->items[1]->items;
     SMCL_CHECK(args.size() >= 4 && args[1]->kind == Kind::Int, where << ": malformed tensor");
     auto storage = this->storage(args[0], where);
-    return storage.as_strided(int_tuple(args[2], where), int_tuple(args[3], where), args[1]->int_value).clone();
+    const auto sizes = int_tuple(args[2], where), strides = int_tuple(args[3], where);
+    const int64_t offset = args[1]->int_value;
+    // Every element the view reaches must lie in its storage (a corrupt file can point anywhere).
+    SMCL_CHECK(sizes.size() == strides.size() && offset >= 0 && offset <= storage.numel(),
+               where << ": malformed tensor (shape, strides and offset do not match)");
+    int64_t last = offset, numel = 1;
+    for (size_t d = 0; d < sizes.size(); ++d) {
+      SMCL_CHECK(sizes[d] >= 0 && strides[d] >= 0, where << ": malformed tensor (negative size or stride)");
+      numel = sizes[d] == 0 ? 0 : numel;
+      if (sizes[d] == 0) continue;
+      SMCL_CHECK(strides[d] == 0 || sizes[d] - 1 <= (storage.numel() - last) / strides[d],
+                 where << ": the tensor reaches past its storage of " << storage.numel() << " elements (corrupt)");
+      last += (sizes[d] - 1) * strides[d];
+    }
+    SMCL_CHECK(numel == 0 || last < storage.numel(),
+               where << ": the tensor reaches past its storage of " << storage.numel() << " elements (corrupt)");
+    return storage.as_strided(sizes, strides, offset).clone();
   }
 
  private:
@@ -84,11 +102,12 @@ class TensorReader {
     } catch (const c10::Error&) {
       throw Error(where + ": the file lacks its storage record data/" + key + " (truncated?)");
     }
+    SMCL_CHECK(numel >= 0 && uint64_t(numel) <= size / c10::elementSize(dtype),
+               where << ": storage data/" << key << " holds " << size << " bytes, too few for the " << numel
+                     << " elements it declares");
     const size_t expected = size_t(numel) * c10::elementSize(dtype);
-    SMCL_CHECK(size >= expected, where << ": storage data/" << key << " holds " << size << " bytes, expected "
-                                      << expected);
     auto storage = torch::empty({numel}, dtype);
-    std::memcpy(storage.data_ptr(), data.get(), expected);
+    if (expected > 0) std::memcpy(storage.data_ptr(), data.get(), expected);
     storages_[key] = storage;
     return storage;
   }
@@ -110,10 +129,79 @@ const std::vector<std::pair<ValuePtr, ValuePtr>>* dict_items(const ValuePtr& v) 
   return nullptr;
 }
 
+uint64_t little_endian(const std::string& bytes, size_t at, int n) {
+  uint64_t v = 0;
+  for (int i = n - 1; i >= 0; --i) v = (v << 8) | uint8_t(bytes[at + size_t(i)]);
+  return v;
+}
+
+// libtorch's zip reader allocates whatever size a record's directory entry declares, before reading it: a 6 KB
+// file can ask for gigabytes. torch.save stores records uncompressed, so no record of a real file is larger than
+// the file; this reads the zip's central directory (zip64 too) and refuses a file that claims otherwise.
+void check_record_sizes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const uint64_t file_size = std::filesystem::file_size(path);
+  const std::string not_zip = "'" + path + "' is not a PyTorch file of the zip format (torch.save of PyTorch >= 1.6; "
+                              "a file in the legacy format can be re-saved in Python: torch.save(torch.load(F), F))";
+  // Bytes [at, at + n) of the file; short when the file ends first.
+  auto read_at = [&](uint64_t at, uint64_t n) {
+    std::string out(size_t(std::min(n, at < file_size ? file_size - at : 0)), '\0');
+    in.clear();
+    in.seekg(std::streamoff(at));
+    in.read(out.data(), std::streamsize(out.size()));
+    return out;
+  };
+  // The end-of-central-directory record: 22 bytes and a comment of up to 65535, at the end.
+  const uint64_t tail_start = file_size - std::min<uint64_t>(file_size, 22 + 65535);
+  const std::string tail = read_at(tail_start, file_size - tail_start);
+  size_t eocd = std::string::npos;
+  for (size_t back = 22; back <= tail.size(); ++back) {
+    if (little_endian(tail, tail.size() - back, 4) == 0x06054b50) {
+      eocd = tail.size() - back;
+      break;
+    }
+  }
+  SMCL_CHECK(eocd != std::string::npos, not_zip << " (no zip directory)");
+  uint64_t entries = little_endian(tail, eocd + 10, 2), directory_size = little_endian(tail, eocd + 12, 4),
+           directory = little_endian(tail, eocd + 16, 4);
+  if (directory == 0xffffffff || entries == 0xffff || directory_size == 0xffffffff) {
+    // zip64: a locator just before the record points at the zip64 end-of-directory record.
+    SMCL_CHECK(eocd >= 20 && little_endian(tail, eocd - 20, 4) == 0x07064b50, not_zip << " (bad zip64 locator)");
+    const std::string record = read_at(little_endian(tail, eocd - 20 + 8, 8), 56);
+    SMCL_CHECK(record.size() == 56 && little_endian(record, 0, 4) == 0x06064b50, not_zip << " (bad zip64 directory)");
+    entries = little_endian(record, 32, 8);
+    directory_size = little_endian(record, 40, 8);
+    directory = little_endian(record, 48, 8);
+  }
+  SMCL_CHECK(directory_size <= file_size, not_zip << " (its zip directory is larger than the file)");
+  const std::string listing = read_at(directory, directory_size);
+  size_t at = 0;
+  for (uint64_t i = 0; i < entries; ++i) {
+    SMCL_CHECK(at + 46 <= listing.size() && little_endian(listing, at, 4) == 0x02014b50,
+               not_zip << " (bad zip directory entry " << i << ")");
+    uint64_t size = little_endian(listing, at + 24, 4);
+    const size_t name = little_endian(listing, at + 28, 2), extra = little_endian(listing, at + 30, 2),
+                 comment = little_endian(listing, at + 32, 2);
+    SMCL_CHECK(at + 46 + name + extra + comment <= listing.size(), not_zip << " (zip directory entry " << i << " cut short)");
+    if (size == 0xffffffff) {  // the real size is the first field of the zip64 extra block (id 1)
+      size = UINT64_MAX;
+      for (size_t e = at + 46 + name; e + 4 <= at + 46 + name + extra;) {
+        const size_t id = little_endian(listing, e, 2), length = little_endian(listing, e + 2, 2);
+        if (id == 1 && length >= 8 && e + 12 <= listing.size()) size = little_endian(listing, e + 4, 8);
+        e += 4 + length;
+      }
+    }
+    SMCL_CHECK(size <= file_size, "'" << path << "' is corrupt: record '" << listing.substr(at + 46, name)
+                                      << "' declares " << size << " bytes in a file of " << file_size);
+    at += 46 + name + extra + comment;
+  }
+}
+
 }  // namespace
 
 StateDict read_state_dict(const std::string& path) {
   SMCL_CHECK(std::filesystem::is_regular_file(path), "state dict file '" << path << "' does not exist");
+  check_record_sizes(path);
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
   std::string pickled;
   try {

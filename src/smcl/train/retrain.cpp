@@ -109,7 +109,15 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
                "'" << out_dir << "' already holds another run or retrain; choose another --out");
     if (fs::exists(path_in(out_dir, "summary.json"))) {
       std::printf("'%s' is finished\n", out_dir.c_str());
-      return nlohmann::json::parse(read_file(path_in(out_dir, "summary.json")));
+      auto summary = nlohmann::json::parse(read_file(path_in(out_dir, "summary.json")), nullptr, false);
+      SMCL_CHECK(summary.is_object(), "'" << path_in(out_dir, "summary.json") << "' is corrupt (not JSON); remove it "
+                                          << "to re-evaluate the re-training, or the folder to redo it");
+      return summary;
+    }
+    for (const auto& dir : {out_dir, path_in(out_dir, "checkpoints")}) {
+      if (int removed = remove_stale_temporaries(dir)) {
+        std::printf("removed %d unfinished temporary file(s) of a killed run in '%s'\n", removed, dir.c_str());
+      }
     }
   } else {
     std::error_code ec;
