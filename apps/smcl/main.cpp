@@ -4,6 +4,7 @@
 #include <c10/util/Exception.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "commands.h"
 #include "smcl/core/allocator.h"
@@ -46,6 +47,9 @@ int main(int argc, char** argv) {
   } catch (const c10::Error& e) {
     // libtorch errors here come from data or checkpoints libtorch rejected; drop its C++ backtrace.
     return fail(e.what_without_backtrace(), 2);
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A folder that cannot be created or a file that cannot be moved: the machine's answer, naming the path.
+    return fail(e.what(), 2);
   } catch (const std::bad_alloc&) {
     return fail("out of memory (the data or the batch does not fit this machine's memory)", 2);
   } catch (const std::exception& e) {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <sstream>
 
@@ -22,18 +23,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_raw(const std::string& path, size_t max_bytes = std::string::npos) {
+std::string read_raw(const std::string& path) {
   std::error_code ec;
   SMCL_CHECK(fs::is_regular_file(path, ec), "cannot read '" << path << "': no such file");
   std::ifstream in(path, std::ios::binary);
   SMCL_CHECK(in, "cannot open '" << path << "': " << std::strerror(errno));
-  if (max_bytes != std::string::npos) {
-    std::string head(max_bytes, '\0');
-    in.read(head.data(), std::streamsize(max_bytes));
-    SMCL_CHECK(!in.bad(), "error while reading '" << path << "'");
-    head.resize(size_t(in.gcount()));
-    return head;
-  }
   std::ostringstream buffer;
   buffer << in.rdbuf();
   SMCL_CHECK(!in.bad(), "error while reading '" << path << "'");
@@ -103,6 +97,21 @@ void write_all(int fd, const std::string& content, const std::string& path) {
   }
 }
 
+// Calls write(tmp_path) to produce the file, then fsyncs it and renames it over `path`; the temporary is removed
+// whatever write throws.
+void write_atomic_with(const std::string& path, const std::function<void(const std::string&)>& write) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  try {
+    write(tmp);
+    fsync_path(tmp);
+    SMCL_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0,
+               "cannot rename '" << tmp << "' to '" << path << "': " << std::strerror(errno));
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
+  }
+}
+
 }  // namespace
 
 bool debug_write_fails(const std::string& path) {
@@ -130,19 +139,6 @@ std::string read_file_bounded(const std::string& path, uint64_t max_bytes) {
   SMCL_CHECK(!more, "'" << path << "' decompresses to more than the " << max_bytes
                         << " bytes its header implies (corrupt, or not the file it claims to be)");
   return out;
-}
-
-void write_atomic_with(const std::string& path, const std::function<void(const std::string&)>& write) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  try {
-    write(tmp);
-    fsync_path(tmp);
-    SMCL_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0,
-               "cannot rename '" << tmp << "' to '" << path << "': " << std::strerror(errno));
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
-  }
 }
 
 void write_file_atomic(const std::string& path, const std::string& content) {

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 
 namespace smcl {
@@ -22,10 +21,6 @@ std::string read_file_bounded(const std::string& path, uint64_t max_bytes);
 
 // Writes `content` to `path` atomically.
 void write_file_atomic(const std::string& path, const std::string& content);
-
-// Calls write(tmp_path) to produce the file, then fsyncs it and renames it over `path`. A writer that uses a
-// library stream must check it; the temporary is removed whatever write throws.
-void write_atomic_with(const std::string& path, const std::function<void(const std::string& tmp_path)>& write);
 
 // Appends one line (a newline is added) and flushes it to disk; a failed append leaves the file as it was.
 void append_line(const std::string& path, const std::string& line);

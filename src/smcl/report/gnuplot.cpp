@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "smcl/core/error.h"
@@ -129,9 +128,8 @@ void tile_grid(const std::vector<Tile>& tiles, int64_t columns, int64_t scale, c
   const std::string raw_name = ".figure.rgb";
   {
     auto bytes = canvas.contiguous();
-    std::ofstream raw(dir / raw_name, std::ios::binary);
-    raw.write(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), std::streamsize(bytes.numel()));
-    SMCL_CHECK(raw.good(), "cannot write '" << (dir / raw_name).string() << "'");
+    write_file_atomic((dir / raw_name).string(),
+                      std::string(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), size_t(bytes.numel())));
   }
   std::ostringstream script;
   // Margins 0 and ranges of exactly the canvas: one data pixel is one PNG pixel; y grows downwards.
