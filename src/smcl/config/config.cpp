@@ -205,10 +205,23 @@ std::string node_text(const YAML::Node& node) {
   return out.c_str();
 }
 
+// At most this many problems are listed in one error message; the rest are only counted (so that a file of a
+// million unknown keys costs no more memory than one of twenty).
+constexpr size_t kMaxListedProblems = 20;
+
+struct Problems {
+  std::vector<std::string> listed;
+  size_t count = 0;
+  void push_back(std::string problem) {
+    if (listed.size() < kMaxListedProblems) listed.push_back(std::move(problem));
+    ++count;
+  }
+};
+
 // Flattens nested maps into dotted keys; any non-map value is a leaf. A key that is not a plain scalar (YAML's
 // complex keys) is a problem in `errors`.
 void flatten(const YAML::Node& node, const std::string& prefix, std::vector<std::pair<std::string, YAML::Node>>& out,
-             std::vector<std::string>& errors, const std::string& source) {
+             Problems& errors, const std::string& source) {
   if (node.IsMap()) {
     for (const auto& item : node) {
       if (!item.first.IsScalar()) {
@@ -247,8 +260,6 @@ void check_node_count(const YAML::Node& root, const std::string& source) {
   }
 }
 
-// At most this many problems are listed in one error message; the rest are counted.
-constexpr size_t kMaxListedProblems = 20;
 
 std::string allowed_keys_hint(const std::vector<Field>& table, const std::string& key) {
   std::string section = key.substr(0, key.find('.'));
@@ -398,7 +409,7 @@ std::vector<Problem> validate(const Config& c) {
 Config parse(const std::string& text, const std::string& source, const std::vector<std::string>& overrides) {
   Config config;
   std::vector<Field> table = fields(config);
-  std::vector<std::string> errors;
+  Problems errors;
   std::map<std::string, std::string> origin;  // key -> where its value came from
 
   auto apply = [&](const std::string& key, const YAML::Node& value, const std::string& where) {
@@ -457,14 +468,12 @@ Config parse(const std::string& text, const std::string& source, const std::vect
     std::string where = it != origin.end() ? it->second : "default";
     errors.push_back(where + ": " + problem.key + ": " + problem.message);
   }
-  if (!errors.empty()) {
-    std::string message = errors.size() == 1 ? "invalid configuration: " : "invalid configuration (" +
-                                                   std::to_string(errors.size()) + " problems):";
-    for (size_t i = 0; i < std::min(errors.size(), kMaxListedProblems); ++i) {
-      message += (errors.size() == 1 ? "" : "\n  ") + errors[i];
-    }
-    if (errors.size() > kMaxListedProblems) {
-      message += "\n  ... and " + std::to_string(errors.size() - kMaxListedProblems) + " more";
+  if (errors.count > 0) {
+    std::string message = errors.count == 1 ? "invalid configuration: " : "invalid configuration (" +
+                                                  std::to_string(errors.count) + " problems):";
+    for (const auto& e : errors.listed) message += (errors.count == 1 ? "" : "\n  ") + e;
+    if (errors.count > errors.listed.size()) {
+      message += "\n  ... and " + std::to_string(errors.count - errors.listed.size()) + " more";
     }
     throw Error(message);
   }
