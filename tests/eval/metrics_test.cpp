@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 namespace smcl::eval {
 
 TEST(Metrics, HandComputedExample) {
@@ -63,6 +65,45 @@ TEST(Metrics, BiasMetricsCountHitsAndFlipsToTheBackgroundsClass) {
   BiasMetrics m = compute_bias_metrics(logits, labels, background);
   EXPECT_DOUBLE_EQ(m.conflict_top1, 100.0 * 2 / 5);
   EXPECT_DOUBLE_EQ(m.bg_flip_rate, 100.0 * 2 / 5);
+}
+
+// ECE, NLL and Brier score, overall, per group and per bin, against numpy (tests/reference/make_calibration_golden.py).
+TEST(Metrics, CalibrationMatchesNumpy) {
+  const auto golden = test::read_json(test::golden("calibration.json"));
+  auto logits = test::tensor_from_json(golden["logits"], torch::kFloat32);
+  auto labels = test::tensor_from_json(golden["labels"], torch::kInt64);
+  Metrics m = compute_metrics(logits, labels, golden["counts"].get<std::vector<int64_t>>(), 100, 20);
+  auto expect = [](const Calibration& c, const nlohmann::json& e, const char* what) {
+    EXPECT_NEAR(c.ece, e["ece"].get<double>(), 1e-9) << what;
+    EXPECT_NEAR(c.nll, e["nll"].get<double>(), 1e-9) << what;
+    EXPECT_NEAR(c.brier, e["brier"].get<double>(), 1e-9) << what;
+  };
+  expect(m.calibration, golden["overall"], "overall");
+  ASSERT_TRUE(m.many_calibration && m.medium_calibration && m.few_calibration);
+  expect(*m.many_calibration, golden["groups"]["many"], "many");
+  expect(*m.medium_calibration, golden["groups"]["medium"], "medium");
+  expect(*m.few_calibration, golden["groups"]["few"], "few");
+  EXPECT_EQ(m.reliability.count, golden["bins"]["count"].get<std::vector<int64_t>>());
+  for (int64_t b = 0; b < kCalibrationBins; ++b) {
+    EXPECT_NEAR(m.reliability.confidence[size_t(b)], golden["bins"]["confidence"][b].get<double>(), 1e-12) << b;
+    EXPECT_NEAR(m.reliability.accuracy[size_t(b)], golden["bins"]["accuracy"][b].get<double>(), 1e-12) << b;
+  }
+}
+
+// By hand: two images, logits (0, 0) with label 0 and (ln 3, 0) with label 0.
+// p = (1/2, 1/2) and (3/4, 1/4); NLL = (ln 2 + ln 4/3) / 2; Brier = ((1/4 + 1/4) + (1/16 + 1/16)) / 2 = 5/16.
+// Confidences 1/2 (bin 7 of 15, (7/15, 8/15]) and 3/4 (bin 11), both right: ECE = (1/2 |1 - 1/2| + 1/2 |1 - 3/4|)
+// = 3/8, i.e. 37.5 %.
+TEST(Metrics, CalibrationByHand) {
+  auto logits = torch::tensor({0.0, 0.0, std::log(3.0), 0.0}, torch::kFloat64).view({2, 2});
+  ReliabilityBins bins;
+  auto c = compute_calibration(logits, torch::zeros({2}, torch::kInt64), &bins);
+  EXPECT_NEAR(c.nll, (std::log(2.0) + std::log(4.0 / 3.0)) / 2, 1e-12);
+  EXPECT_NEAR(c.brier, 5.0 / 16.0, 1e-12);
+  EXPECT_NEAR(c.ece, 37.5, 1e-9);
+  EXPECT_EQ(bins.count[7], 1);
+  EXPECT_EQ(bins.count[11], 1);
+  EXPECT_NEAR(bins.confidence[11], 0.75, 1e-12);
 }
 
 }  // namespace smcl::eval

@@ -61,7 +61,21 @@ nlohmann::json to_json(const Metrics& m, bool with_confusion) {
   auto optional = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   nlohmann::json j = {{"top1", m.top1},           {"top5", m.top5},   {"many", optional(m.many)},
                       {"medium", optional(m.medium)}, {"few", optional(m.few)}, {"per_class", m.per_class}};
-  if (with_confusion) j["confusion"] = m.confusion;
+  auto calibration = [](const std::optional<eval::Calibration>& c) {
+    return c ? nlohmann::json{{"ece", c->ece}, {"nll", c->nll}, {"brier", c->brier}} : nlohmann::json(nullptr);
+  };
+  j["ece"] = m.calibration.ece;
+  j["nll"] = m.calibration.nll;
+  j["brier"] = m.calibration.brier;
+  j["calibration"] = {{"many", calibration(m.many_calibration)},
+                      {"medium", calibration(m.medium_calibration)},
+                      {"few", calibration(m.few_calibration)}};
+  if (with_confusion) {
+    j["confusion"] = m.confusion;
+    j["reliability"] = {{"count", m.reliability.count},
+                        {"confidence", m.reliability.confidence},
+                        {"accuracy", m.reliability.accuracy}};
+  }
   return j;
 }
 
@@ -79,12 +93,14 @@ std::string cell(const nlohmann::json& v) {
 }  // namespace
 
 std::string format_table(const std::vector<std::pair<std::string, nlohmann::json>>& rows) {
-  std::string out = "                  top-1  top-5   many medium    few\n";
+  std::string out = "                  top-1  top-5   many medium    few    ECE    NLL\n";
   for (const auto& [name, m] : rows) {
     char label[32];
     std::snprintf(label, sizeof(label), "%-16s", name.c_str());
+    // ECE and NLL: absent from runs of smcl before calibration was measured.
+    auto optional = [&m = m](const char* key) { return m.contains(key) ? m[key] : nlohmann::json(nullptr); };
     out += std::string(label) + " " + cell(m["top1"]) + " " + cell(m["top5"]) + " " + cell(m["many"]) + " " +
-           cell(m["medium"]) + " " + cell(m["few"]) + "\n";
+           cell(m["medium"]) + " " + cell(m["few"]) + " " + cell(optional("ece")) + " " + cell(optional("nll")) + "\n";
   }
   return out;
 }

@@ -31,14 +31,16 @@ struct EpochMetrics {
 EpochMetrics evaluate_epoch(models::Network& model, const data::LongTailedData& data, const config::Config& config,
                             const torch::Device& device);
 
-// {"top1", "top5", "many", "medium", "few", "per_class"} (+ "confusion" when asked); missing groups are null.
+// {"top1", "top5", "many", "medium", "few", "per_class", "ece", "nll", "brier", "calibration": {"many", "medium",
+// "few"} each {"ece", "nll", "brier"}} (+ "confusion" and "reliability" {"count", "confidence", "accuracy"} per
+// bin when asked); missing groups are null.
 nlohmann::json to_json(const Metrics& metrics, bool with_confusion);
 
 // The top-1 an epoch's record is ranked by when choosing the best epoch: that of its validation set (the record's
 // "val", present when the data has one) or else that of the test set.
 double selection_top1(const nlohmann::json& record);
 
-// A text table: one row per entry (name, metrics), columns top-1, top-5, many, medium, few.
+// A text table: one row per entry (name, metrics), columns top-1, top-5, many, medium, few, ECE, NLL.
 std::string format_table(const std::vector<std::pair<std::string, nlohmann::json>>& rows);
 
 // Per-class accuracy next to the training count, one line per class.

@@ -41,7 +41,51 @@ Metrics compute_metrics(const torch::Tensor& logits, const torch::Tensor& labels
   for (int g = 0; g < 3; ++g) {
     if (counts[g] > 0) *slots[g] = sums[g] / counts[g];
   }
+  m.calibration = compute_calibration(cpu_logits, cpu_labels, &m.reliability);
+  // Per group: the images whose true class is in the group.
+  auto group_of_image = torch::tensor(std::vector<int64_t>(groups.begin(), groups.end()), torch::kInt64)
+                            .index_select(0, cpu_labels);
+  std::optional<Calibration>* calibrations[3] = {&m.many_calibration, &m.medium_calibration, &m.few_calibration};
+  for (int g = 0; g < 3; ++g) {
+    auto rows = group_of_image.eq(g).nonzero().flatten();
+    if (rows.numel() > 0) {
+      *calibrations[g] = compute_calibration(cpu_logits.index_select(0, rows), cpu_labels.index_select(0, rows));
+    }
+  }
   return m;
+}
+
+Calibration compute_calibration(const torch::Tensor& logits, const torch::Tensor& labels, ReliabilityBins* bins) {
+  const int64_t n = logits.size(0), k = logits.size(1);
+  SMCL_ASSERT(n > 0 && labels.size(0) == n);
+  auto x = logits.to(torch::kCPU, torch::kFloat64);  // double: the sums over many images stay exact enough
+  auto y = labels.to(torch::kCPU, torch::kInt64);
+  auto log_p = torch::log_softmax(x, 1);
+  auto p = log_p.exp();
+  Calibration c;
+  c.nll = -log_p.gather(1, y.unsqueeze(1)).mean().item<double>();
+  c.brier = (p - torch::one_hot(y, k).to(torch::kFloat64)).pow(2).sum(1).mean().item<double>();
+  auto [confidence, predicted] = p.max(1);
+  auto correct = predicted.eq(y).to(torch::kFloat64);
+  // Bin b holds confidences in (b/B, (b+1)/B]: the upper edge belongs to the bin, as in Guo et al.'s code.
+  auto bin = (confidence * double(kCalibrationBins)).ceil().to(torch::kInt64).sub(1).clamp(0, kCalibrationBins - 1);
+  auto count = torch::zeros({kCalibrationBins}, torch::kFloat64).index_add_(0, bin, torch::ones_like(confidence));
+  auto confidence_sum = torch::zeros({kCalibrationBins}, torch::kFloat64).index_add_(0, bin, confidence);
+  auto correct_sum = torch::zeros({kCalibrationBins}, torch::kFloat64).index_add_(0, bin, correct);
+  c.ece = 100.0 * (confidence_sum - correct_sum).abs().sum().item<double>() / double(n);
+  if (bins) {
+    auto safe = count.clamp_min(1);
+    auto mean_confidence = confidence_sum / safe, accuracy = correct_sum / safe;
+    bins->count.clear();
+    bins->confidence.clear();
+    bins->accuracy.clear();
+    for (int64_t b = 0; b < kCalibrationBins; ++b) {
+      bins->count.push_back(int64_t(count[b].item<double>()));
+      bins->confidence.push_back(mean_confidence[b].item<double>());
+      bins->accuracy.push_back(accuracy[b].item<double>());
+    }
+  }
+  return c;
 }
 
 BiasMetrics compute_bias_metrics(const torch::Tensor& logits, const torch::Tensor& labels,
