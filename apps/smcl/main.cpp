@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   smcl::app::add_retrain(app);
   smcl::app::add_sweep(app);
   smcl::app::add_export(app);
+  smcl::app::add_predict(app);
   smcl::app::add_launch(app);
   smcl::app::add_cam(app);
   smcl::app::add_report(app);

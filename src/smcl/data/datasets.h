@@ -20,6 +20,7 @@ struct DatasetInfo {
   std::vector<double> std;
   std::string default_root;
   bool file_backed = false;    // image files decoded per batch (image_files.h); else read whole into memory
+  int64_t side = 0;            // in-memory sets: the images' height and width; file sets: 0 (data.image_size)
 };
 
 // Throws smcl::Error listing the known names.

@@ -10,6 +10,7 @@
 #include "smcl/core/error.h"
 #include "smcl/core/io.h"
 #include "smcl/report/gnuplot.h"
+#include "smcl/train/fit.h"
 
 namespace smcl::report {
 namespace fs = std::filesystem;
@@ -59,25 +60,6 @@ std::vector<nlohmann::json> read_epochs(const std::string& path) {
   return epochs;
 }
 
-// classes.txt's "index name" lines (fit.cpp writes them); the numbers where the run has no names.
-std::vector<std::string> read_class_names(const std::string& run_dir, size_t classes) {
-  std::vector<std::string> names;
-  for (size_t k = 0; k < classes; ++k) names.push_back(std::to_string(k));
-  const std::string path = (fs::path(run_dir) / "classes.txt").string();
-  std::ifstream in(path);
-  std::string line;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
-    const auto space = line.find(' ');
-    const std::string index = line.substr(0, space);
-    SMCL_CHECK(space != std::string::npos && !index.empty() && index.size() <= 9 &&
-                   index.find_first_not_of("0123456789") == std::string::npos && std::stoull(index) < classes,
-               "'" << path << "' line " << number << " is not \"index name\" with an index below " << classes
-                   << ": '" << line << "'");
-    names[std::stoull(index)] = line.substr(space + 1);
-  }
-  return names;
-}
-
 std::vector<std::string> run_report_of(const std::string& run_dir, const std::string& out_dir) {
   const auto epochs = read_epochs((fs::path(run_dir) / "metrics.jsonl").string());
   const std::string summary_path = (fs::path(run_dir) / "summary.json").string();
@@ -88,7 +70,7 @@ std::vector<std::string> run_report_of(const std::string& run_dir, const std::st
   const auto& last = summary["last"];
   const bool bias = last.contains("bg_flip_rate");
   const auto counts = summary["counts"].get<std::vector<int64_t>>();
-  const auto names = read_class_names(run_dir, counts.size());
+  const auto names = train::read_class_names(run_dir, counts.size());
   fs::create_directories(out_dir);
 
   std::ostringstream epoch_rows, class_rows, confusion_rows;

@@ -508,6 +508,24 @@ void check_resumable_config(const config::Config& folder, const std::string& che
               " may change on resume; restore config.yaml, or train a new run");
 }
 
+std::vector<std::string> read_class_names(const std::string& run_dir, size_t classes) {
+  std::vector<std::string> names;
+  for (size_t k = 0; k < classes; ++k) names.push_back(std::to_string(k));
+  const std::string path = (fs::path(run_dir) / "classes.txt").string();
+  std::ifstream in(path);
+  std::string line;
+  for (int64_t number = 1; std::getline(in, line); ++number) {
+    const auto space = line.find(' ');
+    const std::string index = line.substr(0, space);
+    SMCL_CHECK(space != std::string::npos && !index.empty() && index.size() <= 9 &&
+                   index.find_first_not_of("0123456789") == std::string::npos && std::stoull(index) < classes,
+               "'" << path << "' line " << number << " is not \"index name\" with an index below " << classes
+                   << ": '" << line << "'");
+    names[std::stoull(index)] = line.substr(space + 1);
+  }
+  return names;
+}
+
 // Sets with class names (image_folder's folders, the official names): one "index name" line each, in classes.txt.
 // A resumed run must see the same classes, or its indices would silently mean other classes.
 void keep_class_names(const Run& run) {

@@ -121,4 +121,8 @@ void kill_if_debug_step(int64_t global_step);
 // The resolved config saved in a run folder (run_dir/config.yaml). Throws smcl::Error when it is missing.
 config::Config load_run_config(const std::string& run_dir);
 
+// The names of a run's `classes` classes: its classes.txt ("index name" lines, written by training for sets with
+// names), the numbers "0", "1", ... where it has none. Throws smcl::Error naming a malformed line.
+std::vector<std::string> read_class_names(const std::string& run_dir, size_t classes);
+
 }  // namespace smcl::train

@@ -1,0 +1,153 @@
+#include "smcl/train/classify.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+
+#include "smcl/augment/batch_transforms.h"
+#include "smcl/core/error.h"
+#include "smcl/core/parallel.h"
+#include "smcl/data/datasets.h"
+#include "smcl/data/image_files.h"
+#include "smcl/methods/method.h"
+#include "smcl/train/checkpoint.h"
+#include "smcl/train/fit.h"
+
+namespace smcl::train {
+namespace fs = std::filesystem;
+
+Classifier::Classifier(const std::string& run_dir, const std::string& checkpoint) {
+  SMCL_CHECK(checkpoint == "last" || checkpoint == "best", "the checkpoint is last or best, not '" << checkpoint << "'");
+  config_ = load_run_config(run_dir);
+  // Wherever it can run: a run trained on a GPU classifies on the CPU of a machine without one.
+  config::TrainConfig execution = config_.train;
+  execution.device = "auto";
+  execution.amp = "none";
+  device_ = setup_execution(execution);
+  const std::string path = (fs::path(run_dir) / "checkpoints" / (checkpoint + ".pt")).string();
+  const auto shapes = read_checkpoint_shapes(path);
+  model_ = methods::build_model(config_, shapes.num_classes, shapes.in_channels);
+  model_->to(device_);
+  epoch_ = load_checkpoint(path, *model_, nullptr, device_).next_epoch - 1;
+  model_->eval();
+  class_names_ = read_class_names(run_dir, size_t(shapes.num_classes));
+  channels_ = shapes.in_channels;
+  const auto& info = data::dataset_info(config_.data.name);
+  side_ = info.file_backed ? 0 : info.side;
+}
+
+torch::Tensor Classifier::load(const std::string& path) const {
+  const std::string origin = "'" + path + "'";
+  const std::string problem = data::check_image_file(path, config_.data.max_image_pixels);
+  SMCL_CHECK(problem.empty(), problem);
+  if (side_ == 0) return data::decode_image(path, origin, channels_, config_.data.max_image_pixels);
+  // A run on an in-memory set saw its images as they are: the same size and colour, no resizing.
+  auto rgb = data::decode_image(path, origin, 3, config_.data.max_image_pixels);
+  const std::string title = data::dataset_title(config_.data);
+  SMCL_CHECK(rgb.size(1) == side_ && rgb.size(2) == side_,
+             "image " << origin << " is " << rgb.size(2) << "x" << rgb.size(1) << " pixels; the run on " << title
+                      << " classifies images of " << side_ << "x" << side_);
+  if (channels_ == 3) return rgb;
+  SMCL_CHECK(torch::equal(rgb[0], rgb[1]) && torch::equal(rgb[0], rgb[2]),
+             "image " << origin << " has colour; the run on " << title << " classifies grayscale images (1 channel)");
+  return rgb.narrow(0, 0, 1).contiguous();
+}
+
+std::vector<Classification> Classifier::classify(const std::vector<std::string>& paths, int64_t top_k,
+                                                 const std::function<void(int64_t, int64_t)>& progress) {
+  SMCL_CHECK(top_k >= 1, "--top-k is at least 1, not " << top_k);
+  const int64_t k = std::min<int64_t>(top_k, num_classes());
+  const int64_t n = int64_t(paths.size()), batch = config_.eval.batch_size;
+  std::vector<Classification> out(paths.size());
+  c10::InferenceMode inference;
+  for (int64_t start = 0; start < n; start += batch) {
+    const int64_t length = std::min(batch, n - start);
+    std::vector<torch::Tensor> images(static_cast<size_t>(length));
+    parallel_for(length, config_.data.decode_threads, [&](int64_t i) {
+      auto& result = out[size_t(start + i)];
+      result.path = paths[size_t(start + i)];
+      try {
+        images[size_t(i)] = load(result.path);
+      } catch (const Error& e) {
+        result.error = e.what();
+      }
+    });
+    std::vector<torch::Tensor> good;
+    std::vector<size_t> rows;
+    for (int64_t i = 0; i < length; ++i) {
+      if (!images[size_t(i)].defined()) continue;
+      good.push_back(images[size_t(i)]);
+      rows.push_back(size_t(start + i));
+    }
+    if (!good.empty()) {
+      // The run's own test transform (augment::test_view), as evaluation applies it.
+      const data::Images batch_images = side_ == 0 ? data::Images(good, config_.data.image_size,
+                                                                  config_.data.decode_threads, device_)
+                                                   : data::Images(torch::stack(good).to(device_));
+      auto x = augment::normalize(augment::test_view(batch_images, config_.augment).to(device_), config_.augment.mean,
+                                  config_.augment.std);
+      auto probabilities = torch::softmax(model_->forward(x).logits.to(torch::kFloat64), 1).to(torch::kCPU);
+      auto [values, indices] = probabilities.topk(k, 1);
+      for (size_t j = 0; j < rows.size(); ++j) {
+        auto& result = out[rows[j]];
+        for (int64_t r = 0; r < k; ++r) {
+          result.classes.push_back(indices[int64_t(j)][r].item<int64_t>());
+          result.probabilities.push_back(values[int64_t(j)][r].item<double>());
+        }
+      }
+    }
+    if (progress) progress(start + length, n);
+  }
+  return out;
+}
+
+namespace {
+
+bool is_image_file(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
+}
+
+}  // namespace
+
+std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, const std::vector<std::string>& lists) {
+  std::vector<std::string> paths;
+  for (const auto& input : inputs) {
+    std::error_code ec;
+    if (fs::is_directory(input, ec)) {
+      std::vector<std::string> found;
+      for (const auto& entry : fs::recursive_directory_iterator(input, ec)) {
+        if (entry.is_regular_file() && is_image_file(entry.path())) found.push_back(entry.path().string());
+      }
+      SMCL_CHECK(!ec, "cannot read folder '" << input << "': " << ec.message());
+      std::sort(found.begin(), found.end());
+      paths.insert(paths.end(), found.begin(), found.end());
+    } else {
+      // A missing file is still listed: it becomes a row of its own with its error.
+      paths.push_back(input);
+    }
+  }
+  for (const auto& list : lists) {
+    std::ifstream in(list);
+    SMCL_CHECK(in && fs::is_regular_file(list), "cannot read list file '" << list << "'");
+    const fs::path base = fs::path(list).parent_path();
+    std::string line;
+    while (std::getline(in, line)) {
+      while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;
+      // `path label` (ImageNet-LT's lists) or a path alone; a path may hold spaces.
+      const auto split = line.find_last_of(" \t");
+      if (split != std::string::npos && line.find_first_not_of("0123456789", split + 1) == std::string::npos) {
+        line = line.substr(0, line.find_last_not_of(" \t", split) + 1);
+      }
+      paths.push_back(fs::path(line).is_absolute() ? line : (base / line).string());
+    }
+  }
+  return paths;
+}
+
+}  // namespace smcl::train

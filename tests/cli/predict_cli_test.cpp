@@ -1,0 +1,118 @@
+// smcl predict on a real Fashion-MNIST-LT run: the test set written out as PNG files is classified to exactly the
+// run's own test top-1; bad inputs are rows with an error and exit status 2. Needs OpenCV (to write and read the
+// PNGs) and the Debian package dataset-fashion-mnist; skipped without them.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "smcl/data/idx.h"
+#include "test_util.h"
+
+#ifdef SMCL_HAVE_OPENCV
+#include <opencv2/imgcodecs.hpp>
+#endif
+
+namespace smcl {
+namespace {
+namespace fs = std::filesystem;
+
+const std::string kFashion = "/usr/share/datasets/fashion-mnist";
+
+// CSV rows as fields (the files written here have no commas or quotes in them).
+std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::vector<std::string> fields;
+    std::istringstream cells(line);
+    for (std::string cell; std::getline(cells, cell, ',');) fields.push_back(cell);
+    if (!line.empty() && line.back() == ',') fields.emplace_back();
+    rows.push_back(fields);
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST(Predict, FashionMnistTestSetAsPngsGivesTheRunsOwnTopOne) {
+#ifndef SMCL_HAVE_OPENCV
+  GTEST_SKIP() << "this build has no OpenCV to write PNG files";
+#else
+  if (!fs::exists(kFashion + "/t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist missing";
+  test::TempDir dir;
+  auto train = test::run_smcl("train -c " + std::string(SMCL_SOURCE_DIR) + "/configs/fashion_mnist_lt_erm.yaml" +
+                              " --set data.max_per_class=200 --set train.epochs=1 --set train.batch_size=64 --out " +
+                              dir / "run");
+  ASSERT_EQ(train.status, 0) << train.output;
+  const double top1 = test::read_json(dir / "run/summary.json")["last"]["top1"].get<double>();
+  // The test set, image i as png/<label name>/<i>.png: the folder's sorted order is not the test order, which
+  // must not matter.
+  auto images = data::read_idx(kFashion + "/t10k-images-idx3-ubyte.gz");
+  auto labels = data::read_idx(kFashion + "/t10k-labels-idx1-ubyte.gz");
+  for (int64_t i = 0; i < images.size(0); ++i) {
+    const std::string folder = dir / ("png/" + std::to_string(labels[i].item<int>()));
+    fs::create_directories(folder);
+    auto image = images[i].contiguous();
+    cv::Mat mat(28, 28, CV_8UC1, image.data_ptr<uint8_t>());
+    char name[32];
+    std::snprintf(name, sizeof(name), "/%05lld.png", static_cast<long long>(i));
+    ASSERT_TRUE(cv::imwrite(folder + name, mat));
+  }
+  auto r = test::run_smcl("predict --run " + dir / "run" + " " + dir / "png" + " --top-k 2 --out " + dir / "p.csv");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto rows = csv_rows(test::slurp(dir / "p.csv"));
+  ASSERT_EQ(rows.size(), 10001u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"path", "class_1", "probability_1", "class_2", "probability_2", "error"}));
+  // classes.txt holds the official names; the folder is the label's number.
+  std::vector<std::string> names;
+  std::istringstream classes(test::slurp(dir / "run/classes.txt"));
+  for (std::string line; std::getline(classes, line);) names.push_back(line.substr(line.find(' ') + 1));
+  int64_t correct = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].size(), 6u) << i;
+    const int label = std::stoi(fs::path(rows[i][0]).parent_path().filename().string());
+    correct += rows[i][1] == names[size_t(label)];
+    EXPECT_GE(std::stod(rows[i][2]), std::stod(rows[i][4]));
+    EXPECT_TRUE(rows[i][5].empty());
+  }
+  EXPECT_NEAR(100.0 * double(correct) / 10000.0, top1, 1e-9);
+#endif
+}
+
+TEST(Predict, BadInputsAreRowsWithAnErrorAndExitTwo) {
+#ifndef SMCL_HAVE_OPENCV
+  GTEST_SKIP() << "this build has no OpenCV to write PNG files";
+#else
+  if (!fs::exists(kFashion + "/t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist missing";
+  test::TempDir dir;
+  auto train = test::run_smcl("train -c " + std::string(SMCL_SOURCE_DIR) + "/configs/fashion_mnist_lt_erm.yaml" +
+                              " --set data.max_per_class=200 --set train.epochs=1 --out " + dir / "run");
+  ASSERT_EQ(train.status, 0) << train.output;
+  cv::Mat gray(28, 28, CV_8UC1, cv::Scalar(90)), big(32, 32, CV_8UC1, cv::Scalar(90)),
+      colour(28, 28, CV_8UC3, cv::Scalar(10, 200, 30));
+  ASSERT_TRUE(cv::imwrite(dir / "good.png", gray));
+  ASSERT_TRUE(cv::imwrite(dir / "big.png", big));
+  ASSERT_TRUE(cv::imwrite(dir / "colour.png", colour));
+  test::write_bytes(dir / "notes.png", "not an image");
+  test::write_bytes(dir / "list.txt", "good.png 3\nmissing.png\n");
+  auto r = test::run_smcl("predict --run " + dir / "run" + " --format jsonl --top-k 3 " + dir / "big.png" + " " +
+                          dir / "colour.png" + " " + dir / "notes.png" + " --list " + dir / "list.txt");
+  test::expect_clean_error(r, "4 of 5 images could not be classified");
+  EXPECT_NE(r.output.find("big.png' is 32x32 pixels; the run on Fashion-MNIST classifies images of 28x28"),
+            std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("colour.png' has colour; the run on Fashion-MNIST classifies grayscale images"),
+            std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("notes.png' is not a JPEG or PNG file"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("missing.png' does not exist"), std::string::npos) << r.output;
+  // The good image's line: three classes, most probable first, probabilities that sum to at most 1.
+  const auto at = r.output.find("{\"path\":\"" + dir / "good.png" + "\"");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  auto line = nlohmann::json::parse(r.output.substr(at, r.output.find('\n', at) - at));
+  ASSERT_EQ(line["predictions"].size(), 3u);
+  EXPECT_GE(line["predictions"][0]["probability"].get<double>(), line["predictions"][1]["probability"].get<double>());
+  test::expect_clean_error(test::run_smcl("predict --run " + dir / "nowhere " + dir / "good.png"), "has no config.yaml");
+#endif
+}
+
+}  // namespace smcl
