@@ -42,7 +42,13 @@ void add_eval(CLI::App& app) {
       model->to(device);
       std::string path = (std::filesystem::path(*run_dir) / "checkpoints" / (name + ".pt")).string();
       auto state = train::load_checkpoint(path, *model, nullptr, device);
-      auto metrics = eval::evaluate_epoch(model, data, config, device).record;
+      const auto temperature = train::stored_temperature(*run_dir, name);
+      if (temperature) {
+        std::printf("%s: temperature %.4f from calibration.json applied to the probabilities (ECE, NLL, Brier)\n",
+                    name.c_str(), *temperature);
+      }
+      auto metrics = eval::evaluate_epoch(model, data, config, device, temperature.value_or(1.0)).record;
+      if (temperature) metrics["temperature"] = *temperature;
       metrics["epoch"] = state.next_epoch - 1;
       rows.emplace_back(name + " (ep " + std::to_string(state.next_epoch - 1) + ")", metrics);
       all[name] = metrics;

@@ -89,6 +89,10 @@ void add_predict(CLI::App& app) {
     train::Classifier classifier(*run_dir, *which);
     std::fprintf(stderr, "predict: %zu images with %s, checkpoint %s (epoch %lld)\n", paths.size(), run_dir->c_str(),
                  which->c_str(), static_cast<long long>(classifier.epoch()));
+    if (classifier.temperature() != 1.0) {
+      std::fprintf(stderr, "predict: temperature %.4f from calibration.json applied to the probabilities\n",
+                   classifier.temperature());
+    }
     ProgressBar bar("predict", int64_t(paths.size()));
     auto results = classifier.classify(paths, *top_k, [&](int64_t done, int64_t) { bar.update(done); });
     bar.finish();

@@ -21,6 +21,7 @@ void add_launch(CLI::App& app);
 void add_cam(CLI::App& app);
 void add_report(CLI::App& app);
 void add_predict(CLI::App& app);
+void add_calibrate(CLI::App& app);
 
 // --config FILE and repeatable --set key=value, shared by the commands that take a config.
 struct ConfigOptions {

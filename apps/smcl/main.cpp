@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   smcl::app::add_sweep(app);
   smcl::app::add_export(app);
   smcl::app::add_predict(app);
+  smcl::app::add_calibrate(app);
   smcl::app::add_launch(app);
   smcl::app::add_cam(app);
   smcl::app::add_report(app);

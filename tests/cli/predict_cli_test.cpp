@@ -3,7 +3,9 @@
 // PNGs) and the Debian package dataset-fashion-mnist; skipped without them.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 #include "smcl/data/idx.h"
@@ -112,6 +114,53 @@ TEST(Predict, BadInputsAreRowsWithAnErrorAndExitTwo) {
   ASSERT_EQ(line["predictions"].size(), 3u);
   EXPECT_GE(line["predictions"][0]["probability"].get<double>(), line["predictions"][1]["probability"].get<double>());
   test::expect_clean_error(test::run_smcl("predict --run " + dir / "nowhere " + dir / "good.png"), "has no config.yaml");
+#endif
+}
+
+// smcl calibrate fits one temperature (no validation list here: on a held-out share of the training images), and
+// predict and eval then use it: every probability becomes p_k^(1/T) / sum_j p_j^(1/T) of the uncalibrated ones.
+TEST(Predict, CalibrateStoresATemperatureThatPredictAndEvalApply) {
+#ifndef SMCL_HAVE_OPENCV
+  GTEST_SKIP() << "this build has no OpenCV to write PNG files";
+#else
+  if (!fs::exists(kFashion + "/t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist missing";
+  test::TempDir dir;
+  ASSERT_EQ(test::run_smcl("train -c " + std::string(SMCL_SOURCE_DIR) + "/configs/fashion_mnist_lt_erm.yaml" +
+                           " --set data.max_per_class=200 --set train.epochs=2 --out " + dir / "run").status, 0);
+  auto images = data::read_idx(kFashion + "/t10k-images-idx3-ubyte.gz");
+  auto image = images[0].contiguous();
+  ASSERT_TRUE(cv::imwrite(dir / "a.png", cv::Mat(28, 28, CV_8UC1, image.data_ptr<uint8_t>())));
+  const std::string predict = "predict --run " + dir / "run" + " --format jsonl --top-k 10 " + dir / "a.png";
+  auto before = test::run_smcl(predict);
+  ASSERT_EQ(before.status, 0) << before.output;
+  auto calibrate = test::run_smcl("calibrate --run " + dir / "run");
+  ASSERT_EQ(calibrate.status, 0) << calibrate.output;
+  EXPECT_NE(calibrate.output.find("a held-out share of the training set"), std::string::npos) << calibrate.output;
+  const auto stored = test::read_json(dir / "run/calibration.json");
+  const double t = stored["temperature"].get<double>();
+  EXPECT_LE(stored["fit"]["after"]["nll"].get<double>(), stored["fit"]["before"]["nll"].get<double>());
+  auto after = test::run_smcl(predict);
+  ASSERT_EQ(after.status, 0) << after.output;
+  EXPECT_NE(after.output.find("temperature"), std::string::npos) << after.output;
+  auto probabilities = [](const std::string& output) {
+    const auto line = nlohmann::json::parse(output.substr(output.find("{\"path\"")));
+    std::map<std::string, double> p;
+    for (const auto& item : line["predictions"]) p[item["class"]] = item["probability"].get<double>();
+    return p;
+  };
+  auto p = probabilities(before.output), q = probabilities(after.output);
+  ASSERT_EQ(p.size(), 10u);
+  double norm = 0;
+  for (const auto& [name, v] : p) norm += std::pow(v, 1 / t);
+  for (const auto& [name, v] : p) EXPECT_NEAR(q[name], std::pow(v, 1 / t) / norm, 1e-5) << name;  // 6 decimals
+  auto e = test::run_smcl("eval --run " + dir / "run" + " --checkpoint last --json-out " + dir / "eval.json");
+  ASSERT_EQ(e.status, 0) << e.output;
+  EXPECT_NE(e.output.find("from calibration.json applied"), std::string::npos) << e.output;
+  const auto evaluated = test::read_json(dir / "eval.json")["last"];
+  EXPECT_NEAR(evaluated["temperature"].get<double>(), t, 1e-12);
+  EXPECT_NEAR(evaluated["nll"].get<double>(), stored["test"]["after"]["nll"].get<double>(), 1e-9);
+  EXPECT_NEAR(evaluated["top1"].get<double>(), test::read_json(dir / "run/summary.json")["last"]["top1"].get<double>(),
+              1e-9);
 #endif
 }
 

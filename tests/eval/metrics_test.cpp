@@ -90,6 +90,17 @@ TEST(Metrics, CalibrationMatchesNumpy) {
   }
 }
 
+// Temperature scaling's T against torch.optim.LBFGS on the same NLL (make_calibration_golden.py).
+TEST(Metrics, FittedTemperatureMatchesPyTorch) {
+  const auto golden = test::read_json(test::golden("calibration.json"));
+  auto logits = test::tensor_from_json(golden["logits"], torch::kFloat32);
+  auto labels = test::tensor_from_json(golden["labels"], torch::kInt64);
+  const double t = fit_temperature(logits, labels);
+  EXPECT_NEAR(t, golden["temperature"].get<double>(), 1e-6 * t);
+  // And it lowers the NLL, as a minimiser must.
+  EXPECT_LT(compute_calibration(logits / t, labels).nll, compute_calibration(logits, labels).nll);
+}
+
 // By hand: two images, logits (0, 0) with label 0 and (ln 3, 0) with label 0.
 // p = (1/2, 1/2) and (3/4, 1/4); NLL = (ln 2 + ln 4/3) / 2; Brier = ((1/4 + 1/4) + (1/16 + 1/16)) / 2 = 5/16.
 // Confidences 1/2 (bin 7 of 15, (7/15, 8/15]) and 3/4 (bin 11), both right: ECE = (1/2 |1 - 1/2| + 1/2 |1 - 3/4|)

@@ -9,12 +9,14 @@ Writes tests/reference/golden/calibration.json: logits, labels, training counts,
   nll     mean of -log softmax(z)_y (nats)
   brier   mean over images of sum_k (softmax(z)_k - [k == y])^2
 overall, for the images of the many (> 100 training images), medium and few (< 20) classes, and the bins'
-count, mean confidence and accuracy (0 for an empty bin).
+count, mean confidence and accuracy (0 for an empty bin); and the temperature T of post-hoc temperature scaling,
+the minimiser of the mean NLL of softmax(z / T), found with torch.optim.LBFGS on log T in float64.
 """
 import json
 import os
 
 import numpy as np
+import torch
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden", "calibration.json")
 COUNTS = [500, 150, 60, 15, 5]
@@ -57,10 +59,23 @@ def main():
     overall, bins = calibration(z, y)
     group = np.array([0 if c > 100 else (2 if c < 20 else 1) for c in COUNTS])[y]
     groups = {name: calibration(z[group == g], y[group == g])[0] for g, name in enumerate(["many", "medium", "few"])}
+    log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    zt, yt = torch.tensor(z), torch.tensor(y)
+    optimizer = torch.optim.LBFGS([log_t], lr=0.5, max_iter=200, tolerance_grad=1e-14, tolerance_change=1e-16,
+                                  line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(zt / log_t.exp(), yt)
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    temperature = float(log_t.exp())
     with open(OUT, "w") as f:
         json.dump({"counts": COUNTS, "logits": z.tolist(), "labels": y.tolist(), "overall": overall,
-                   "groups": groups, "bins": bins}, f)
-    print(OUT, overall)
+                   "groups": groups, "bins": bins, "temperature": temperature}, f)
+    print(OUT, overall, "T", temperature)
 
 
 if __name__ == "__main__":

@@ -34,19 +34,21 @@ torch::Tensor predict(models::Network& model, const data::Dataset& dataset, cons
 }
 
 Metrics evaluate(models::Network& model, const data::Dataset& dataset, const std::vector<int64_t>& train_counts,
-                 const config::Config& config, const torch::Device& device) {
-  return compute_metrics(predict(model, dataset, config, device), dataset.labels, train_counts,
-                         config.eval.many_threshold, config.eval.few_threshold);
+                 const config::Config& config, const torch::Device& device, double temperature) {
+  auto logits = predict(model, dataset, config, device);
+  if (temperature != 1.0) logits = logits / temperature;
+  return compute_metrics(logits, dataset.labels, train_counts, config.eval.many_threshold, config.eval.few_threshold);
 }
 
 EpochMetrics evaluate_epoch(models::Network& model, const data::LongTailedData& data, const config::Config& config,
-                            const torch::Device& device) {
+                            const torch::Device& device, double temperature) {
   EpochMetrics out;
-  out.test = evaluate(model, data.test, data.counts, config, device);
+  out.test = evaluate(model, data.test, data.counts, config, device, temperature);
   out.record = to_json(out.test, /*with_confusion=*/true);
   out.line = to_json(out.test, false);
   if (data.has_val()) {
-    out.record["val"] = out.line["val"] = to_json(evaluate(model, data.val, data.counts, config, device), false);
+    out.record["val"] = out.line["val"] =
+        to_json(evaluate(model, data.val, data.counts, config, device, temperature), false);
   }
   if (data.has_conflict()) {
     auto bias = compute_bias_metrics(predict(model, data.conflict, config, device), data.conflict.labels,

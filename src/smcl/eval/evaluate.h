@@ -17,8 +17,10 @@ namespace smcl::eval {
 torch::Tensor predict(models::Network& model, const data::Dataset& dataset, const config::Config& config,
                       const torch::Device& device);
 
+// The metrics of the model on `dataset`; the probabilities are those of the logits divided by `temperature`
+// (post-hoc temperature scaling, smcl calibrate; 1: the model's own), which changes the calibration, not top-1.
 Metrics evaluate(models::Network& model, const data::Dataset& dataset, const std::vector<int64_t>& train_counts,
-                 const config::Config& config, const torch::Device& device);
+                 const config::Config& config, const torch::Device& device, double temperature = 1.0);
 
 // One evaluated epoch on a run's data: the test set's metrics, and their JSON as `record` (with the confusion
 // matrix: summary.json's last and best) and `line` (without: metrics.jsonl). Both also hold "val" (to_json of the
@@ -29,7 +31,7 @@ struct EpochMetrics {
   nlohmann::json record, line;
 };
 EpochMetrics evaluate_epoch(models::Network& model, const data::LongTailedData& data, const config::Config& config,
-                            const torch::Device& device);
+                            const torch::Device& device, double temperature = 1.0);
 
 // {"top1", "top5", "many", "medium", "few", "per_class", "ece", "nll", "brier", "calibration": {"many", "medium",
 // "few"} each {"ece", "nll", "brier"}} (+ "confusion" and "reliability" {"count", "confidence", "accuracy"} per

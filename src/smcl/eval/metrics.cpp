@@ -1,6 +1,7 @@
 #include "smcl/eval/metrics.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "smcl/core/error.h"
 #include "smcl/data/long_tail.h"
@@ -86,6 +87,29 @@ Calibration compute_calibration(const torch::Tensor& logits, const torch::Tensor
     }
   }
   return c;
+}
+
+double fit_temperature(const torch::Tensor& logits, const torch::Tensor& labels) {
+  SMCL_ASSERT(logits.size(0) > 0 && labels.size(0) == logits.size(0));
+  auto x = logits.to(torch::kCPU, torch::kFloat64);
+  auto y = labels.to(torch::kCPU, torch::kInt64).unsqueeze(1);
+  auto nll = [&](double log_t) {
+    return -torch::log_softmax(x / std::exp(log_t), 1).gather(1, y).mean().item<double>();
+  };
+  // The NLL is convex in 1/T (a log-sum-exp of linear functions minus a linear one), so unimodal in log T.
+  const double ratio = (std::sqrt(5.0) - 1) / 2;
+  double a = std::log(0.01), b = std::log(100.0);
+  double c = b - ratio * (b - a), d = a + ratio * (b - a), fc = nll(c), fd = nll(d);
+  while (b - a > 1e-10) {
+    if (fc < fd) {
+      b = d, d = c, fd = fc;
+      c = b - ratio * (b - a), fc = nll(c);
+    } else {
+      a = c, c = d, fc = fd;
+      d = a + ratio * (b - a), fd = nll(d);
+    }
+  }
+  return std::exp((a + b) / 2);
 }
 
 BiasMetrics compute_bias_metrics(const torch::Tensor& logits, const torch::Tensor& labels,

@@ -43,6 +43,10 @@ struct Metrics {
 Calibration compute_calibration(const torch::Tensor& logits, const torch::Tensor& labels,
                                 ReliabilityBins* bins = nullptr);
 
+// Post-hoc temperature scaling (Guo et al., ICML 2017): the T > 0 that minimises the mean NLL of softmax(z / T)
+// over the images (logits [N, K], labels [N], N > 0), by golden-section search on log T in [1/100, 100].
+double fit_temperature(const torch::Tensor& logits, const torch::Tensor& labels);
+
 // logits [N, K] float, labels [N] int64; train_counts (n_k) and the thresholds define the groups.
 Metrics compute_metrics(const torch::Tensor& logits, const torch::Tensor& labels,
                         const std::vector<int64_t>& train_counts, int64_t many_threshold, int64_t few_threshold);

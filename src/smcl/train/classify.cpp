@@ -34,6 +34,7 @@ Classifier::Classifier(const std::string& run_dir, const std::string& checkpoint
   epoch_ = load_checkpoint(path, *model_, nullptr, device_).next_epoch - 1;
   model_->eval();
   class_names_ = read_class_names(run_dir, size_t(shapes.num_classes));
+  temperature_ = stored_temperature(run_dir, checkpoint).value_or(1.0);
   channels_ = shapes.in_channels;
   const auto& info = data::dataset_info(config_.data.name);
   side_ = info.file_backed ? 0 : info.side;
@@ -89,7 +90,8 @@ std::vector<Classification> Classifier::classify(const std::vector<std::string>&
                                                    : data::Images(torch::stack(good).to(device_));
       auto x = augment::normalize(augment::test_view(batch_images, config_.augment).to(device_), config_.augment.mean,
                                   config_.augment.std);
-      auto probabilities = torch::softmax(model_->forward(x).logits.to(torch::kFloat64), 1).to(torch::kCPU);
+      auto logits = model_->forward(x).logits.to(torch::kFloat64) / temperature_;
+      auto probabilities = torch::softmax(logits, 1).to(torch::kCPU);
       auto [values, indices] = probabilities.topk(k, 1);
       for (size_t j = 0; j < rows.size(); ++j) {
         auto& result = out[rows[j]];

@@ -24,7 +24,8 @@ struct Classification {
 class Classifier {
  public:
   // Loads run_dir's checkpoints/<checkpoint>.pt ("last" or "best") onto the first GPU when there is one, else the
-  // CPU. Throws smcl::Error naming the run folder or checkpoint.
+  // CPU, with the checkpoint's temperature from calibration.json when the run was calibrated. Throws smcl::Error
+  // naming the run folder or checkpoint.
   Classifier(const std::string& run_dir, const std::string& checkpoint);
 
   // Classifies the files, batch by batch (eval.batch_size, decoding on data.decode_threads); progress(done,
@@ -35,6 +36,8 @@ class Classifier {
   const std::vector<std::string>& class_names() const { return class_names_; }
   int64_t num_classes() const { return int64_t(class_names_.size()); }
   int64_t epoch() const { return epoch_; }
+  // The temperature of calibration.json (smcl calibrate) the probabilities are divided by; 1 without one.
+  double temperature() const { return temperature_; }
 
  private:
   // One file as the run's test transform wants it: [C, H, W] uint8; throws smcl::Error naming the file.
@@ -46,6 +49,7 @@ class Classifier {
   std::vector<std::string> class_names_;
   int64_t channels_ = 0, side_ = 0;  // side: in-memory sets' image side; 0 for file sets (resized)
   int64_t epoch_ = 0;
+  double temperature_ = 1.0;
 };
 
 // The image files named by `inputs`: a file as it is, a folder's .jpg/.jpeg/.png files (recursively, sorted),

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
@@ -506,6 +507,19 @@ void check_resumable_config(const config::Config& folder, const std::string& che
   throw Error("config.yaml beside '" + checkpoint + "' differs from the config that checkpoint was trained with " +
               "(checkpoint -> config.yaml):" + list + "\nonly " + allowed +
               " may change on resume; restore config.yaml, or train a new run");
+}
+
+std::optional<double> stored_temperature(const std::string& run_dir, const std::string& checkpoint) {
+  const std::string path = (fs::path(run_dir) / "calibration.json").string();
+  if (!fs::exists(path)) return std::nullopt;
+  const auto json = nlohmann::json::parse(read_file(path), nullptr, /*allow_exceptions=*/false);
+  SMCL_CHECK(json.is_object() && json.contains("temperature") && json["temperature"].is_number() &&
+                 json.contains("checkpoint") && json["checkpoint"].is_string(),
+             "'" << path << "' is not as smcl calibrate writes it (remove it, or calibrate the run again)");
+  const double t = json["temperature"].get<double>();
+  SMCL_CHECK(std::isfinite(t) && t > 0, "'" << path << "': temperature " << t << " is not a positive number");
+  if (json["checkpoint"].get<std::string>() != checkpoint) return std::nullopt;
+  return t;
 }
 
 std::vector<std::string> read_class_names(const std::string& run_dir, size_t classes) {

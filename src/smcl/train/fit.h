@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "smcl/config/config.h"
@@ -120,6 +121,10 @@ void kill_if_debug_step(int64_t global_step);
 
 // The resolved config saved in a run folder (run_dir/config.yaml). Throws smcl::Error when it is missing.
 config::Config load_run_config(const std::string& run_dir);
+
+// The temperature `smcl calibrate` stored in run_dir/calibration.json for `checkpoint` (last or best), if any.
+// Throws smcl::Error naming the file when it is malformed.
+std::optional<double> stored_temperature(const std::string& run_dir, const std::string& checkpoint);
 
 // The names of a run's `classes` classes: its classes.txt ("index name" lines, written by training for sets with
 // names), the numbers "0", "1", ... where it has none. Throws smcl::Error naming a malformed line.
