@@ -141,10 +141,15 @@ TEST_F(BiasedRun, ReportDrawsARunAndASweep) {
   expect_png(out + "/accuracy.png", {900, 500});
   expect_png(out + "/per_class.png", {900, 500});
   expect_png(out + "/confusion.png", {700, 650});
+  expect_png(out + "/reliability.png", {900, 500});
   std::string md = test::slurp(out + "/report.md");
-  for (const char* figure : {"(epochs.png)", "(accuracy.png)", "(per_class.png)", "(confusion.png)"}) {
+  for (const char* figure :
+       {"(epochs.png)", "(accuracy.png)", "(per_class.png)", "(confusion.png)", "(reliability.png)"}) {
     EXPECT_NE(md.find(figure), std::string::npos) << figure;
   }
+  // The reliability diagram's data: one row per bin.
+  std::string bins = test::slurp(out + "/reliability.tsv");
+  EXPECT_EQ(std::count(bins.begin(), bins.end(), '\n'), 1 + 15);
   auto summary = test::read_json(*dir_ / "run/summary.json");
   char top1[32];
   std::snprintf(top1, sizeof(top1), "| %.2f |", summary["last"]["top1"].get<double>());

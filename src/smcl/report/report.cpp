@@ -95,6 +95,20 @@ std::vector<std::string> run_report_of(const std::string& run_dir, const std::st
     }
     confusion_rows << "\n";
   }
+  // Runs of smcl before calibration was measured have no reliability bins: no reliability diagram then.
+  const bool reliability = last.contains("reliability");
+  if (reliability) {
+    std::ostringstream bins;
+    bins << "# bin_center\taccuracy\tconfidence\tcount\n";
+    const auto& r = last["reliability"];
+    for (size_t b = 0; b < r["count"].size(); ++b) {
+      const double center = (double(b) + 0.5) / double(r["count"].size());
+      const bool empty = r["count"][b].get<int64_t>() == 0;
+      bins << center << "\t" << (empty ? "?" : cell(r["accuracy"][b])) << "\t"
+           << (empty ? "?" : cell(r["confidence"][b])) << "\t" << r["count"][b].get<int64_t>() << "\n";
+    }
+    write_file_atomic((fs::path(out_dir) / "reliability.tsv").string(), bins.str());
+  }
   write_file_atomic((fs::path(out_dir) / "epochs.tsv").string(), epoch_rows.str());
   write_file_atomic((fs::path(out_dir) / "per_class.tsv").string(), class_rows.str());
   write_file_atomic((fs::path(out_dir) / "confusion.tsv").string(), confusion_rows.str());
@@ -123,7 +137,21 @@ std::vector<std::string> run_report_of(const std::string& run_dir, const std::st
          << "set logscale x\nset yrange [0:105]\nunset key\n"
          << "plot 'per_class.tsv' using 2:3 with points pt 7 ps 1.5, "
          << "'' using 2:3:4 with labels offset 0,1 font \",8\"\n"
-         << "unset logscale x\nunset grid\nset datafile separator whitespace\n"
+         << "unset logscale x\n";
+  if (reliability) {
+    char title[96];
+    std::snprintf(title, sizeof(title), "reliability diagram, last epoch (ECE %.2f %%, 15 bins)", last["ece"].get<double>());
+    script << output("reliability.png") << "set title \"" << title << "\"\n"
+           << "set xlabel \"confidence (top probability)\"\nset ylabel \"accuracy\"\nset xrange [0:1]\n"
+           << "set yrange [0:1.1]\nset key inside top left\nset style fill solid 0.5 border\nset boxwidth 1.0/15\n"
+           << "plot 'reliability.tsv' using 1:2 with boxes title \"accuracy of the bin\", "
+           << "'' using 1:3 with points pt 7 title \"mean confidence of the bin\", "
+           << "x with lines dt 2 lc rgb \"gray\" title \"perfect calibration\", "
+           << "'' using 1:(($2 == $2 ? $2 : 0) + 0.03):(sprintf(\"%d\", $4)) with labels font \",8\" "
+           << "title \"\"\n"
+           << "set xrange [*:*]\nset style fill empty\n";
+  }
+  script << "unset grid\nset datafile separator whitespace\n"
          << "set terminal pngcairo noenhanced size " << (k > 20 ? 900 : 700) << "," << (k > 20 ? 850 : 650)
          << " font \"DejaVu Sans,10\"\n"
          << output("confusion.png") << "set title \"confusion matrix, last epoch (% of each true class)\"\n"
@@ -136,7 +164,8 @@ std::vector<std::string> run_report_of(const std::string& run_dir, const std::st
               "textcolor rgb \"#d95f02\"";
   }
   script << "\n";
-  const std::vector<std::string> figures = {"epochs.png", "accuracy.png", "per_class.png", "confusion.png"};
+  std::vector<std::string> figures = {"epochs.png", "accuracy.png", "per_class.png", "confusion.png"};
+  if (reliability) figures.push_back("reliability.png");
   run_gnuplot(script.str(), out_dir, figures);
 
   std::ostringstream md;
@@ -162,13 +191,21 @@ std::vector<std::string> run_report_of(const std::string& run_dir, const std::st
                                                                           "selected on the validation set")
      << ".\n\n![training loss and learning rate](epochs.png)\n\n![accuracy per epoch](accuracy.png)\n\n"
      << "![accuracy of each class against its training images](per_class.png)\n\n"
-     << "![confusion matrix](confusion.png)\n\n## Per class (last epoch)\n\n"
+     << "![confusion matrix](confusion.png)\n\n";
+  if (reliability) {
+    md << "Calibration of the last epoch: ECE " << fixed(last["ece"]) << " % (15 equal-width confidence bins), NLL "
+       << fixed(last["nll"]) << ", Brier score " << fixed(last["brier"])
+       << "; each bar is the accuracy of the test images whose top probability falls in it, the number above it "
+          "their count.\n\n![reliability diagram](reliability.png)\n\n";
+  }
+  md << "## Per class (last epoch)\n\n"
      << "| class | name | training images | test accuracy |\n|---|---|---|---|\n";
   for (size_t c = 0; c < k; ++c) {
     md << "| " << c << " | " << names[c] << " | " << counts[c] << " | " << fixed(per_class[c]) << " |\n";
   }
   write_file_atomic((fs::path(out_dir) / "report.md").string(), md.str());
   std::vector<std::string> written = {"report.md", "epochs.tsv", "per_class.tsv", "confusion.tsv"};
+  if (reliability) written.push_back("reliability.tsv");
   written.insert(written.end(), figures.begin(), figures.end());
   for (auto& f : written) f = (fs::path(out_dir) / f).string();
   return written;
