@@ -78,7 +78,8 @@ void add_predict(CLI::App& app) {
   command->add_option("--checkpoint", *which, "last or best (default: last)")->check(CLI::IsMember({"last", "best"}));
   command->add_option("inputs", *inputs, "image files (JPEG, PNG) and folders of them (searched recursively)");
   command->add_option("--list", *lists, "a list file: one image path per line (relative to the list's folder), "
-                                        "optionally followed by a label, as ImageNet-LT's lists (repeatable)");
+                                        "optionally followed by a label, as ImageNet-LT's lists (repeatable)")
+      ->allow_extra_args(false);  // one file per --list, so that image arguments after it stay images
   command->add_option("--top-k", *top_k, "classes per image, most probable first (default 5)");
   command->add_option("--out,-o", *out, "file to write (default: standard output)");
   command->add_option("--format", *format, "csv (default) or jsonl")->check(CLI::IsMember({"csv", "jsonl"}));

@@ -98,8 +98,9 @@ TEST(Predict, BadInputsAreRowsWithAnErrorAndExitTwo) {
   ASSERT_TRUE(cv::imwrite(dir / "colour.png", colour));
   test::write_bytes(dir / "notes.png", "not an image");
   test::write_bytes(dir / "list.txt", "good.png 3\nmissing.png\n");
-  auto r = test::run_smcl("predict --run " + dir / "run" + " --format jsonl --top-k 3 " + dir / "big.png" + " " +
-                          dir / "colour.png" + " " + dir / "notes.png" + " --list " + dir / "list.txt");
+  // --list takes one file: the images after it are inputs of their own.
+  auto r = test::run_smcl("predict --run " + dir / "run" + " --format jsonl --top-k 3 --list " + dir / "list.txt" +
+                          " " + dir / "big.png" + " " + dir / "colour.png" + " " + dir / "notes.png");
   test::expect_clean_error(r, "4 of 5 images could not be classified");
   EXPECT_NE(r.output.find("big.png' is 32x32 pixels; the run on Fashion-MNIST classifies images of 28x28"),
             std::string::npos) << r.output;
