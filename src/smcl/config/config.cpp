@@ -497,7 +497,9 @@ std::vector<std::string> differing_keys(const Config& a_const, const Config& b_c
     YAML::Emitter ea, eb;
     fa[i].write(ea);
     fb[i].write(eb);
-    if (std::string(ea.c_str()) != eb.c_str()) keys.push_back(fa[i].key + " (" + ea.c_str() + " -> " + eb.c_str() + ")");
+    if (std::string(ea.c_str()) != eb.c_str()) {
+      keys.push_back(fa[i].key + " (" + ea.c_str() + " -> " + eb.c_str() + ")");
+    }
   }
   return keys;
 }

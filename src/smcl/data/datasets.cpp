@@ -160,8 +160,9 @@ void report_skipped(const FileList& list, const std::string& what) {
 }
 
 Dataset file_dataset(const FileList& list, int64_t num_classes, const config::DataConfig& data) {
-  return {{}, std::make_shared<ImageFiles>(list.paths, list.origins, data.channels, data.image_size, data.decode_threads,
-                                    data.max_image_pixels),
+  return {{},
+          std::make_shared<ImageFiles>(list.paths, list.origins, data.channels, data.image_size, data.decode_threads,
+                                       data.max_image_pixels),
           torch::tensor(list.labels, torch::kInt64), num_classes};
 }
 

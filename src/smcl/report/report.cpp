@@ -140,7 +140,8 @@ std::vector<std::string> run_report_of(const std::string& run_dir, const std::st
          << "unset logscale x\n";
   if (reliability) {
     char title[96];
-    std::snprintf(title, sizeof(title), "reliability diagram, last epoch (ECE %.2f %%, 15 bins)", last["ece"].get<double>());
+    std::snprintf(title, sizeof(title), "reliability diagram, last epoch (ECE %.2f %%, 15 bins)",
+                  last["ece"].get<double>());
     script << output("reliability.png") << "set title \"" << title << "\"\n"
            << "set xlabel \"confidence (top probability)\"\nset ylabel \"accuracy\"\nset xrange [0:1]\n"
            << "set yrange [0:1.1]\nset key inside top left\nset style fill solid 0.5 border\nset boxwidth 1.0/15\n"

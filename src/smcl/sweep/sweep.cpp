@@ -98,7 +98,8 @@ Table load_table(const std::string& path) {
     for (const auto& item : root) {
       static const std::set<std::string> keys{"name", "title", "seeds", "epoch", "paper", "rows"};
       auto key = item.first.as<std::string>();
-      SMCL_CHECK(keys.count(key), where("unknown key '" + key + "'") << " (allowed: name, title, seeds, epoch, paper, rows)");
+      SMCL_CHECK(keys.count(key),
+                 where("unknown key '" + key + "'") << " (allowed: name, title, seeds, epoch, paper, rows)");
     }
     SMCL_CHECK(root["name"] && root["name"].IsScalar(), where("name") << " is missing (the runs' folder name)");
     table.name = root["name"].as<std::string>();

@@ -20,7 +20,8 @@ namespace smcl::train {
 namespace fs = std::filesystem;
 
 Classifier::Classifier(const std::string& run_dir, const std::string& checkpoint) {
-  SMCL_CHECK(checkpoint == "last" || checkpoint == "best", "the checkpoint is last or best, not '" << checkpoint << "'");
+  SMCL_CHECK(checkpoint == "last" || checkpoint == "best",
+             "the checkpoint is last or best, not '" << checkpoint << "'");
   config_ = load_run_config(run_dir);
   // Wherever it can run: a run trained on a GPU classifies on the CPU of a machine without one.
   config::TrainConfig execution = config_.train;

@@ -182,7 +182,8 @@ void check_record_sizes(const std::string& path) {
     uint64_t size = little_endian(listing, at + 24, 4);
     const size_t name = little_endian(listing, at + 28, 2), extra = little_endian(listing, at + 30, 2),
                  comment = little_endian(listing, at + 32, 2);
-    SMCL_CHECK(at + 46 + name + extra + comment <= listing.size(), not_zip << " (zip directory entry " << i << " cut short)");
+    SMCL_CHECK(at + 46 + name + extra + comment <= listing.size(),
+               not_zip << " (zip directory entry " << i << " cut short)");
     if (size == 0xffffffff) {  // the real size is the first field of the zip64 extra block (id 1)
       size = UINT64_MAX;
       for (size_t e = at + 46 + name; e + 4 <= at + 46 + name + extra;) {

@@ -256,7 +256,8 @@ nlohmann::json train_loop(Run& run) {
                 "ECE %.2f%s%s  |  %.0f img/s  eta %s%s\n",
                 static_cast<long long>(epoch), static_cast<long long>(c.train.epochs), lr, trained.loss, trained.top1,
                 metrics.top1, pct(metrics.many).c_str(), pct(metrics.medium).c_str(), pct(metrics.few).c_str(),
-                metrics.calibration.ece, side_metrics.c_str(), best ? " *" : "", double(trained.images) / trained.seconds,
+                metrics.calibration.ece, side_metrics.c_str(), best ? " *" : "",
+                double(trained.images) / trained.seconds,
                 format_duration(per_epoch * double(c.train.epochs - epoch - 1)).c_str(), skipped.c_str());
     std::fflush(stdout);
   }
