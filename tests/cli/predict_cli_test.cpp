@@ -35,18 +35,29 @@ std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
   return rows;
 }
 
+// A small real run: Fashion-MNIST-LT with 200 images in the largest class, ResNet-8's ERM recipe.
+class Predict : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(kFashion + "/t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist missing";
+  }
+  void train(int epochs, const std::string& extra = "") {
+    auto r = test::run_smcl("train -c " + std::string(SMCL_SOURCE_DIR) + "/configs/fashion_mnist_lt_erm.yaml" +
+                            " --set data.max_per_class=200 --set train.epochs=" + std::to_string(epochs) + " " +
+                            extra + " --out " + dir / "run");
+    ASSERT_EQ(r.status, 0) << r.output;
+  }
+  test::TempDir dir;
+};
+
 }  // namespace
 
-TEST(Predict, FashionMnistTestSetAsPngsGivesTheRunsOwnTopOne) {
 #ifndef SMCL_HAVE_OPENCV
-  GTEST_SKIP() << "this build has no OpenCV to write PNG files";
+TEST(Predict, NeedsOpenCv) { GTEST_SKIP() << "this build has no OpenCV to write and read PNG files"; }
 #else
-  if (!fs::exists(kFashion + "/t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist missing";
-  test::TempDir dir;
-  auto train = test::run_smcl("train -c " + std::string(SMCL_SOURCE_DIR) + "/configs/fashion_mnist_lt_erm.yaml" +
-                              " --set data.max_per_class=200 --set train.epochs=1 --set train.batch_size=64 --out " +
-                              dir / "run");
-  ASSERT_EQ(train.status, 0) << train.output;
+TEST_F(Predict, FashionMnistTestSetAsPngsGivesTheRunsOwnTopOne) {
+  train(1, "--set train.batch_size=64");
+  if (HasFatalFailure()) return;
   const double top1 = test::read_json(dir / "run/summary.json")["last"]["top1"].get<double>();
   // The test set, image i as png/<label name>/<i>.png: the folder's sorted order is not the test order, which
   // must not matter.
@@ -79,18 +90,11 @@ TEST(Predict, FashionMnistTestSetAsPngsGivesTheRunsOwnTopOne) {
     EXPECT_TRUE(rows[i][5].empty());
   }
   EXPECT_NEAR(100.0 * double(correct) / 10000.0, top1, 1e-9);
-#endif
 }
 
-TEST(Predict, BadInputsAreRowsWithAnErrorAndExitTwo) {
-#ifndef SMCL_HAVE_OPENCV
-  GTEST_SKIP() << "this build has no OpenCV to write PNG files";
-#else
-  if (!fs::exists(kFashion + "/t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist missing";
-  test::TempDir dir;
-  auto train = test::run_smcl("train -c " + std::string(SMCL_SOURCE_DIR) + "/configs/fashion_mnist_lt_erm.yaml" +
-                              " --set data.max_per_class=200 --set train.epochs=1 --out " + dir / "run");
-  ASSERT_EQ(train.status, 0) << train.output;
+TEST_F(Predict, BadInputsAreRowsWithAnErrorAndExitTwo) {
+  train(1);
+  if (HasFatalFailure()) return;
   cv::Mat gray(28, 28, CV_8UC1, cv::Scalar(90)), big(32, 32, CV_8UC1, cv::Scalar(90)),
       colour(28, 28, CV_8UC3, cv::Scalar(10, 200, 30));
   ASSERT_TRUE(cv::imwrite(dir / "good.png", gray));
@@ -115,19 +119,13 @@ TEST(Predict, BadInputsAreRowsWithAnErrorAndExitTwo) {
   ASSERT_EQ(line["predictions"].size(), 3u);
   EXPECT_GE(line["predictions"][0]["probability"].get<double>(), line["predictions"][1]["probability"].get<double>());
   test::expect_clean_error(test::run_smcl("predict --run " + dir / "nowhere " + dir / "good.png"), "has no config.yaml");
-#endif
 }
 
 // smcl calibrate fits one temperature (no validation list here: on a held-out share of the training images), and
 // predict and eval then use it: every probability becomes p_k^(1/T) / sum_j p_j^(1/T) of the uncalibrated ones.
-TEST(Predict, CalibrateStoresATemperatureThatPredictAndEvalApply) {
-#ifndef SMCL_HAVE_OPENCV
-  GTEST_SKIP() << "this build has no OpenCV to write PNG files";
-#else
-  if (!fs::exists(kFashion + "/t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist missing";
-  test::TempDir dir;
-  ASSERT_EQ(test::run_smcl("train -c " + std::string(SMCL_SOURCE_DIR) + "/configs/fashion_mnist_lt_erm.yaml" +
-                           " --set data.max_per_class=200 --set train.epochs=2 --out " + dir / "run").status, 0);
+TEST_F(Predict, CalibrateStoresATemperatureThatPredictAndEvalApply) {
+  train(2);
+  if (HasFatalFailure()) return;
   auto images = data::read_idx(kFashion + "/t10k-images-idx3-ubyte.gz");
   auto image = images[0].contiguous();
   ASSERT_TRUE(cv::imwrite(dir / "a.png", cv::Mat(28, 28, CV_8UC1, image.data_ptr<uint8_t>())));
@@ -162,7 +160,7 @@ TEST(Predict, CalibrateStoresATemperatureThatPredictAndEvalApply) {
   EXPECT_NEAR(evaluated["nll"].get<double>(), stored["test"]["after"]["nll"].get<double>(), 1e-9);
   EXPECT_NEAR(evaluated["top1"].get<double>(), test::read_json(dir / "run/summary.json")["last"]["top1"].get<double>(),
               1e-9);
-#endif
 }
+#endif
 
 }  // namespace smcl
