@@ -154,6 +154,9 @@ TEST_F(Cli, RetrainCrtLwsTauNormKeepTheBackboneAndWriteRunFolders) {
       if (p.key().rfind("linear.", 0) == 0) continue;
       EXPECT_TRUE(torch::equal(p.value(), params[p.key()])) << mode << " " << p.key();
     }
+    // retrain.bn train (the default): crt and lws moved the batch-norm running statistics; tau_norm trains nothing.
+    const bool moved = !torch::equal(model->named_buffers()["bn1.running_mean"], source->named_buffers()["bn1.running_mean"]);
+    EXPECT_EQ(moved, mode != "tau_norm") << mode;
     auto w2 = model->classifier()->weight, b2 = model->classifier()->bias;
     if (mode == "tau_norm") {  // tau 1: unit rows, no bias
       EXPECT_TRUE(torch::allclose(w2, w / w.norm(2, 1, true), 1e-6, 1e-6)) << w2;
@@ -173,7 +176,16 @@ TEST_F(Cli, RetrainCrtLwsTauNormKeepTheBackboneAndWriteRunFolders) {
                 summary["last"]["top1"].get<double>(), 1e-9)
         << mode;
   }
-  // Killed mid-way, crt continues from its checkpoint to the same classifier.
+  // retrain.bn frozen: the backbone in eval mode, its running statistics untouched.
+  ASSERT_EQ(test::run_smcl("retrain --run " + dir_ / "run" + " --mode lws --set retrain.epochs=1 --set retrain.bn=frozen "
+                           "--out " + dir_ / "lws-frozen").status, 0);
+  auto frozen = models::make_model("resnet8", 10, 1);
+  train::load_checkpoint(dir_ / "lws-frozen/checkpoints/last.pt", *frozen, nullptr, torch::kCPU);
+  auto frozen_buffers = frozen->named_buffers();
+  for (const auto& buffer : source->named_buffers()) {
+    EXPECT_TRUE(torch::equal(buffer.value(), frozen_buffers[buffer.key()])) << buffer.key();
+  }
+  // Killed mid-way, crt continues from its checkpoint to the same classifier and batch-norm statistics.
   auto killed = test::run_smcl("retrain --run " + dir_ / "run" + " --mode crt --set retrain.epochs=2 --out " + dir_ / "cut",
                                "SMCL_DEBUG_KILL_AT_STEP=18 ");
   ASSERT_EQ(killed.status, 128 + 9) << killed.output;
@@ -184,6 +196,10 @@ TEST_F(Cli, RetrainCrtLwsTauNormKeepTheBackboneAndWriteRunFolders) {
   train::load_checkpoint(dir_ / "run-crt/checkpoints/last.pt", *whole, nullptr, torch::kCPU);
   train::load_checkpoint(dir_ / "cut/checkpoints/last.pt", *cut, nullptr, torch::kCPU);
   EXPECT_TRUE(torch::equal(whole->classifier()->weight, cut->classifier()->weight));
+  auto cut_buffers = cut->named_buffers();
+  for (const auto& buffer : whole->named_buffers()) {
+    EXPECT_TRUE(torch::equal(buffer.value(), cut_buffers[buffer.key()])) << buffer.key();
+  }
   EXPECT_EQ(test::read_json(dir_ / "run-crt/summary.json")["last"], test::read_json(dir_ / "cut/summary.json")["last"]);
 
   test::expect_clean_error(test::run_smcl("retrain --run " + dir_ / "run" + " --mode lws --set optim.lr=1"),
@@ -208,7 +224,7 @@ TEST_F(Cli, RetrainRefusesUnfinishedAndCosineClassifierRuns) {
 // trains the rest, and a third sweep trains nothing; the table's numbers are the runs' own.
 TEST_F(Cli, SweepTrainsWhatIsMissingResumesAKilledRunAndWritesTheTable) {
   test::write_bytes(dir_ / "tables/t.yaml",
-                    "name: tiny\ntitle: Tiny table\nseeds: [3, 4]\npaper: made up\nrows:\n"
+                    "name: tiny\ntitle: Tiny table\nseeds: [3, 4]\npaper: made up\nbaseline: ERM\nrows:\n"
                     "  - name: ERM\n    config: ../tiny.yaml\n    set: [train.epochs=2]\n    paper: 12.5\n"
                     "  - name: DRW+CMO\n    config: ../tiny.yaml\n"
                     "    set: [train.epochs=2, method.name=cmo, loss.name=focal, mix.prob=1]\n"
@@ -241,6 +257,12 @@ TEST_F(Cli, SweepTrainsWhatIsMissingResumesAKilledRunAndWritesTheTable) {
   EXPECT_NE(table.find("| 2 | 12.5 |"), std::string::npos) << table;
   EXPECT_NE(table.find("| cRT |"), std::string::npos) << table;
   EXPECT_NE(table.find("paper (made up)"), std::string::npos) << table;
+  // Paired with the baseline ERM seed by seed: the differences of the runs' own top-1.
+  auto json = test::read_json(dir_ / "runs/tiny/table.json");
+  const double c3 = test::read_json(dir_ / "runs/tiny/drw_cmo/seed3/summary.json")["last"]["top1"];
+  const double c4 = test::read_json(dir_ / "runs/tiny/drw_cmo/seed4/summary.json")["last"]["top1"];
+  EXPECT_EQ(json["rows"][1]["differences"]["top1"]["differences"], nlohmann::json({c3 - a, c4 - b}));
+  EXPECT_NE(table.find("| Δ top-1 |"), std::string::npos) << table;
 
   // A folder holding another config is never overwritten.
   test::write_bytes(dir_ / "tables/t.yaml",

@@ -162,12 +162,17 @@ TEST_F(BiasedRun, ReportDrawsARunAndASweep) {
   // A sweep of one row whose one run is this run: its table.json holds the run's numbers, and the report draws it.
   fs::create_directories(*dir_ / "runs/tiny/erm");
   fs::copy(*dir_ / "run", *dir_ / "runs/tiny/erm/seed3", fs::copy_options::recursive);
-  test::write_bytes(*dir_ / "tiny_table.yaml", "name: tiny\ntitle: tiny table\nseeds: [3]\nrows:\n"
-                                               "  - name: ERM\n    config: bg.yaml\n");
+  // A second row holds the same run, so that its paired difference from the baseline ERM is 0.
+  fs::create_directories(*dir_ / "runs/tiny/same");
+  fs::copy(*dir_ / "run", *dir_ / "runs/tiny/same/seed3", fs::copy_options::recursive);
+  test::write_bytes(*dir_ / "tiny_table.yaml", "name: tiny\ntitle: tiny table\nseeds: [3]\nbaseline: ERM\nrows:\n"
+                                               "  - name: ERM\n    config: bg.yaml\n"
+                                               "  - name: Same\n    config: bg.yaml\n    set: [train.seed=3]\n");
   auto sweep = test::run_smcl("sweep --table " + *dir_ / "tiny_table.yaml" + " --runs " + *dir_ / "runs" + " --report");
   ASSERT_EQ(sweep.status, 0) << sweep.output;
   auto table = test::read_json(*dir_ / "runs/tiny/table.json");
-  ASSERT_EQ(table["rows"].size(), 1u);
+  ASSERT_EQ(table["rows"].size(), 2u);
+  EXPECT_EQ(table["rows"][1]["differences"]["bg_flip_rate"]["mean"], 0.0);
   EXPECT_EQ(table["rows"][0]["seeds"], 1);
   EXPECT_DOUBLE_EQ(table["rows"][0]["metrics"]["bg_flip_rate"]["mean"].get<double>(),
                    summary["last"]["bg_flip_rate"].get<double>());
@@ -176,6 +181,9 @@ TEST_F(BiasedRun, ReportDrawsARunAndASweep) {
   ASSERT_EQ(drawn.status, 0) << drawn.output;
   expect_png(*dir_ / "sweep-report/table.png", {900, 560});
   EXPECT_NE(test::slurp(*dir_ / "sweep-report/report.md").find("(table.png)"), std::string::npos);
+  expect_png(*dir_ / "sweep-report/differences.png", {800, 480});
+  EXPECT_NE(test::slurp(*dir_ / "sweep-report/report.md").find("(differences.png)"), std::string::npos);
+  EXPECT_NE(test::slurp(*dir_ / "runs/tiny/table.md").find("| +0.00 (1 seed) |"), std::string::npos);
 
   test::expect_clean_error(test::run_smcl("report --sweep " + *dir_ / "run"), "has no table.json");
   test::expect_clean_error(test::run_smcl("report " + *dir_ / "nothing"), "metrics.jsonl");

@@ -9,6 +9,8 @@
 #include "smcl/augment/batch_transforms.h"
 #include "smcl/augment/masking.h"
 #include "smcl/core/error.h"
+#include "smcl/core/torch_compat.h"
+#include "smcl/losses/supcon.h"
 #include "smcl/saliency/saliency.h"
 #include "test_util.h"
 
@@ -246,6 +248,43 @@ TEST(SmclStep, BetaZeroLeavesOnlyTheCrossEntropyOfTheSourceViews) {
     bool has_grad = item.value().grad().defined() && item.value().grad().abs().sum().item<double>() > 0;
     EXPECT_EQ(has_grad, !head) << item.key();
   }
+}
+
+TEST(SmclStep, UnderBf16AutocastTheLossesAreTheFloat32LossesOfTheBf16Outputs) {
+  // train.amp: the model runs in bfloat16, every loss in float32 (losses/precision.h).
+  torch::manual_seed(0);
+  auto model = models::make_model("resnet8", 4, 3, /*with_projection=*/true);
+  const int64_t b = 6;
+  SmclGroups groups;
+  groups.views = torch::randn({5 * b, 3, 16, 16});
+  groups.source_labels = torch::tensor(std::vector<int64_t>{0, 1, 2, 3, 0, 1});
+  groups.target_labels = torch::tensor(std::vector<int64_t>{3, 3, 2, 2, 1, 0});
+  groups.lambda = torch::rand({b});
+  const auto weights = torch::tensor(std::vector<float>{0.5f, 1.0f, 1.5f, 2.0f});
+  const config::SmclConfig smcl;
+  const losses::ClassificationLoss ce(config::LossConfig{}, {10, 5, 3, 2});
+  StepOutput step;
+  models::Output out;
+  {
+    AutocastScope bf16(torch::kCPU, torch::kBFloat16, true);
+    step = smcl_loss(model, groups, weights, smcl, ce);
+    out = model->forward(groups.views);  // the same bfloat16 outputs once more
+    // Without the pause, the similarity matrix would be bfloat16 (so the comparison below is not vacuous).
+    EXPECT_EQ(out.projection.matmul(out.projection.t()).scalar_type(), torch::kBFloat16);
+  }
+  ASSERT_EQ(out.logits.scalar_type(), torch::kBFloat16);
+  EXPECT_EQ(step.loss.scalar_type(), torch::kFloat);
+  // L = alpha L_MCE + beta L_MSC (SPEC section 4) from the bf16 outputs taken to float32, without autocast.
+  const auto z = out.logits.to(torch::kFloat), v = out.projection.to(torch::kFloat);
+  const auto& ys = groups.source_labels;
+  const auto& yt = groups.target_labels;
+  const auto view_labels = torch::cat({ys, ys, yt, yt});
+  const auto lambda_bar = groups.lambda.mean();
+  const auto expected = ce(z.narrow(0, 0, 2 * b), torch::cat({ys, ys}), weights) +
+                        ce.mixed(z.narrow(0, 4 * b, b), yt, ys, groups.lambda, weights) +
+                        lambda_bar * losses::supcon(v, torch::cat({view_labels, yt}), 0.07, 0.07) +
+                        (1 - lambda_bar) * losses::supcon(v, torch::cat({view_labels, ys}), 0.07, 0.07);
+  EXPECT_EQ(step.loss.item<float>(), expected.item<float>());
 }
 
 }  // namespace smcl::methods

@@ -18,7 +18,8 @@ import os
 import numpy as np
 import torch
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden", "calibration.json")
+GOLDEN = os.environ.get("SMCL_GOLDEN_OUT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden"))
+OUT = os.path.join(GOLDEN, "calibration.json")
 COUNTS = [500, 150, 60, 15, 5]
 BINS = 15
 

@@ -24,8 +24,8 @@ import torch
 import torchvision.transforms.functional as TF
 from PIL import Image, ImageEnhance, ImageOps
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "golden", "images")
+GOLDEN = os.environ.get("SMCL_GOLDEN_OUT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden"))
+OUT = os.path.join(GOLDEN, "images")
 
 
 def pattern(h, w, c, seed):

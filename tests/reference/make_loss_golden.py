@@ -21,7 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden", "losses.json")
+GOLDEN = os.environ.get("SMCL_GOLDEN_OUT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden"))
+OUT = os.path.join(GOLDEN, "losses.json")
 COUNTS = [500, 158, 50, 16, 5]
 K = len(COUNTS)
 

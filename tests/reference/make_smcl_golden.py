@@ -19,9 +19,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-OUT_JSON = os.path.join(HERE, "golden", "smcl_step.json")
-OUT_GRAD = os.path.join(HERE, "golden", "smcl_step_grad.bin")
+GOLDEN = os.environ.get("SMCL_GOLDEN_OUT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden"))
+OUT_JSON = os.path.join(GOLDEN, "smcl_step.json")
+OUT_GRAD = os.path.join(GOLDEN, "smcl_step_grad.bin")
 
 B, C, H, W, K = 8, 1, 8, 8, 3
 MEAN, STD = 0.3, 0.35

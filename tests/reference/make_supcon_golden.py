@@ -11,7 +11,8 @@ import os
 
 import torch
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden", "supcon.json")
+GOLDEN = os.environ.get("SMCL_GOLDEN_OUT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden"))
+OUT = os.path.join(GOLDEN, "supcon.json")
 
 
 def supcon_reference(v, labels, t, t_base):

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+
+#include "smcl/config/config.h"
 
 namespace smcl::train {
 
@@ -26,6 +29,41 @@ TEST(Schedule, CifarRecipeWarmsUpLinearly) {
   EXPECT_NEAR(learning_rate(optim, 159, 200), 0.1, 1e-12);
   EXPECT_NEAR(learning_rate(optim, 160, 200), 0.01, 1e-12);
   EXPECT_NEAR(learning_rate(optim, 199, 200), 0.001, 1e-12);
+}
+
+// LDAM-DRW's adjust_learning_rate (kaidic/LDAM-DRW, cifar_train.py), which CMO copies, transcribed: it numbers
+// epochs from 1 (epoch = epoch + 1) and tests them from the top.
+//   if epoch <= 5: lr = base * epoch / 5
+//   elif epoch > 180: lr = base * 0.0001
+//   elif epoch > 160: lr = base * 0.01
+//   else: lr = base
+double ldam_drw_learning_rate(double base, int64_t loop_epoch) {
+  const int64_t epoch = loop_epoch + 1;
+  if (epoch <= 5) return base * double(epoch) / 5;
+  if (epoch > 180) return base * 0.0001;
+  if (epoch > 160) return base * 0.01;
+  return base;
+}
+
+TEST(Schedule, EveryCifarConfigFollowsTheCitedCodeEpochByEpoch) {
+  // SPEC section 7: the CIFAR configs run the schedule of the code the paper cites, for all 200 epochs.
+  int configs = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(SMCL_SOURCE_DIR) + "/configs")) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("cifar", 0) != 0) continue;
+    const auto config = config::load(entry.path().string());
+    ++configs;
+    ASSERT_EQ(config.train.epochs, 200) << name;
+    for (int64_t e = 0; e < 200; ++e) {
+      const double expected = ldam_drw_learning_rate(config.optim.lr, e);
+      EXPECT_NEAR(learning_rate(config.optim, e, 200), expected, 1e-15) << name << ", epoch " << e;
+    }
+  }
+  EXPECT_EQ(configs, 12);
+  // The paper's text (x0.1 at each milestone) stays one override away.
+  const auto text = config::load(std::string(SMCL_SOURCE_DIR) + "/configs/cifar100_lt_drw_smcl.yaml", {"optim.gamma=0.1"});
+  EXPECT_NEAR(learning_rate(text.optim, 170, 200), 0.01, 1e-15);
+  EXPECT_NEAR(learning_rate(text.optim, 190, 200), 0.001, 1e-15);
 }
 
 TEST(Schedule, CosineFromBaseToNearZero) {

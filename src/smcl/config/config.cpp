@@ -196,6 +196,8 @@ std::vector<Field> fields(Config& c) {
       scalar_field("retrain.epochs", "int", c.retrain.epochs, "crt, lws: class-balanced epochs"),
       scalar_field("retrain.lr", "number", c.retrain.lr, "crt, lws: initial lr of the cosine schedule"),
       scalar_field("retrain.tau", "number", c.retrain.tau, "tau_norm: exponent tau, in [0, 1]"),
+      scalar_field("retrain.bn", "string", c.retrain.bn,
+                   "crt, lws: backbone batch norm: train (batch statistics, as Kang et al.) | frozen (eval mode)"),
   };
 }
 
@@ -403,6 +405,7 @@ std::vector<Problem> validate(const Config& c) {
   check(p, c.retrain.epochs >= 1, "retrain.epochs", c.retrain.epochs, ">= 1");
   check(p, c.retrain.lr > 0, "retrain.lr", c.retrain.lr, "> 0");
   check(p, c.retrain.tau >= 0 && c.retrain.tau <= 1, "retrain.tau", c.retrain.tau, "in [0, 1]");
+  check_enum(p, "retrain.bn", c.retrain.bn, {"train", "frozen"});
   return p;
 }
 

@@ -100,6 +100,8 @@ struct RetrainConfig {
   int64_t epochs = 10;        // crt, lws: epochs of class-balanced sampling, >= 1
   double lr = 0.1;            // crt, lws: initial learning rate of the cosine schedule down to 0, > 0
   double tau = 1.0;           // tau_norm: W_k / ||W_k||^tau, in [0, 1]
+  std::string bn = "train";   // crt, lws: the frozen backbone's batch norm: train (the class-balanced batches'
+                              // statistics, running statistics updated, as Kang et al.'s code) | frozen (eval mode)
 };
 
 struct AugmentConfig {

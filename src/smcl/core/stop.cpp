@@ -28,6 +28,18 @@ void install_stop_handlers() {
   (void)installed;
 }
 
+StopHandlerScope::StopHandlerScope() {
+  requested = 0;
+  previous_interrupt_ = std::signal(SIGINT, on_stop_signal);
+  previous_terminate_ = std::signal(SIGTERM, on_stop_signal);
+}
+
+StopHandlerScope::~StopHandlerScope() {
+  std::signal(SIGINT, previous_interrupt_);
+  std::signal(SIGTERM, previous_terminate_);
+  requested = 0;
+}
+
 int stop_signal() { return requested.load(); }
 
 std::string signal_name(int signal) {

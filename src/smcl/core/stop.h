@@ -22,6 +22,20 @@ class Stopped : public Error {
 // Installs the handlers for SIGINT and SIGTERM (idempotent). Commands that train call it.
 void install_stop_handlers();
 
+// The same handlers for as long as the scope lives, then the previous ones again, with no stop pending either
+// way: for a host that has handlers of its own (the Python module, inside the interpreter's SIGINT handler).
+class StopHandlerScope {
+ public:
+  StopHandlerScope();
+  ~StopHandlerScope();
+  StopHandlerScope(const StopHandlerScope&) = delete;
+  StopHandlerScope& operator=(const StopHandlerScope&) = delete;
+
+ private:
+  void (*previous_interrupt_)(int);
+  void (*previous_terminate_)(int);
+};
+
 // The signal that asked to stop (SIGINT or SIGTERM), or 0.
 int stop_signal();
 

@@ -84,4 +84,27 @@ class AutocastScope {
   torch::ScalarType previous_dtype_ = torch::kFloat;
 };
 
+// Autocast off on `device` while alive, then as it was: the losses run in float32 inside an autocast step.
+// Nothing happens when autocast is off already.
+class AutocastPause {
+ public:
+  explicit AutocastPause(torch::DeviceType device) : device_(device), paused_(detail::autocast_enabled(device)) {
+    if (!paused_) return;
+    dtype_ = detail::autocast_dtype(device_);
+    detail::set_autocast(device_, false, dtype_);
+  }
+
+  ~AutocastPause() {
+    if (paused_) detail::set_autocast(device_, true, dtype_);
+  }
+
+  AutocastPause(const AutocastPause&) = delete;
+  AutocastPause& operator=(const AutocastPause&) = delete;
+
+ private:
+  torch::DeviceType device_;
+  bool paused_;
+  torch::ScalarType dtype_ = torch::kFloat;
+};
+
 }  // namespace smcl

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "smcl/core/error.h"
+#include "smcl/losses/precision.h"
 
 namespace smcl::losses {
 namespace {
@@ -42,7 +43,9 @@ ClassificationLoss::ClassificationLoss(const config::LossConfig& config, const s
   }
 }
 
-torch::Tensor ClassificationLoss::per_sample(const torch::Tensor& logits, const torch::Tensor& labels) const {
+torch::Tensor ClassificationLoss::per_sample(const torch::Tensor& logits_in, const torch::Tensor& labels) const {
+  const AutocastPause full_precision(logits_in.device().type());
+  const auto logits = at_least_float32(logits_in);
   const auto& name = config_.name;
   if (name == "ce") return per_sample_cross_entropy(logits, labels);
   if (name == "ldam") {
@@ -65,6 +68,7 @@ torch::Tensor ClassificationLoss::per_sample(const torch::Tensor& logits, const 
 
 torch::Tensor ClassificationLoss::operator()(const torch::Tensor& logits, const torch::Tensor& labels,
                                              const torch::Tensor& class_weights, const torch::Tensor& share) const {
+  const AutocastPause full_precision(logits.device().type());
   auto w = class_weights.index_select(0, labels);
   auto terms = (share.defined() ? share * w : w) * per_sample(logits, labels);
   if (config_.name == "focal") return terms.sum() / double(labels.size(0));

@@ -6,7 +6,7 @@
 //   balanced_softmax  CE(z + log pi, y), pi_k = n_k / N; only in training, predictions use the raw z
 // Class weights w (loss.reweight) apply per sample as w_{y_i}. The reduction follows the reference codebases:
 // the softmax losses take PyTorch's weighted mean sum_i w_{y_i} l_i / sum_i w_{y_i}; focal sums and divides by
-// the batch size (Cui et al. 2019).
+// the batch size (Cui et al. 2019). Under autocast the losses are computed in float32 (losses/precision.h).
 #pragma once
 
 #include <torch/types.h>

@@ -1,13 +1,16 @@
 #include "smcl/losses/supcon.h"
 
 #include "smcl/core/error.h"
+#include "smcl/losses/precision.h"
 
 namespace smcl::losses {
 
-torch::Tensor supcon(const torch::Tensor& features, const torch::Tensor& labels, double temperature,
+torch::Tensor supcon(const torch::Tensor& projections, const torch::Tensor& labels, double temperature,
                      double base_temperature) {
-  SMCL_ASSERT(features.dim() == 2 && labels.dim() == 1 && labels.size(0) == features.size(0),
-              "supcon: features " << features.sizes() << ", labels " << labels.sizes());
+  SMCL_ASSERT(projections.dim() == 2 && labels.dim() == 1 && labels.size(0) == projections.size(0),
+              "supcon: features " << projections.sizes() << ", labels " << labels.sizes());
+  const AutocastPause full_precision(projections.device().type());
+  const auto features = at_least_float32(projections);
   const int64_t n = features.size(0);
   if (n < 2) return features.sum() * 0.0;  // no pairs at all
   auto logits = features.matmul(features.t()) / temperature;  // [N, N]

@@ -212,6 +212,49 @@ std::vector<std::string> run_report_of(const std::string& run_dir, const std::st
   return written;
 }
 
+// differences.tsv and differences.png: each row's mean paired difference from the baseline row (table.json's
+// differences), per compared metric, with its 95% interval as the bar (none for a single seed).
+void paired_figure(const nlohmann::json& table, bool bias, const std::string& out_dir) {
+  std::vector<std::pair<const char*, const char*>> series = {{"top1", "top-1"}};
+  if (bias) series.insert(series.end(), {{"conflict_top1", "conflict top-1"}, {"bg_flip_rate", "background-flip rate"}});
+  std::ostringstream rows;
+  rows << "# row";
+  for (const auto& s : series) rows << "\t" << s.first << "_mean\t" << s.first << "_low\t" << s.first << "_high";
+  rows << "\n";
+  size_t n_rows = 0;
+  for (const auto& row : table["rows"]) {
+    if (row["name"] == table["baseline"]) continue;
+    ++n_rows;
+    rows << row["name"].get<std::string>();
+    for (const auto& s : series) {
+      const auto& d = row["differences"].contains(s.first) ? row["differences"][s.first] : nlohmann::json();
+      const auto& mean = d.is_null() ? d : d["mean"];
+      // One seed: the bar is the point itself.
+      rows << "\t" << cell(mean) << "\t" << cell(d.is_null() || d["low"].is_null() ? mean : d["low"]) << "\t"
+           << cell(d.is_null() || d["high"].is_null() ? mean : d["high"]);
+    }
+    rows << "\n";
+  }
+  write_file_atomic((fs::path(out_dir) / "differences.tsv").string(), rows.str());
+  std::ostringstream script;
+  script << "set terminal pngcairo noenhanced size " << std::max<size_t>(800, 120 * n_rows)
+         << ",480 font \"DejaVu Sans,10\"\n"
+         << output("differences.png") << "set datafile separator \"\\t\"\nset datafile missing \"?\"\n"
+         << "set title " << quoted("paired difference from " + table["baseline"].get<std::string>() +
+                                   " over the seeds both finished (bars: 95% confidence interval, Student t)")
+         << "\nset ylabel \"percentage points\"\nset xrange [-0.5:" << double(n_rows) - 0.5 << "]\n"
+         << "set grid ytics\nset xzeroaxis lt -1 lw 1\nset key outside top center horizontal\n"
+         << "set xtics rotate by 30 right font \",9\"\nplot ";
+  for (size_t i = 0; i < series.size(); ++i) {
+    const double shift = (double(i) - double(series.size() - 1) / 2) * 0.15;
+    script << (i ? ", '' " : "'differences.tsv' ") << "using ($0" << (shift < 0 ? "" : "+") << shift << "):"
+           << 2 + 3 * i << ":" << 3 + 3 * i << ":" << 4 + 3 * i << (i == series.size() / 2 ? ":xtic(1)" : "")
+           << " with yerrorbars pt 7 ps 1.2 title " << quoted(series[i].second);
+  }
+  script << "\n";
+  run_gnuplot(script.str(), out_dir, {"differences.png"});
+}
+
 std::vector<std::string> sweep_report_of(const std::string& sweep_dir, const std::string& out_dir) {
   const std::string json_path = (fs::path(sweep_dir) / "table.json").string(),
                     md_path = (fs::path(sweep_dir) / "table.md").string();
@@ -262,9 +305,16 @@ std::vector<std::string> sweep_report_of(const std::string& sweep_dir, const std
   run_gnuplot(script.str(), out_dir, {"table.png"});
   std::string md = "# Sweep report: " + sweep_dir + "\n\n" + read_file(md_path) +
                    "\n![every row's metrics, mean over seeds with +- one sample std](table.png)\n";
+  std::vector<std::string> written = {"report.md", "table.tsv", "table.png"};
+  if (table.contains("baseline") && table["baseline"].is_string()) {
+    paired_figure(table, bias, out_dir);
+    md += "\n![every row's paired difference from " + table["baseline"].get<std::string>() +
+          ", with its 95% confidence interval](differences.png)\n";
+    written.insert(written.end(), {"differences.tsv", "differences.png"});
+  }
   write_file_atomic((fs::path(out_dir) / "report.md").string(), md);
-  return {(fs::path(out_dir) / "report.md").string(), (fs::path(out_dir) / "table.tsv").string(),
-          (fs::path(out_dir) / "table.png").string()};
+  for (auto& f : written) f = (fs::path(out_dir) / f).string();
+  return written;
 }
 
 }  // namespace

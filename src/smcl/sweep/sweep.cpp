@@ -79,7 +79,86 @@ std::string stat_text(const MetricStat& stat) {
   return text;
 }
 
+// "+1.23 [-0.40, 2.86]", marked * where the interval excludes zero; "+1.23 (1 seed)" without an interval.
+std::string difference_text(const PairedDifference& d) {
+  if (d.seeds.empty()) return "-";
+  char text[64];
+  if (!d.low) {
+    std::snprintf(text, sizeof(text), "%+.2f (1 seed)", d.mean);
+  } else {
+    std::snprintf(text, sizeof(text), "%+.2f [%+.2f, %+.2f]%s", d.mean, *d.low, *d.high, d.excludes_zero() ? "*" : "");
+  }
+  return text;
+}
+
+// The regularised incomplete beta function I_x(a, b) by its continued fraction (DLMF 8.17.22), evaluated with
+// the modified Lentz method; the symmetry I_x(a, b) = 1 - I_{1-x}(b, a) keeps x where the fraction converges fast.
+double incomplete_beta(double a, double b, double x) {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  if (x > (a + 1) / (a + b + 2)) return 1 - incomplete_beta(b, a, 1 - x);
+  const double front =
+      std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x)) / a;
+  // f = 1 + 1 / (1 + d_1 / (1 + d_2 / (1 + ...))), so the fraction is f - 1.
+  const double tiny = 1e-300;
+  double f = 1, c = 1, d = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const double m = double(i / 2);
+    const double numerator = i == 0       ? 1.0
+                             : i % 2 == 0 ? m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+                                          : -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1));
+    d = 1 + numerator * d;
+    d = 1 / (std::abs(d) < tiny ? tiny : d);
+    c = 1 + numerator / c;
+    if (std::abs(c) < tiny) c = tiny;
+    f *= c * d;
+    if (std::abs(c * d - 1) < 1e-15) break;
+  }
+  return front * (f - 1);
+}
+
+// P(T <= t) for Student's t with df degrees of freedom: 1 - I_{df / (df + t^2)}(df / 2, 1 / 2) / 2 for t >= 0.
+double student_t_cdf(double t, double df) {
+  const double tail = 0.5 * incomplete_beta(df / 2, 0.5, df / (df + t * t));
+  return t >= 0 ? 1 - tail : tail;
+}
+
 }  // namespace
+
+double student_t_quantile(double p, int64_t df) {
+  SMCL_CHECK(p > 0 && p < 1 && df >= 1, "student_t_quantile: p " << p << " must be in (0, 1) and df " << df << " >= 1");
+  if (p < 0.5) return -student_t_quantile(1 - p, df);
+  // Bisection on the increasing CDF, from a bracket [0, high] doubled until it holds the quantile.
+  double low = 0, high = 1;
+  while (student_t_cdf(high, double(df)) < p) high *= 2;
+  for (int i = 0; i < 200 && high - low > 1e-13 * high; ++i) {
+    const double middle = (low + high) / 2;
+    (student_t_cdf(middle, double(df)) < p ? low : high) = middle;
+  }
+  return (low + high) / 2;
+}
+
+PairedDifference paired_difference(const MetricStat& row, const MetricStat& baseline) {
+  PairedDifference out;
+  for (size_t i = 0; i < row.seeds.size(); ++i) {
+    auto at = std::find(baseline.seeds.begin(), baseline.seeds.end(), row.seeds[i]);
+    if (at == baseline.seeds.end()) continue;
+    out.seeds.push_back(row.seeds[i]);
+    out.values.push_back(row.values[i]);
+    out.baseline_values.push_back(baseline.values[size_t(at - baseline.seeds.begin())]);
+    out.differences.push_back(out.values.back() - out.baseline_values.back());
+  }
+  const size_t n = out.differences.size();
+  if (n == 0) return out;
+  for (double d : out.differences) out.mean += d / double(n);
+  if (n < 2) return out;
+  double squares = 0;
+  for (double d : out.differences) squares += (d - out.mean) * (d - out.mean);
+  const double half = student_t_quantile(0.975, int64_t(n) - 1) * std::sqrt(squares / double(n - 1)) / std::sqrt(double(n));
+  out.low = out.mean - half;
+  out.high = out.mean + half;
+  return out;
+}
 
 Table load_table(const std::string& path) {
   YAML::Node root;
@@ -96,10 +175,10 @@ Table load_table(const std::string& path) {
   table.file = path;
   try {
     for (const auto& item : root) {
-      static const std::set<std::string> keys{"name", "title", "seeds", "epoch", "paper", "rows"};
+      static const std::set<std::string> keys{"name", "title", "seeds", "epoch", "paper", "baseline", "rows"};
       auto key = item.first.as<std::string>();
-      SMCL_CHECK(keys.count(key),
-                 where("unknown key '" + key + "'") << " (allowed: name, title, seeds, epoch, paper, rows)");
+      SMCL_CHECK(keys.count(key), where("unknown key '" + key + "'")
+                                      << " (allowed: name, title, seeds, epoch, paper, baseline, rows)");
     }
     SMCL_CHECK(root["name"] && root["name"].IsScalar(), where("name") << " is missing (the runs' folder name)");
     table.name = root["name"].as<std::string>();
@@ -108,6 +187,7 @@ Table load_table(const std::string& path) {
     if (root["title"]) table.title = root["title"].as<std::string>();
     if (root["paper"]) table.paper_label = root["paper"].as<std::string>();
     if (root["epoch"]) table.epoch = root["epoch"].as<std::string>();
+    if (root["baseline"]) table.baseline = root["baseline"].as<std::string>();
     SMCL_CHECK(table.epoch == "last" || table.epoch == "best", where("epoch") << " '" << table.epoch
                                                                              << "' is not last or best");
     SMCL_CHECK(root["seeds"] && root["seeds"].IsSequence() && root["seeds"].size() > 0,
@@ -184,6 +264,9 @@ Table load_table(const std::string& path) {
                                                    << "' (same config and set); remove one of them");
     table.rows.push_back(row);
   }
+  SMCL_CHECK(table.baseline.empty() || std::any_of(table.rows.begin(), table.rows.end(),
+                                                   [&](const Row& r) { return r.name == table.baseline; }),
+             where("baseline") << " '" << table.baseline << "' is not the name of a row");
   return table;
 }
 
@@ -272,7 +355,7 @@ int64_t run(const Table& table, const std::string& runs_root, const std::vector<
 std::vector<RowResult> results(const Table& table, const std::string& runs_root) {
   std::vector<RowResult> out;
   for (const auto& row : table.rows) {
-    RowResult result{row.name, row.paper, 0, {}};
+    RowResult result{row.name, row.paper, 0, {}, {}};
     for (const auto& key : kMetricKeys) result.metrics[key] = {};
     for (int64_t seed : table.seeds) {
       std::string dir = run_folder(runs_root, table, row, seed);
@@ -286,7 +369,10 @@ std::vector<RowResult> results(const Table& table, const std::string& runs_root)
       const auto& m = summary[table.epoch];
       ++result.seeds;
       for (const auto& key : kMetricKeys) {
-        if (m.contains(key) && m[key].is_number()) result.metrics[key].values.push_back(m[key].get<double>());
+        if (m.contains(key) && m[key].is_number()) {
+          result.metrics[key].seeds.push_back(seed);
+          result.metrics[key].values.push_back(m[key].get<double>());
+        }
       }
     }
     for (auto& [key, stat] : result.metrics) {
@@ -297,6 +383,15 @@ std::vector<RowResult> results(const Table& table, const std::string& runs_root)
       stat.std = stat.values.size() > 1 ? std::sqrt(var / (n - 1)) : 0.0;
     }
     out.push_back(std::move(result));
+  }
+  auto baseline = std::find_if(out.begin(), out.end(), [&](const RowResult& r) { return r.name == table.baseline; });
+  if (baseline == out.end()) return out;
+  for (auto& row : out) {
+    if (&row == &*baseline) continue;
+    for (const auto& key : kPairedKeys) {
+      auto difference = paired_difference(row.metrics.at(key), baseline->metrics.at(key));
+      if (!difference.seeds.empty()) row.differences[key] = std::move(difference);
+    }
   }
   return out;
 }
@@ -313,9 +408,16 @@ std::string markdown(const Table& table, const std::vector<RowResult>& rows) {
     out << " Conflict: top-1 on the conflict split (minor-class objects on a major class's own background); flip: "
            "the share of it predicted as that major class (lower is better).";
   }
-  out << "\n\n| Method | top-1 | many | medium | few |" << (bias ? " conflict | flip |" : "") << " seeds | paper"
+  const bool paired = !table.baseline.empty();
+  if (paired) {
+    out << " Δ: the mean paired difference from " << table.baseline
+        << " over the seeds both finished (same train.seed, same data), with its 95% confidence interval (Student t "
+           "over the per-seed differences); * where the interval excludes zero.";
+  }
+  out << "\n\n| Method | top-1 | many | medium | few |" << (bias ? " conflict | flip |" : "")
+      << (paired ? (bias ? " Δ top-1 | Δ conflict | Δ flip |" : " Δ top-1 |") : "") << " seeds | paper"
       << (table.paper_label.empty() ? "" : " (" + table.paper_label + ")") << " |\n|---|---|---|---|---|"
-      << (bias ? "---|---|" : "") << "---|---|\n";
+      << (bias ? "---|---|" : "") << (paired ? (bias ? "---|---|---|" : "---|") : "") << "---|---|\n";
   for (const auto& row : rows) {
     char paper[32] = "-";
     if (row.paper) std::snprintf(paper, sizeof(paper), "%.1f", *row.paper);
@@ -323,24 +425,47 @@ std::string markdown(const Table& table, const std::vector<RowResult>& rows) {
     out << "| " << row.name << " | " << stat_text(m.at("top1")) << " | " << stat_text(m.at("many")) << " | "
         << stat_text(m.at("medium")) << " | " << stat_text(m.at("few")) << " | ";
     if (bias) out << stat_text(m.at("conflict_top1")) << " | " << stat_text(m.at("bg_flip_rate")) << " | ";
+    if (paired) {
+      for (const auto& key : kPairedKeys) {
+        if (!bias && key != "top1") continue;
+        auto d = row.differences.find(key);
+        out << (row.name == table.baseline ? "baseline" : d == row.differences.end() ? "-" : difference_text(d->second))
+            << " | ";
+      }
+    }
     out << row.seeds << " | " << paper << " |\n";
   }
   return out.str();
 }
 
 nlohmann::json to_json(const Table& table, const std::vector<RowResult>& rows) {
-  nlohmann::json out = {{"name", table.name}, {"title", table.title}, {"epoch", table.epoch},
-                        {"seeds", table.seeds}, {"rows", nlohmann::json::array()}};
+  nlohmann::json out = {{"name", table.name},
+                        {"title", table.title},
+                        {"epoch", table.epoch},
+                        {"seeds", table.seeds},
+                        {"baseline", table.baseline.empty() ? nlohmann::json(nullptr) : nlohmann::json(table.baseline)},
+                        {"rows", nlohmann::json::array()}};
+  auto optional = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
   for (const auto& row : rows) {
     nlohmann::json metrics;
     for (const auto& [key, stat] : row.metrics) {
       metrics[key] = stat.values.empty() ? nlohmann::json(nullptr)
-                                         : nlohmann::json{{"mean", stat.mean}, {"std", stat.std}, {"values", stat.values}};
+                                         : nlohmann::json{{"mean", stat.mean},
+                                                          {"std", stat.std},
+                                                          {"seeds", stat.seeds},
+                                                          {"values", stat.values}};
+    }
+    nlohmann::json differences = nlohmann::json::object();
+    for (const auto& [key, d] : row.differences) {
+      differences[key] = {{"seeds", d.seeds},   {"values", d.values},           {"baseline_values", d.baseline_values},
+                          {"differences", d.differences}, {"mean", d.mean}, {"low", optional(d.low)},
+                          {"high", optional(d.high)},     {"excludes_zero", d.excludes_zero()}};
     }
     out["rows"].push_back({{"name", row.name},
                            {"seeds", row.seeds},
-                           {"paper", row.paper ? nlohmann::json(*row.paper) : nlohmann::json(nullptr)},
-                           {"metrics", metrics}});
+                           {"paper", optional(row.paper)},
+                           {"metrics", metrics},
+                           {"differences", differences}});
   }
   return out;
 }

@@ -9,6 +9,7 @@
 //   seeds: [0, 1, 2]                # train.seed of each run
 //   epoch: last                     # which epoch's metrics: last (default) | best (selected on the test set)
 //   paper: CIFAR-10-LT rho 100      # heading of the paper column (optional)
+//   baseline: DRW                   # a row every other row is compared with, seed by seed (optional)
 //   rows:
 //     - name: LDAM-DRW              # row label; its folder is the name in lower case, other characters as _
 //       config: ../configs/fashion_mnist_lt_drw.yaml
@@ -47,6 +48,7 @@ struct Table {
   std::string title;
   std::string paper_label;
   std::string epoch = "last";
+  std::string baseline;  // the name of the row the others are compared with; empty: none
   std::vector<int64_t> seeds;
   std::vector<Row> rows;
 };
@@ -74,26 +76,52 @@ int64_t run(const Table& table, const std::string& runs_root, const std::vector<
 inline const std::vector<std::string> kMetricKeys = {"top1", "many", "medium", "few", "conflict_top1", "bg_flip_rate"};
 
 struct MetricStat {
-  std::vector<double> values;  // one per finished seed that has the metric
+  std::vector<int64_t> seeds;  // the finished seeds that have the metric
+  std::vector<double> values;  // their values, in the same order
   double mean = 0, std = 0;    // sample standard deviation; 0 for fewer than two values
 };
+
+// The metrics compared with the baseline row: top-1 and, where present, conflict top-1 and the flip rate.
+inline const std::vector<std::string> kPairedKeys = {"top1", "conflict_top1", "bg_flip_rate"};
+
+// A row against the baseline over the seeds both finished (same train.seed, so the same data): the per-seed
+// differences row - baseline, their mean and its 95% confidence interval, mean +- t(0.975, n - 1) s / sqrt(n)
+// with s their sample standard deviation (Student t; no interval for fewer than two seeds).
+struct PairedDifference {
+  std::vector<int64_t> seeds;
+  std::vector<double> values, baseline_values, differences;
+  double mean = 0;
+  std::optional<double> low, high;
+  bool excludes_zero() const { return low && high && (*low > 0 || *high < 0); }
+};
+
+// Pairs the two metrics' values by seed; empty when they share no seed.
+PairedDifference paired_difference(const MetricStat& row, const MetricStat& baseline);
+
+// The p-quantile (0 < p < 1) of Student's t distribution with df >= 1 degrees of freedom.
+double student_t_quantile(double p, int64_t df);
 
 struct RowResult {
   std::string name;
   std::optional<double> paper;
   int64_t seeds = 0;  // finished runs
   std::map<std::string, MetricStat> metrics;  // every key of kMetricKeys
+  // Against the table's baseline (not for the baseline row itself): the keys of kPairedKeys that both rows have.
+  std::map<std::string, PairedDifference> differences;
 };
 
 // The table's metrics over the finished runs of every row (the table's epoch: last or best).
 std::vector<RowResult> results(const Table& table, const std::string& runs_root);
 
 // The markdown table: top-1, many, medium, few (and conflict top-1 and flip rate when some run has them) as
-// mean +- sample std (the value alone for one seed), the number of finished seeds, and the paper's number.
+// mean +- sample std (the value alone for one seed), the number of finished seeds, and the paper's number; with a
+// baseline, the paired differences with their 95% intervals, marked * where the interval excludes zero.
 std::string markdown(const Table& table, const std::vector<RowResult>& rows);
 
-// The same as JSON (table.json beside table.md; smcl report --sweep draws it): name, title, epoch, seeds and per
-// row name, seeds, paper and metrics {key: {mean, std, values} or null}.
+// The same as JSON (table.json beside table.md; smcl report --sweep draws it): name, title, epoch, seeds, baseline
+// (or null) and per row name, seeds, paper, metrics {key: {mean, std, seeds, values} or null} and, for the rows
+// compared with the baseline, differences {key: {seeds, values, baseline_values, differences, mean, low, high,
+// excludes_zero}} (low and high null for one seed).
 nlohmann::json to_json(const Table& table, const std::vector<RowResult>& rows);
 
 }  // namespace smcl::sweep

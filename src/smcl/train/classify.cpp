@@ -58,6 +58,27 @@ torch::Tensor Classifier::load(const std::string& path) const {
   return rgb.narrow(0, 0, 1).contiguous();
 }
 
+torch::Tensor Classifier::prepare(const std::vector<torch::Tensor>& images) const {
+  SMCL_CHECK(!images.empty(), "no images to prepare");
+  for (const auto& image : images) {
+    SMCL_CHECK(image.dim() == 3 && image.scalar_type() == torch::kUInt8 && image.size(0) == channels_,
+               "an image for this run is a uint8 tensor [" << channels_ << ", H, W], not " << image.sizes() << " "
+                                                           << image.scalar_type());
+    SMCL_CHECK(side_ == 0 || (image.size(1) == side_ && image.size(2) == side_),
+               "an image for the run on " << data::dataset_title(config_.data) << " is " << side_ << "x" << side_
+                                          << " pixels, not " << image.size(2) << "x" << image.size(1));
+  }
+  // The run's own test transform (augment::test_view), as evaluation applies it; decoded files are resized on
+  // the CPU.
+  std::vector<torch::Tensor> on_cpu;
+  for (const auto& image : images) on_cpu.push_back(image.to(torch::kCPU));
+  const data::Images batch = side_ == 0 ? data::Images(on_cpu, config_.data.image_size, config_.data.decode_threads,
+                                                       device_)
+                                        : data::Images(torch::stack(images).to(device_));
+  return augment::normalize(augment::test_view(batch, config_.augment).to(device_), config_.augment.mean,
+                            config_.augment.std);
+}
+
 std::vector<Classification> Classifier::classify(const std::vector<std::string>& paths, int64_t top_k,
                                                  const std::function<void(int64_t, int64_t)>& progress) {
   SMCL_CHECK(top_k >= 1, "--top-k is at least 1, not " << top_k);
@@ -85,13 +106,7 @@ std::vector<Classification> Classifier::classify(const std::vector<std::string>&
       rows.push_back(size_t(start + i));
     }
     if (!good.empty()) {
-      // The run's own test transform (augment::test_view), as evaluation applies it.
-      const data::Images batch_images = side_ == 0 ? data::Images(good, config_.data.image_size,
-                                                                  config_.data.decode_threads, device_)
-                                                   : data::Images(torch::stack(good).to(device_));
-      auto x = augment::normalize(augment::test_view(batch_images, config_.augment).to(device_), config_.augment.mean,
-                                  config_.augment.std);
-      auto logits = model_->forward(x).logits.to(torch::kFloat64) / temperature_;
+      auto logits = model_->forward(prepare(good)).logits.to(torch::kFloat64) / temperature_;
       auto probabilities = torch::softmax(logits, 1).to(torch::kCPU);
       auto [values, indices] = probabilities.topk(k, 1);
       for (size_t j = 0; j < rows.size(); ++j) {

@@ -33,6 +33,15 @@ class Classifier {
   std::vector<Classification> classify(const std::vector<std::string>& paths, int64_t top_k,
                                        const std::function<void(int64_t, int64_t)>& progress = {});
 
+  // The run's test transform of uint8 images [C, H, W] (any size for a run on files, which resizes them; the
+  // set's own size and channels for a run on an in-memory set): [B, C, S, S] float32 on the model's device, the
+  // network's input.
+  torch::Tensor prepare(const std::vector<torch::Tensor>& images) const;
+
+  // The loaded network (in eval mode) and the run's config.
+  models::Network& model() { return model_; }
+  const config::Config& config() const { return config_; }
+  const torch::Device& device() const { return device_; }
   const std::vector<std::string>& class_names() const { return class_names_; }
   int64_t num_classes() const { return int64_t(class_names_.size()); }
   int64_t epoch() const { return epoch_; }

@@ -58,6 +58,16 @@ class HeadImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Head);
 
+// What a killed re-training continues from: the head and the network, whose batch-norm running statistics move
+// while it re-trains in training mode (retrain.bn: train).
+struct ResumePointImpl : torch::nn::Module {
+  ResumePointImpl(const Head& head, const models::Network& model) {
+    register_module("head", head.ptr());
+    register_module("model", model.ptr());
+  }
+};
+TORCH_MODULE(ResumePoint);
+
 std::string path_in(const std::string& dir, const std::string& name) { return (fs::path(dir) / name).string(); }
 
 // Evaluates one epoch (begun at epoch_start: its wall time includes the evaluation), appends it to metrics.jsonl
@@ -167,8 +177,9 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
                                                         .weight_decay(c.optim.weight_decay));
     Rng rng(uint64_t(c.train.seed) * 0x9E3779B97F4A7C15ULL + 2);  // its own stream, not the training run's
     const std::string resume_path = path_in(out_dir, "checkpoints/retrain.pt");
+    ResumePoint resume_point(head, model);
     if (fs::exists(resume_path)) {
-      state = load_checkpoint(resume_path, *head, &optimizer, device);
+      state = load_checkpoint(resume_path, *resume_point, &optimizer, device);
       rng.set_state(state.rng_state);
       std::printf("resuming retrain '%s' at epoch %lld of %lld\n", out_dir.c_str(),
                   static_cast<long long>(state.next_epoch), static_cast<long long>(options.epochs));
@@ -179,6 +190,10 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
     const auto train = data::to_device(data.train, device);
     const int64_t n = data.train.size(), batch = c.train.batch_size;
     const int64_t steps = (n + batch - 1) / batch;
+    // The backbone's parameters stay frozen either way (its forward runs without gradients); in training mode its
+    // batch norm normalises with each class-balanced batch's statistics and updates its running statistics, as
+    // Kang et al.'s code re-trains. Evaluation switches to eval mode and back.
+    model->train(options.bn == "train");
     for (int64_t epoch = state.next_epoch; epoch < options.epochs; ++epoch) {
       auto epoch_start = Clock::now();
       const double lr = 0.5 * options.lr * (1 + std::cos(M_PI * double(epoch) / double(options.epochs)));
@@ -216,7 +231,7 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
       state.train_seconds += std::chrono::duration<double>(Clock::now() - epoch_start).count();
       state.rng_state = rng.state();
       record_epoch(out_dir, epoch, epoch_start, data, c, device, lr, mean_loss, state, model);
-      save_checkpoint(resume_path, *head, &optimizer, state);  // after last.pt: the resume point comes last
+      save_checkpoint(resume_path, *resume_point, &optimizer, state);  // after last.pt: the resume point comes last
     }
   }
   nlohmann::json summary = run_summary(c, data, state);
