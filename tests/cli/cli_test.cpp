@@ -177,8 +177,10 @@ TEST_F(Cli, RetrainCrtLwsTauNormKeepTheBackboneAndWriteRunFolders) {
         << mode;
   }
   // retrain.bn frozen: the backbone in eval mode, its running statistics untouched.
-  ASSERT_EQ(test::run_smcl("retrain --run " + dir_ / "run" + " --mode lws --set retrain.epochs=1 --set retrain.bn=frozen "
-                           "--out " + dir_ / "lws-frozen").status, 0);
+  ASSERT_EQ(test::run_smcl("retrain --run " + dir_ / "run" +
+                           " --mode lws --set retrain.epochs=1 --set retrain.bn=frozen --out " + dir_ / "lws-frozen")
+                .status,
+            0);
   auto frozen = models::make_model("resnet8", 10, 1);
   train::load_checkpoint(dir_ / "lws-frozen/checkpoints/last.pt", *frozen, nullptr, torch::kCPU);
   auto frozen_buffers = frozen->named_buffers();

@@ -144,7 +144,8 @@ class Functions(unittest.TestCase):
         self.assertEqual(smcl.shot_groups([500, 100, 50, 19]), [0, 1, 1, 2])
 
     def test_long_tail_subset_is_numpys_legacy_shuffle(self):
-        labels = torch.tensor([k for k in range(3) for _ in range(20)])[torch.randperm(60, generator=torch.Generator().manual_seed(1))]
+        shuffle = torch.randperm(60, generator=torch.Generator().manual_seed(1))
+        labels = torch.tensor([k for k in range(3) for _ in range(20)])[shuffle]
         counts = smcl.long_tail_counts("exp", 3, 20, 10.0)
         # floor(20 * (1/10)^(k/2)): 20, 6, 2.
         self.assertEqual(counts, [20, 6, 2])

@@ -61,7 +61,8 @@ TEST(Schedule, EveryCifarConfigFollowsTheCitedCodeEpochByEpoch) {
   }
   EXPECT_EQ(configs, 12);
   // The paper's text (x0.1 at each milestone) stays one override away.
-  const auto text = config::load(std::string(SMCL_SOURCE_DIR) + "/configs/cifar100_lt_drw_smcl.yaml", {"optim.gamma=0.1"});
+  const auto text =
+      config::load(std::string(SMCL_SOURCE_DIR) + "/configs/cifar100_lt_drw_smcl.yaml", {"optim.gamma=0.1"});
   EXPECT_NEAR(learning_rate(text.optim, 170, 200), 0.01, 1e-15);
   EXPECT_NEAR(learning_rate(text.optim, 190, 200), 0.001, 1e-15);
 }

@@ -79,7 +79,7 @@ std::string stat_text(const MetricStat& stat) {
   return text;
 }
 
-// "+1.23 [-0.40, 2.86]", marked * where the interval excludes zero; "+1.23 (1 seed)" without an interval.
+// "+1.23 [-0.40, +2.86]", marked * where the interval excludes zero; "+1.23 (1 seed)" without an interval.
 std::string difference_text(const PairedDifference& d) {
   if (d.seeds.empty()) return "-";
   char text[64];
@@ -154,7 +154,8 @@ PairedDifference paired_difference(const MetricStat& row, const MetricStat& base
   if (n < 2) return out;
   double squares = 0;
   for (double d : out.differences) squares += (d - out.mean) * (d - out.mean);
-  const double half = student_t_quantile(0.975, int64_t(n) - 1) * std::sqrt(squares / double(n - 1)) / std::sqrt(double(n));
+  const double std_error = std::sqrt(squares / double(n - 1)) / std::sqrt(double(n));
+  const double half = student_t_quantile(0.975, int64_t(n) - 1) * std_error;
   out.low = out.mean - half;
   out.high = out.mean + half;
   return out;
