@@ -3,7 +3,6 @@
 PYTHONPATH=<build>/python. Every expected value comes from PyTorch, numpy or OpenCV written out here, never
 from smcl itself; the run tests train a tiny Fashion-MNIST-LT run through smcl.train.
 """
-import gzip
 import json
 import os
 import signal
@@ -22,14 +21,13 @@ SOURCE_DIR = os.environ.get("SMCL_SOURCE_DIR", os.path.join(os.path.dirname(__fi
 # SPEC section 4 written anchor by anchor, pair by pair, as the C++ tests' golden is made.
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "reference"))
 from make_supcon_golden import supcon_reference  # noqa: E402
+sys.path.insert(0, os.path.join(SOURCE_DIR, "bench"))
+from reference import read_idx as read_idx_file  # noqa: E402
 
 
 def read_idx(name):
-    with gzip.open(os.path.join(FASHION_MNIST, name)) as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+    """A Fashion-MNIST IDX file of the Debian package, with the benchmark's reader."""
+    return read_idx_file(os.path.join(FASHION_MNIST, name))
 
 
 class Functions(unittest.TestCase):
