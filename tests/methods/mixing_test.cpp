@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "smcl/augment/batch_transforms.h"
+#include "reference_model.h"
+#include "test_util.h"
 
 namespace smcl::methods {
 namespace {
@@ -155,6 +157,84 @@ TEST(Mixing, EveryKindAndLossTrains) {
       out.loss.backward();
       for (const auto& p : model->parameters()) {
         ASSERT_TRUE(p.grad().defined()) << kind << " " << loss;
+      }
+    }
+  }
+}
+
+// One step of each kind against tests/reference/make_mixing_golden.py: loss and gradients of the closed-form
+// ResNet-8 in training mode. The golden takes the random draws as inputs; they are smcl's own draws for this
+// batch, replayed here from the same generator and checked first, so a change of the generator's stream says so.
+TEST(Mixing, OneStepOfEachKindMatchesAnIndependentPyTorchImplementation) {
+  auto golden = test::read_json(test::golden("mixing_step.json"));
+  const int64_t b = golden["batch"], first = golden["first"];
+  data::Dataset train;
+  train.images = test::tensor_of(golden["images"], {-1, 1, 8, 8}).to(torch::kUInt8);
+  train.labels = test::labels_of(golden["train_labels"]);
+  train.num_classes = golden["classes"];
+  auto images = train.images.narrow(0, first, b), labels = train.labels.narrow(0, first, b);
+  auto weights = test::tensor_of(golden["class_weights"], {-1});
+  for (const auto& expected : golden["steps"]) {
+    const std::string kind = expected["kind"];
+    SCOPED_TRACE(kind);
+    config::Config config;
+    config.method.name = kind;
+    config.mix.prob = 1.0;
+    config.mix.alpha = golden["alpha"];
+    config.mix.kappa = golden["kappa"];
+    config.mix.tau = golden["tau"];
+    config.mix.source_sampler = "inverse_power";  // CMO's 1 / n_k image weights: every class equally likely
+    config.mix.source_power = 1.0;
+    config.augment.crop_padding = 0;
+    config.augment.flip = false;
+    config.augment.mean = {golden["mean"].get<double>()};
+    config.augment.std = {golden["std"].get<double>()};
+
+    // The draws, in the order the step makes them.
+    Rng replay(golden["seed"].get<uint64_t>());
+    augment::train_view(images, config.augment, replay);
+    ASSERT_TRUE(replay.bernoulli(1.0));
+    std::vector<int64_t> partners;
+    if (kind == "cmo") {
+      data::ClassWeightedSampler sampler(train.labels, {1.0 / 3, 1.0 / 3, 1.0 / 3});
+      partners = sampler.sample(b, replay);
+      augment::train_view(train.images.index_select(0, torch::tensor(partners)), config.augment, replay);
+    } else {
+      partners = replay.permutation(b);
+    }
+    const double lambda = replay.beta(config.mix.alpha, config.mix.alpha);
+    nlohmann::json draws = {{"partners", partners}, {"lambda", lambda}, {"centre", nullptr}};
+    if (kind == "cutmix" || kind == "cmo") {
+      const int64_t row = replay.uniform_int(8);
+      draws["centre"] = {row, replay.uniform_int(8)};
+    }
+    if (draws.dump() != expected["draws"].dump()) {
+      ADD_FAILURE() << "smcl's generator no longer draws what the golden was made with: put " << draws.dump()
+                    << " into DRAWS of make_mixing_golden.py and regenerate it";
+      continue;
+    }
+
+    auto model = models::make_model("resnet8", train.num_classes, 1);
+    test::set_reference_parameters(model, golden["parameters"]);
+    model->train();
+    Rng rng(golden["seed"].get<uint64_t>());
+    auto out = make_method(config, train)->step(model, {images, labels, weights, 0}, rng);
+    EXPECT_EQ(rng.state(), replay.state());
+    EXPECT_NEAR(out.loss.item<double>(), expected["loss"].get<double>(), 1e-5 * expected["loss"].get<double>());
+    out.loss.backward();
+    int64_t index = 0;
+    for (const auto& item : model->named_parameters()) {
+      const auto& want = expected["gradients"][item.key()];
+      auto g = item.value().grad().to(torch::kFloat64).reshape(-1);
+      auto direction = torch::sin(0.11 * torch::arange(g.numel(), torch::kFloat64) + 0.7 * double(index++));
+      const double norm2 = want["squared_norm"];
+      EXPECT_NEAR(g.dot(g).item<double>(), norm2, 1e-4 * norm2 + 1e-12) << item.key();
+      EXPECT_NEAR(g.dot(direction).item<double>(), want["dot"].get<double>(),
+                  1e-4 * std::sqrt(norm2 * double(g.numel())) + 1e-9) << item.key();
+      if (want.contains("values")) {
+        auto values = test::tensor_of(want["values"], {-1}).to(torch::kFloat64);
+        EXPECT_LT((g - values).abs().max().item<double>(), 1e-5 + 1e-4 * values.abs().max().item<double>())
+            << item.key();
       }
     }
   }

@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <fstream>
-#include <functional>
 
 #include "smcl/augment/batch_transforms.h"
 #include "smcl/augment/masking.h"
@@ -12,51 +11,13 @@
 #include "smcl/core/torch_compat.h"
 #include "smcl/losses/supcon.h"
 #include "smcl/saliency/saliency.h"
+#include "reference_model.h"
 #include "test_util.h"
 
 namespace smcl::methods {
-namespace {
-
-// The closed-form parameters of tests/reference/make_smcl_golden.py (parameter_values and its batch-norm +1).
-void set_reference_parameters(models::Network& model, const nlohmann::json& expected_names) {
-  torch::NoGradGuard no_grad;
-  auto named = model->named_parameters();
-  ASSERT_EQ(named.size(), expected_names.size());
-  int64_t index = 0;
-  for (auto& item : named) {
-    const auto name = expected_names[index][0].get<std::string>();
-    const auto shape = expected_names[index][1].get<std::vector<int64_t>>();
-    ASSERT_EQ(item.key(), name);
-    ASSERT_EQ(item.value().sizes().vec(), shape) << name;
-    const int64_t n = item.value().numel();
-    const int64_t fan_in = item.value().dim() >= 2 ? n / item.value().size(0) : 0;
-    const double amplitude = fan_in ? 1.0 / std::sqrt(double(fan_in)) : 0.5;
-    auto i = torch::arange(n, torch::kFloat64);
-    auto values = amplitude * torch::sin(0.37 * i + 1.3 * double(index));
-    bool bn_scale = ("." + name).find(".bn") != std::string::npos && name.size() >= 6 &&
-                    name.compare(name.size() - 6, 6, "weight") == 0;
-    if (bn_scale) values = values + 1.0;
-    item.value().copy_(values.view(item.value().sizes()).to(torch::kFloat32));
-    ++index;
-  }
-}
-
-torch::Tensor tensor_of(const nlohmann::json& nested, torch::IntArrayRef shape) {
-  std::vector<float> flat;
-  std::function<void(const nlohmann::json&)> walk = [&](const nlohmann::json& j) {
-    if (j.is_array()) {
-      for (const auto& x : j) walk(x);
-    } else {
-      flat.push_back(j.get<float>());
-    }
-  };
-  walk(nested);
-  return torch::tensor(flat).view(shape);
-}
-
-torch::Tensor labels_of(const nlohmann::json& j) { return torch::tensor(j.get<std::vector<int64_t>>()); }
-
-}  // namespace
+using test::labels_of;
+using test::set_reference_parameters;
+using test::tensor_of;
 
 // One SMCL step on a fixed ResNet-8 and batch against tests/reference/make_smcl_golden.py: boxes and lambdas,
 // masked images, normalisation, one forward pass of all groups, L_MCE with the lambda-mixed labels and class
