@@ -28,40 +28,11 @@ namespace {
 namespace F = torch::nn::functional;
 using Clock = std::chrono::steady_clock;
 
-// The classifier being re-trained, apart from the model: logits (W h + b) * f. crt learns W and b (f stays 1);
-// lws learns f (W and b stay the run's).
-class HeadImpl : public torch::nn::Module {
- public:
-  HeadImpl(const torch::Tensor& weight, const torch::Tensor& bias, bool learn_classifier) {
-    auto scale = torch::ones({weight.size(0)}, weight.options());
-    if (learn_classifier) {
-      weight_ = register_parameter("weight", weight);
-      bias_ = register_parameter("bias", bias);
-      scale_ = register_buffer("scale", scale);
-    } else {
-      weight_ = register_buffer("weight", weight);
-      bias_ = register_buffer("bias", bias);
-      scale_ = register_parameter("scale", scale);
-    }
-  }
-  torch::Tensor forward(const torch::Tensor& features) { return F::linear(features, weight_, bias_) * scale_; }
-
-  // Writes W f and b f into the model's linear classifier: the model alone then gives the head's logits.
-  void fold_into(models::Network& model) const {
-    torch::NoGradGuard no_grad;
-    model->classifier()->weight.copy_(weight_ * scale_.unsqueeze(1));
-    model->classifier()->bias.copy_(bias_ * scale_);
-  }
-
- private:
-  torch::Tensor weight_, bias_, scale_;
-};
-TORCH_MODULE(Head);
 
 // What a killed re-training continues from: the head and the network, whose batch-norm running statistics move
 // while it re-trains in training mode (retrain.bn: train).
 struct ResumePointImpl : torch::nn::Module {
-  ResumePointImpl(const Head& head, const models::Network& model) {
+  ResumePointImpl(const ClassifierHead& head, const models::Network& model) {
     register_module("head", head.ptr());
     register_module("model", model.ptr());
   }
@@ -96,6 +67,50 @@ void record_epoch(const std::string& out_dir, int64_t epoch, Clock::time_point e
 }
 
 }  // namespace
+
+ClassifierHeadImpl::ClassifierHeadImpl(const torch::Tensor& weight, const torch::Tensor& bias, bool learn_classifier) {
+  auto scale = torch::ones({weight.size(0)}, weight.options());
+  if (learn_classifier) {
+    weight_ = register_parameter("weight", weight);
+    bias_ = register_parameter("bias", bias);
+    scale_ = register_buffer("scale", scale);
+  } else {
+    weight_ = register_buffer("weight", weight);
+    bias_ = register_buffer("bias", bias);
+    scale_ = register_parameter("scale", scale);
+  }
+}
+
+torch::Tensor ClassifierHeadImpl::forward(const torch::Tensor& features) {
+  return F::linear(features, weight_, bias_) * scale_;
+}
+
+void ClassifierHeadImpl::fold_into(models::Network& model) const {
+  torch::NoGradGuard no_grad;
+  model->classifier()->weight.copy_(weight_ * scale_.unsqueeze(1));
+  model->classifier()->bias.copy_(bias_ * scale_);
+}
+
+void tau_normalize(torch::nn::Linear& classifier, double tau) {
+  torch::NoGradGuard no_grad;
+  auto& w = classifier->weight;
+  w.div_(w.norm(2, 1, /*keepdim=*/true).pow(tau));
+  classifier->bias.zero_();
+}
+
+torch::Tensor retrain_step(models::Network& model, ClassifierHead& head, torch::optim::Optimizer& optimizer,
+                           const torch::Tensor& views, const torch::Tensor& labels) {
+  torch::Tensor features;
+  {
+    torch::NoGradGuard no_grad;
+    features = model->forward(views).features;
+  }
+  auto loss = F::cross_entropy(head->forward(features), labels);
+  optimizer.zero_grad();
+  loss.backward();
+  optimizer.step();
+  return loss.detach();
+}
 
 nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfig& options, const std::string& out_dir) {
   require_one_process("smcl retrain");
@@ -149,12 +164,7 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
   const std::string metrics_path = path_in(out_dir, "metrics.jsonl");
 
   if (options.mode == "tau_norm") {
-    {
-      torch::NoGradGuard no_grad;
-      auto& w = model->classifier()->weight;
-      w.div_(w.norm(2, 1, /*keepdim=*/true).pow(options.tau));
-      model->classifier()->bias.zero_();
-    }
+    tau_normalize(model->classifier(), options.tau);
     truncate_metrics(metrics_path, 0);
     record_epoch(out_dir, 0, Clock::now(), data, c, device, 0.0, 0.0, state, model);
   } else {
@@ -170,7 +180,7 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
       weight = model->classifier()->weight.detach().clone();
       bias = model->classifier()->bias.detach().clone();
     }
-    Head head(weight, bias, crt);
+    ClassifierHead head(weight, bias, crt);
     head->to(device);
     torch::optim::SGD optimizer(head->parameters(), torch::optim::SGDOptions(options.lr)
                                                         .momentum(c.optim.momentum)
@@ -208,17 +218,9 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
         stop_if_requested("at re-training epoch " + std::to_string(epoch) + ", step " + std::to_string(step) +
                           ": continue it with the same `smcl retrain` command");
         auto index = order.narrow(0, step * batch, std::min(batch, n - step * batch));
-        auto view = augment::train_view(data::gather(train, index), c.augment, rng);
-        torch::Tensor features;
-        {
-          torch::NoGradGuard no_grad;
-          features = model->forward(view).features;
-        }
-        auto loss = F::cross_entropy(head->forward(features), train.labels.index_select(0, index));
-        optimizer.zero_grad();
-        loss.backward();
-        optimizer.step();
-        loss_sum += loss.detach() * double(index.size(0));
+        auto views = augment::train_view(data::gather(train, index), c.augment, rng);
+        auto loss = retrain_step(model, head, optimizer, views, train.labels.index_select(0, index));
+        loss_sum += loss * double(index.size(0));
         seen += index.size(0);
         if (bar.enabled() && (step % 10 == 0 || step + 1 == steps)) bar.update(step + 1);
       }
