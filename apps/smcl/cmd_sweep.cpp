@@ -1,4 +1,5 @@
 // smcl sweep: train every missing run of a results table and print / write the table.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -25,6 +26,10 @@ void add_sweep(CLI::App& app) {
   command->add_option("--only", *only, "train only these rows (folder names, repeatable); the table lists all");
   command->add_option("--seeds", *seeds, "train only these seeds of the table (e.g. one seed of every row first)");
   command->add_flag("--report", *report, "train nothing: print and write the table of the runs finished so far");
+  auto baseline = std::make_shared<std::string>();
+  command->add_option("--baseline", *baseline,
+                      "compare every row with this row (its name) instead of the table's baseline; with --report "
+                      "and --out, the table against another row without training anything");
   auto rerun_broken = std::make_shared<bool>(false);
   command->add_flag("--rerun-broken", *rerun_broken,
                     "train broken run folders anew (each is moved to <folder>.broken first) instead of skipping them");
@@ -34,6 +39,11 @@ void add_sweep(CLI::App& app) {
     install_stop_handlers();
     train::require_one_process("smcl sweep");
     auto table = sweep::load_table(*table_file);
+    if (!baseline->empty()) {
+      SMCL_CHECK(std::any_of(table.rows.begin(), table.rows.end(), [&](const auto& r) { return r.name == *baseline; }),
+                 "sweep --baseline: '" << *baseline << "' is not the name of a row of " << table.file);
+      table.baseline = *baseline;
+    }
     int64_t broken = *report ? 0 : sweep::run(table, *runs, *only, *seeds, *rerun_broken);
     auto rows = sweep::results(table, *runs);
     std::string text = sweep::markdown(table, rows);

@@ -222,31 +222,33 @@ TEST_F(Cli, RetrainRefusesUnfinishedAndCosineClassifierRuns) {
   test::expect_clean_error(test::run_smcl("retrain --run " + dir_ / "ldam --mode tau_norm"), "cosine classifier");
 }
 
-// A table of two training rows and a retrain row over two seeds: a sweep killed in its first run resumes it,
-// trains the rest, and a third sweep trains nothing; the table's numbers are the runs' own.
+// A table of two training rows over two seeds and a retrain row over one of them (its own seeds): a sweep killed
+// in its first run resumes it, trains the rest, and a third sweep trains nothing; the table's numbers are the
+// runs' own.
 TEST_F(Cli, SweepTrainsWhatIsMissingResumesAKilledRunAndWritesTheTable) {
   test::write_bytes(dir_ / "tables/t.yaml",
                     "name: tiny\ntitle: Tiny table\nseeds: [3, 4]\npaper: made up\nbaseline: ERM\nrows:\n"
                     "  - name: ERM\n    config: ../tiny.yaml\n    set: [train.epochs=2]\n    paper: 12.5\n"
                     "  - name: DRW+CMO\n    config: ../tiny.yaml\n"
                     "    set: [train.epochs=2, method.name=cmo, loss.name=focal, mix.prob=1]\n"
-                    "  - name: cRT\n    from: ERM\n    retrain: crt\n    set: [retrain.epochs=1]\n");
+                    "  - name: cRT\n    from: ERM\n    retrain: crt\n    set: [retrain.epochs=1]\n    seeds: [4]\n");
   const std::string sweep = "sweep --table " + dir_ / "tables/t.yaml" + " --runs " + dir_ / "runs";
   auto killed = test::run_smcl(sweep, "SMCL_DEBUG_KILL_AT_STEP=18 ");
   ASSERT_EQ(killed.status, 128 + 9) << killed.output;
   auto r = test::run_smcl(sweep);
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("[1/6] ERM, seed 3: resuming"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("[1/5] ERM, seed 3: resuming"), std::string::npos) << r.output;
   // The resumed run is the run `smcl train` makes of the same config.
   ASSERT_EQ(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --set train.epochs=2 --set train.seed=3 --out " +
                            dir_ / "direct").status, 0);
   test::expect_same_run(dir_ / "direct", dir_ / "runs/tiny/erm/seed3", false);
   EXPECT_EQ(test::read_json(dir_ / "runs/tiny/drw_cmo/seed4/summary.json")["method"], "cmo");
   EXPECT_TRUE(std::filesystem::exists(dir_ / "runs/tiny/crt/seed4/summary.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "runs/tiny/crt/seed3"));
 
   auto again = test::run_smcl(sweep);
   ASSERT_EQ(again.status, 0) << again.output;
-  EXPECT_NE(again.output.find("[4/6] DRW+CMO, seed 4: finished, skipped"), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("[4/5] DRW+CMO, seed 4: finished, skipped"), std::string::npos) << again.output;
   EXPECT_EQ(again.output.find("training into"), std::string::npos) << again.output;
 
   // The ERM row: mean and sample standard deviation of the two seeds' last top-1, computed here.
@@ -258,6 +260,7 @@ TEST_F(Cli, SweepTrainsWhatIsMissingResumesAKilledRunAndWritesTheTable) {
   EXPECT_NE(table.find(expected), std::string::npos) << expected << "\n" << table;
   EXPECT_NE(table.find("| 2 | 12.5 |"), std::string::npos) << table;
   EXPECT_NE(table.find("| cRT |"), std::string::npos) << table;
+  EXPECT_NE(table.find("of its own list where a row has one"), std::string::npos) << table;
   EXPECT_NE(table.find("paper (made up)"), std::string::npos) << table;
   // Paired with the baseline ERM seed by seed: the differences of the runs' own top-1.
   auto json = test::read_json(dir_ / "runs/tiny/table.json");
@@ -265,6 +268,13 @@ TEST_F(Cli, SweepTrainsWhatIsMissingResumesAKilledRunAndWritesTheTable) {
   const double c4 = test::read_json(dir_ / "runs/tiny/drw_cmo/seed4/summary.json")["last"]["top1"];
   EXPECT_EQ(json["rows"][1]["differences"]["top1"]["differences"], nlohmann::json({c3 - a, c4 - b}));
   EXPECT_NE(table.find("| Δ top-1 |"), std::string::npos) << table;
+  // The same runs against another row, without training: ERM's differences from DRW+CMO.
+  auto against = test::run_smcl(sweep + " --report --baseline DRW+CMO --out " + dir_ / "against.md");
+  ASSERT_EQ(against.status, 0) << against.output;
+  EXPECT_EQ(against.output.find("training into"), std::string::npos) << against.output;
+  auto against_json = test::read_json(dir_ / "against.json");
+  EXPECT_EQ(against_json["baseline"], "DRW+CMO");
+  EXPECT_EQ(against_json["rows"][0]["differences"]["top1"]["differences"], nlohmann::json({a - c3, b - c4}));
 
   // A folder holding another config is never overwritten.
   test::write_bytes(dir_ / "tables/t.yaml",

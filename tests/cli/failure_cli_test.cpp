@@ -121,6 +121,17 @@ TEST_F(Failure, EveryMalformedInputIsExitTwoWithItsFileOrKeyNamed) {
                                           "  - {name: B, config: tiny.yaml}\n");
        },
        "sweep --report --table {dir}/t2.yaml", "trains the same as row 'A'"},
+      {"table row re-training seeds its source has not",
+       [](const test::TempDir& d) {
+         test::write_bytes(d / "t4.yaml", "name: t\nseeds: [0, 1]\nrows:\n  - {name: A, config: tiny.yaml}\n"
+                                          "  - {name: R, from: A, retrain: crt, seeds: [1, 2]}\n");
+       },
+       "sweep --report --table {dir}/t4.yaml", "rows[1] (R).seeds: 2 is not a seed of row 'A'"},
+      {"sweep against a row the table has not",
+       [](const test::TempDir& d) {
+         test::write_bytes(d / "t5.yaml", "name: t\nseeds: [0]\nrows:\n  - {name: A, config: tiny.yaml}\n");
+       },
+       "sweep --report --table {dir}/t5.yaml --baseline B", "sweep --baseline: 'B' is not the name of a row"},
       {"table with a complex key", [](const test::TempDir& d) { test::write_bytes(d / "t3.yaml", "? [a]\n: 1\n"); },
        "sweep --report --table {dir}/t3.yaml", "t3.yaml"},
       {"checkpoint that is not one", [](const test::TempDir& d) {

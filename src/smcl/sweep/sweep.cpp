@@ -161,6 +161,24 @@ PairedDifference paired_difference(const MetricStat& row, const MetricStat& base
   return out;
 }
 
+namespace {
+
+// A seeds key: a non-empty list of distinct train.seed values >= 0.
+std::vector<int64_t> seeds_of(const YAML::Node& node, const std::string& where) {
+  SMCL_CHECK(node.IsSequence() && node.size() > 0, where << " must be a non-empty list of train.seed values");
+  std::vector<int64_t> seeds;
+  for (const auto& s : node) {
+    int64_t seed = s.as<int64_t>();
+    SMCL_CHECK(seed >= 0, where << ": " << seed << " is not >= 0");
+    SMCL_CHECK(std::find(seeds.begin(), seeds.end(), seed) == seeds.end(),
+               where << ": " << seed << " is listed twice (each seed is one run of the row)");
+    seeds.push_back(seed);
+  }
+  return seeds;
+}
+
+}  // namespace
+
 Table load_table(const std::string& path) {
   YAML::Node root;
   try {
@@ -191,15 +209,8 @@ Table load_table(const std::string& path) {
     if (root["baseline"]) table.baseline = root["baseline"].as<std::string>();
     SMCL_CHECK(table.epoch == "last" || table.epoch == "best", where("epoch") << " '" << table.epoch
                                                                              << "' is not last or best");
-    SMCL_CHECK(root["seeds"] && root["seeds"].IsSequence() && root["seeds"].size() > 0,
-               where("seeds") << " must be a non-empty list of train.seed values");
-    for (const auto& s : root["seeds"]) {
-      int64_t seed = s.as<int64_t>();
-      SMCL_CHECK(seed >= 0, where("seeds") << ": " << seed << " is not >= 0");
-      SMCL_CHECK(std::find(table.seeds.begin(), table.seeds.end(), seed) == table.seeds.end(),
-                 where("seeds") << ": " << seed << " is listed twice (each seed is one run of every row)");
-      table.seeds.push_back(seed);
-    }
+    SMCL_CHECK(root["seeds"], where("seeds") << " is missing (the train.seed of each row's runs)");
+    table.seeds = seeds_of(root["seeds"], where("seeds"));
     SMCL_CHECK(root["rows"] && root["rows"].IsSequence() && root["rows"].size() > 0,
                where("rows") << " must be a non-empty list");
   } catch (const YAML::Exception& e) {
@@ -214,10 +225,10 @@ Table load_table(const std::string& path) {
     Row row;
     try {
       for (const auto& item : node) {
-        static const std::set<std::string> keys{"name", "config", "set", "paper", "from", "retrain"};
+        static const std::set<std::string> keys{"name", "config", "set", "paper", "from", "retrain", "seeds"};
         auto key = item.first.as<std::string>();
         SMCL_CHECK(keys.count(key), where(at + ": unknown key '" + key + "'")
-                                        << " (allowed: name, config, set, paper, from, retrain)");
+                                        << " (allowed: name, config, set, paper, from, retrain, seeds)");
       }
       SMCL_CHECK(node["name"] && node["name"].IsScalar(), where(at) << " has no name");
       row.name = node["name"].as<std::string>();
@@ -230,6 +241,7 @@ Table load_table(const std::string& path) {
         for (const auto& s : node["set"]) row.overrides.push_back(s.as<std::string>());
       }
       if (node["paper"]) row.paper = node["paper"].as<double>();
+      row.seeds = node["seeds"] ? seeds_of(node["seeds"], where(at + ".seeds")) : table.seeds;
       if (node["retrain"] || node["from"]) {
         SMCL_CHECK(node["retrain"] && node["from"] && !node["config"],
                    where(at) << ": a retrain row has from and retrain and no config");
@@ -241,6 +253,11 @@ Table load_table(const std::string& path) {
         SMCL_CHECK(source != table.rows.end() && source->retrain.empty(),
                    where(at + ".from") << " '" << node["from"].as<std::string>()
                                        << "' is not a training row above this one");
+        for (int64_t seed : row.seeds) {
+          SMCL_CHECK(std::find(source->seeds.begin(), source->seeds.end(), seed) != source->seeds.end(),
+                     where(at + ".seeds") << ": " << seed << " is not a seed of row '" << source->name
+                                          << "', whose runs it re-trains");
+        }
         for (const auto& o : row.overrides) {
           SMCL_CHECK(o.rfind("retrain.", 0) == 0, where(at + ".set") << " '" << o << "': a retrain row sets retrain.* only");
         }
@@ -249,7 +266,7 @@ Table load_table(const std::string& path) {
         SMCL_CHECK(node["config"], where(at) << " has no config");
         row.config = (base / node["config"].as<std::string>()).lexically_normal().string();
         try {
-          row_config(row, table.seeds.front());
+          row_config(row, row.seeds.front());
         } catch (const Error& e) {
           throw Error(where(at) + ": " + e.what());
         }
@@ -286,8 +303,9 @@ config::Config row_config(const Row& row, int64_t seed) {
 int64_t run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only,
             const std::vector<int64_t>& seeds, bool rerun_broken) {
   for (int64_t seed : seeds) {
-    SMCL_CHECK(std::find(table.seeds.begin(), table.seeds.end(), seed) != table.seeds.end(),
-               "sweep --seeds: " << seed << " is not one of the seeds of " << table.file);
+    SMCL_CHECK(std::any_of(table.rows.begin(), table.rows.end(),
+                           [&](const Row& r) { return std::count(r.seeds.begin(), r.seeds.end(), seed) > 0; }),
+               "sweep --seeds: " << seed << " is not a seed of any row of " << table.file);
   }
   std::set<std::string> wanted(only.begin(), only.end());
   for (const auto& id : only) {
@@ -298,7 +316,7 @@ int64_t run(const Table& table, const std::string& runs_root, const std::vector<
   std::vector<std::pair<const Row*, int64_t>> jobs;
   for (const auto& row : table.rows) {
     if (!wanted.empty() && !wanted.count(row.id)) continue;
-    for (int64_t seed : table.seeds) {
+    for (int64_t seed : row.seeds) {
       if (seeds.empty() || std::find(seeds.begin(), seeds.end(), seed) != seeds.end()) jobs.emplace_back(&row, seed);
     }
   }
@@ -358,7 +376,7 @@ std::vector<RowResult> results(const Table& table, const std::string& runs_root)
   for (const auto& row : table.rows) {
     RowResult result{row.name, row.paper, 0, {}, {}};
     for (const auto& key : kMetricKeys) result.metrics[key] = {};
-    for (int64_t seed : table.seeds) {
+    for (int64_t seed : row.seeds) {
       std::string dir = run_folder(runs_root, table, row, seed);
       if (!finished(dir)) continue;
       if (const std::string problem = folder_problem(dir, table.epoch); !problem.empty()) {
@@ -403,8 +421,11 @@ std::string markdown(const Table& table, const std::vector<RowResult>& rows) {
                                 [](const RowResult& r) { return !r.metrics.at("bg_flip_rate").values.empty(); });
   std::ostringstream out;
   if (!table.title.empty()) out << "**" << table.title << "**\n\n";
+  const bool own_seeds =
+      std::any_of(table.rows.begin(), table.rows.end(), [&](const Row& r) { return r.seeds != table.seeds; });
   out << "Test top-1 (%) of the " << table.epoch
-      << " epoch, mean +- sample standard deviation over the finished seeds of " << table.seeds.size() << ".";
+      << " epoch, mean +- sample standard deviation over the finished seeds of " << table.seeds.size()
+      << (own_seeds ? " (of its own list where a row has one)" : "") << ".";
   if (bias) {
     out << " Conflict: top-1 on the conflict split (minor-class objects on a major class's own background); flip: "
            "the share of it predicted as that major class (lower is better).";

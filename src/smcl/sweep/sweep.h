@@ -15,6 +15,8 @@
 //       config: ../configs/fashion_mnist_lt_drw.yaml
 //       set: [loss.name=ldam]       # overrides, as --set
 //       paper: 77.0                 # the paper's top-1 (optional)
+//       seeds: [0, 1, 2, 3, 4]      # this row's seeds instead of the table's (optional; e.g. more seeds for the
+//                                   # rows a question compares)
 //     - name: cRT
 //       from: ERM                   # a retrain row: the classifier of row ERM's run of the same seed
 //       retrain: crt                # crt | lws | tau_norm; set then takes retrain.* keys only
@@ -40,6 +42,7 @@ struct Row {
   std::optional<double> paper;         // the paper's top-1
   std::string from;                    // retrain rows: id of the row whose runs are re-trained
   std::string retrain;                 // retrain rows: crt | lws | tau_norm
+  std::vector<int64_t> seeds;          // train.seed of each run: the row's own seeds key, else the table's
 };
 
 struct Table {
@@ -49,7 +52,7 @@ struct Table {
   std::string paper_label;
   std::string epoch = "last";
   std::string baseline;  // the name of the row the others are compared with; empty: none
-  std::vector<int64_t> seeds;
+  std::vector<int64_t> seeds;  // the seeds of the rows that do not list their own
   std::vector<Row> rows;
 };
 
@@ -63,8 +66,9 @@ std::string run_folder(const std::string& runs_root, const Table& table, const R
 // The resolved config of a training row's run for one seed (train.seed set, dataset defaults filled).
 config::Config row_config(const Row& row, int64_t seed);
 
-// Trains (or resumes) every run of the table that is not finished, rows in order, seeds in order; only the rows
-// whose id is in `only` and the seeds in `seeds` when these are not empty (a retrain row brings its source row).
+// Trains (or resumes) every run of the table that is not finished, rows in order, each row's seeds in order; only
+// the rows whose id is in `only` and the seeds in `seeds` when these are not empty (a retrain row brings its
+// source row).
 // Prints progress. A run folder that is broken (its config.yaml does not load, its summary.json is not JSON, a
 // checkpoint fails its checksum) is named and skipped, or with `rerun_broken` moved to <folder>.broken and
 // trained anew. Returns the number of broken runs skipped.
@@ -110,7 +114,7 @@ struct RowResult {
   std::map<std::string, PairedDifference> differences;
 };
 
-// The table's metrics over the finished runs of every row (the table's epoch: last or best).
+// The table's metrics over the finished runs of every row's seeds (the table's epoch: last or best).
 std::vector<RowResult> results(const Table& table, const std::string& runs_root);
 
 // The markdown table: top-1, many, medium, few (and conflict top-1 and flip rate when some run has them) as
