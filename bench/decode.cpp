@@ -1,22 +1,23 @@
 // smcl_bench_decode: how fast JPEG files become training views on this machine's cores: decoding alone, and
 // decoding plus the ImageNet-LT recipe's view (RandomResizedCrop 224, flip, RandAugment n 2 m 10, colour jitter
-// p 0.8, grayscale p 0.2, normalisation), with one thread and with all of them. It writes N JPEGs of ImageNet's typical size (500 x 375, quality
-// 90, smooth random content) to a temporary folder first. From the per-core rate it estimates how many cores
-// keep a GPU that trains at --gpu-rate images/s busy. Prints a table and one JSON line (--json FILE too).
+// p 0.8, grayscale p 0.2, normalisation), with one thread and with all of them. It writes N JPEGs of ImageNet's typical
+// size (500 x 375, quality 90, smooth random content) to a temporary folder first. From the per-core rate it estimates
+// how many cores keep a GPU that trains at --gpu-rate images/s busy. Prints a table and one JSON line (--json FILE
+// too).
 //
 //   build/bench/smcl_bench_decode [--images 256] [--rounds 3] [--gpu-rate 3000] [--json out.json] [--set key=value ...]
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <random>
 #include <thread>
 
@@ -70,8 +71,9 @@ int main(int argc, char** argv) {
   app.add_option("--width", width, "image width")->check(CLI::Range(16, 8192));
   app.add_option("--height", height, "image height")->check(CLI::Range(16, 8192));
   app.add_option("--side", side, "training crop side")->check(CLI::Range(8, 4096));
-  app.add_option("--gpu-rate", gpu_rate, "training images/s of the GPU to feed (ResNet-50 mixed precision on one H100: "
-                                         "about 3000, an assumed round figure; pass a measured one)");
+  app.add_option("--gpu-rate", gpu_rate,
+                 "training images/s of the GPU to feed (ResNet-50 mixed precision on one H100: "
+                 "about 3000, an assumed round figure; pass a measured one)");
   app.add_option("--json", json_out, "also write the JSON line here");
   app.add_option("--set", overrides, "config overrides of the view, e.g. --set augment.rand_augment_n=0");
   CLI11_PARSE(app, argc, argv);
@@ -86,19 +88,16 @@ int main(int argc, char** argv) {
 
     // The ImageNet-LT recipe's training view (configs/imagenet_lt): RandAugment, colour jitter, grayscale.
     std::vector<std::string> recipe = {"augment.rand_augment_n=2", "augment.color_jitter_prob=0.8",
-                                     "augment.grayscale_prob=0.2", "augment.mean=[0.485, 0.456, 0.406]",
-                                     "augment.std=[0.229, 0.224, 0.225]"};
+                                       "augment.grayscale_prob=0.2", "augment.mean=[0.485, 0.456, 0.406]",
+                                       "augment.std=[0.229, 0.224, 0.225]"};
     recipe.insert(recipe.end(), overrides.begin(), overrides.end());
     smcl::config::Config c = smcl::config::load("", recipe);
     const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
     std::vector<int64_t> rows(paths.size());
     for (size_t i = 0; i < rows.size(); ++i) rows[i] = int64_t(i);
-    nlohmann::json result = {{"images", images},
-                             {"width", width},
-                             {"height", height},
-                             {"mean_file_kb", double(bytes) / 1024.0 / double(images)},
-                             {"side", side},
-                             {"cores", cores}};
+    nlohmann::json result = {{"images", images}, {"width", width},
+                             {"height", height}, {"mean_file_kb", double(bytes) / 1024.0 / double(images)},
+                             {"side", side},     {"cores", cores}};
     std::printf("%d JPEGs of %dx%d (%.0f kB on average), views of %d x %d; median of %d rounds\n", images, width,
                 height, double(bytes) / 1024.0 / double(images), side, side, rounds);
     std::printf("threads  decode img/s  decode+view img/s\n");
@@ -118,9 +117,9 @@ int main(int argc, char** argv) {
         view_rates.push_back(double(images) / std::chrono::duration<double>(Clock::now() - start).count());
       }
       std::printf("%7lld  %12.0f  %17.0f\n", static_cast<long long>(threads), median(decode_rates), median(view_rates));
-      result[threads == 1 ? "one_thread" : "all_threads"] = {
-          {"threads", threads}, {"decode_images_per_second", median(decode_rates)},
-          {"decode_and_view_images_per_second", median(view_rates)}};
+      result[threads == 1 ? "one_thread" : "all_threads"] = {{"threads", threads},
+                                                             {"decode_images_per_second", median(decode_rates)},
+                                                             {"decode_and_view_images_per_second", median(view_rates)}};
     }
     const double per_core = result["one_thread"]["decode_and_view_images_per_second"].get<double>();
     result["gpu_rate"] = gpu_rate;

@@ -14,9 +14,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
-#include <nlohmann/json.hpp>
 
 #include "smcl/augment/batch_transforms.h"
 #include "smcl/augment/masking.h"
@@ -47,10 +47,14 @@ int main(int argc, char** argv) {
   int64_t batch = 256, repeats = 5, threads = 0;
   std::string json_path;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--batch")) batch = std::atoll(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--repeats")) repeats = std::atoll(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--threads")) threads = std::atoll(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--json")) json_path = argv[i + 1];
+    if (!std::strcmp(argv[i], "--batch"))
+      batch = std::atoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--repeats"))
+      repeats = std::atoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--threads"))
+      threads = std::atoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--json"))
+      json_path = argv[i + 1];
     else {
       std::fprintf(stderr, "usage: %s [--batch N] [--repeats N] [--threads N] [--json FILE]\n", argv[0]);
       return 2;
@@ -115,21 +119,27 @@ int main(int argc, char** argv) {
     if (have_opencv) t_opencv.push_back(seconds(opencv));
   }
   double step_s = median(t_step), mask_s = median(t_mask), batched_s = median(t_batched);
-  std::printf("SMCL step, ResNet-32, batch %lld of 3x32x32 (5 groups = %lld model images), %d threads, median of %lld\n",
-              static_cast<long long>(batch), static_cast<long long>(5 * batch), torch::get_num_threads(),
-              static_cast<long long>(repeats));
+  std::printf(
+      "SMCL step, ResNet-32, batch %lld of 3x32x32 (5 groups = %lld model images), %d threads, median of %lld\n",
+      static_cast<long long>(batch), static_cast<long long>(5 * batch), torch::get_num_threads(),
+      static_cast<long long>(repeats));
   std::printf("  %-44s %10.2f ms\n", "whole step (forward, backward, SGD)", 1e3 * step_s);
   std::printf("  %-44s %10.2f ms  (%.2f%% of the step)\n", "saliency + boxes + masked image", 1e3 * mask_s,
               100 * mask_s / step_s);
   std::printf("  %-44s %10.2f ms  (%.1f us/image)\n", "fine_grained, batched", 1e3 * batched_s,
               1e6 * batched_s / double(batch));
-  nlohmann::json j = {{"batch", batch},          {"repeats", repeats},        {"threads", torch::get_num_threads()},
-                      {"step_seconds", step_s}, {"mask_seconds", mask_s},   {"mask_share_of_step", mask_s / step_s},
+  nlohmann::json j = {{"batch", batch},
+                      {"repeats", repeats},
+                      {"threads", torch::get_num_threads()},
+                      {"step_seconds", step_s},
+                      {"mask_seconds", mask_s},
+                      {"mask_share_of_step", mask_s / step_s},
                       {"fine_grained_batched_seconds", batched_s}};
   if (have_opencv) {
     double opencv_s = median(t_opencv);
-    std::printf("  %-44s %10.2f ms  (%.1f us/image; batched is %.1fx faster)\n", "OpenCV StaticSaliencyFineGrained per image",
-                1e3 * opencv_s, 1e6 * opencv_s / double(batch), opencv_s / batched_s);
+    std::printf("  %-44s %10.2f ms  (%.1f us/image; batched is %.1fx faster)\n",
+                "OpenCV StaticSaliencyFineGrained per image", 1e3 * opencv_s, 1e6 * opencv_s / double(batch),
+                opencv_s / batched_s);
     j["opencv_per_image_seconds"] = opencv_s;
     j["batched_speedup_over_opencv"] = opencv_s / batched_s;
   } else {

@@ -56,7 +56,8 @@ data::LongTailedData cifar_shaped() {
   std::vector<int64_t> labels;
   for (size_t k = 0; k < out.counts.size(); ++k) labels.insert(labels.end(), size_t(out.counts[k]), int64_t(k));
   const int64_t n = int64_t(labels.size());
-  out.train = {torch::randint(0, 256, {n, 3, 32, 32}, torch::kUInt8), nullptr, torch::tensor(labels, torch::kInt64), 100};
+  out.train = {torch::randint(0, 256, {n, 3, 32, 32}, torch::kUInt8), nullptr, torch::tensor(labels, torch::kInt64),
+               100};
   out.test = {torch::randint(0, 256, {10000, 3, 32, 32}, torch::kUInt8), nullptr,
               torch::arange(10000, torch::kInt64).remainder(100), 100};
   return out;
@@ -78,7 +79,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"fashion_mnist", "cifar_shaped"}));
   app.add_option("--model", model_name, "model.name");
   app.add_option("--batch", batch, "images per step (train.batch_size)")->check(CLI::Range(2, 1 << 16));
-  app.add_option("--steps", steps, "timed steps (eval: timed passes over the test split)")->check(CLI::Range(1, 100000));
+  app.add_option("--steps", steps, "timed steps (eval: timed passes over the test split)")
+      ->check(CLI::Range(1, 100000));
   app.add_option("--warmup", warmup, "untimed steps first")->check(CLI::Range(0, 100000));
   app.add_option("--set", overrides, "config override key=value (train.threads, train.prefetch, ...)");
   bool default_malloc = false;
@@ -86,9 +88,11 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (!default_malloc) keep_freed_memory();
   try {
-    std::vector<std::string> all{"model.name=" + model_name, "method.name=" + method,
+    std::vector<std::string> all{"model.name=" + model_name,
+                                 "method.name=" + method,
                                  "data.name=" + std::string(dataset == "cifar_shaped" ? "cifar100" : "fashion_mnist"),
-                                 "train.batch_size=" + std::to_string(batch), "smcl.mask_start_epoch=0",
+                                 "train.batch_size=" + std::to_string(batch),
+                                 "smcl.mask_start_epoch=0",
                                  "smcl.mask_prob=1"};
     all.insert(all.end(), overrides.begin(), overrides.end());
     config::Config c = config::load("", all);
@@ -100,16 +104,17 @@ int main(int argc, char** argv) {
     auto model = methods::build_model(c, data.train.num_classes, data.train.images.size(1));
     model->to(device);
     if (c.train.channels_last) model->use_channels_last();
-    torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(c.optim.lr)
-                                                         .momentum(c.optim.momentum)
-                                                         .weight_decay(c.optim.weight_decay));
+    torch::optim::SGD optimizer(
+        model->parameters(),
+        torch::optim::SGDOptions(c.optim.lr).momentum(c.optim.momentum).weight_decay(c.optim.weight_decay));
     const int64_t per_step = batch * views_per_image(method);
     // The floor's ready tensors (floor and profile only): random normalised images and labels, as many as the
     // method's step puts through the model.
     torch::Tensor floor_views, floor_labels;
     if (mode == "floor" || mode == "profile") {
-      floor_views = torch::randn({per_step, data.train.images.size(1), data.train.images.size(2),
-                                  data.train.images.size(3)}, torch::TensorOptions().device(device));
+      floor_views =
+          torch::randn({per_step, data.train.images.size(1), data.train.images.size(2), data.train.images.size(3)},
+                       torch::TensorOptions().device(device));
       floor_labels =
           torch::randint(0, data.train.num_classes, {per_step}, torch::TensorOptions(torch::kInt64).device(device));
     }
@@ -176,17 +181,29 @@ int main(int argc, char** argv) {
         if (i == warmup) total.clear();
         auto index = torch::tensor(rng.permutation(data.train.size()), torch::kInt64).narrow(0, 0, batch).to(device);
         auto prepared = timed("pipeline: prepare (gather, augment, saliency, mask)", [&] {
-          return method_impl->prepare({data::gather(data.train, index), data.train.labels.index_select(0, index),
-                                       weights, 0}, rng);
+          return method_impl->prepare(
+              {data::gather(data.train, index), data.train.labels.index_select(0, index), weights, 0}, rng);
         });
         auto out = timed("pipeline: forward + losses", [&] { return prepared(model); });
         optimizer.zero_grad();
-        timed("pipeline: backward", [&] { out.loss.backward(); return 0; });
-        timed("pipeline: SGD update", [&] { optimizer.step(); return 0; });
+        timed("pipeline: backward", [&] {
+          out.loss.backward();
+          return 0;
+        });
+        timed("pipeline: SGD update", [&] {
+          optimizer.step();
+          return 0;
+        });
         auto floor_out = timed("floor: forward + cross-entropy", floor_loss);
         optimizer.zero_grad();
-        timed("floor: backward", [&] { floor_out.backward(); return 0; });
-        timed("floor: SGD update", [&] { optimizer.step(); return 0; });
+        timed("floor: backward", [&] {
+          floor_out.backward();
+          return 0;
+        });
+        timed("floor: SGD update", [&] {
+          optimizer.step();
+          return 0;
+        });
       }
       for (const auto& [name, value] : total) phases[name] = value / double(steps);
       seconds = total["pipeline: prepare (gather, augment, saliency, mask)"] + total["pipeline: forward + losses"] +

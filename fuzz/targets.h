@@ -86,7 +86,7 @@ inline void state_dict(const uint8_t* data, size_t size) {
 }
 
 inline const std::map<std::string, void (*)(const uint8_t*, size_t)> kTargets = {
-    {"pickle", pickle}, {"idx", idx}, {"cifar_binary", cifar_binary},
+    {"pickle", pickle}, {"idx", idx},   {"cifar_binary", cifar_binary},
     {"config", config}, {"list", list}, {"state_dict", state_dict}};
 
 }  // namespace smcl::fuzz

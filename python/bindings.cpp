@@ -16,6 +16,7 @@
 #include "smcl/data/class_sampler.h"
 #include "smcl/data/datasets.h"
 #include "smcl/data/long_tail.h"
+#include "smcl/losses/balanced_contrastive.h"
 #include "smcl/losses/class_weights.h"
 #include "smcl/losses/classification.h"
 #include "smcl/losses/supcon.h"
@@ -142,29 +143,32 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         "[B, 1, H, W] bool, true inside each sample's box");
   m.def(
       "masked_images",
-      [](const torch::Tensor& source, const std::optional<torch::Tensor>& fill,
-         const smcl::augment::MaskBoxes& boxes) {
+      [](const torch::Tensor& source, const std::optional<torch::Tensor>& fill, const smcl::augment::MaskBoxes& boxes) {
         return smcl::augment::masked_images(source, fill.value_or(torch::Tensor()), boxes);
       },
       "source"_a, "fill"_a, "boxes"_a,
       "source [B, C, H, W] with fill's pixels (or zeros when fill is None) inside each box");
 
   // Losses (SPEC sections 4 and 5).
-  m.def("supcon", &smcl::losses::supcon, "features"_a, "labels"_a, "temperature"_a = 0.07,
-        "base_temperature"_a = 0.07,
+  m.def("supcon", &smcl::losses::supcon, "features"_a, "labels"_a, "temperature"_a = 0.07, "base_temperature"_a = 0.07,
         "supervised contrastive loss (Khosla et al. 2020, all anchors) of L2-normalised features [N, D]");
-  py::class_<smcl::losses::ClassificationLoss>(m, "ClassificationLoss",
-                                               "ce | ldam | focal | balanced_softmax, with class weights")
+  m.def("balanced_contrastive", &smcl::losses::balanced_contrastive, "anchors"_a, "labels"_a, "prototypes"_a,
+        "temperature"_a = 0.07,
+        "BCL's balanced contrastive loss (Zhu et al. 2022) of L2-normalised anchors [N, D], class prototypes [K, D]");
+  py::class_<smcl::losses::ClassificationLoss>(
+      m, "ClassificationLoss", "ce | ldam | focal | balanced_softmax | logit_adjusted, with class weights")
       .def(py::init([](const std::string& name, const std::vector<int64_t>& counts, double ldam_max_margin,
-                       double ldam_scale, double focal_gamma) {
+                       double ldam_scale, double focal_gamma, double la_tau) {
              smcl::config::LossConfig loss;
              loss.name = name;
              loss.ldam_max_margin = ldam_max_margin;
              loss.ldam_scale = ldam_scale;
              loss.focal_gamma = focal_gamma;
+             loss.la_tau = la_tau;
              return smcl::losses::ClassificationLoss(loss, counts);
            }),
-           "name"_a, "counts"_a, "ldam_max_margin"_a = 0.5, "ldam_scale"_a = 30.0, "focal_gamma"_a = 1.0)
+           "name"_a, "counts"_a, "ldam_max_margin"_a = 0.5, "ldam_scale"_a = 30.0, "focal_gamma"_a = 1.0,
+           "la_tau"_a = 1.0)
       .def("per_sample", &smcl::losses::ClassificationLoss::per_sample, "logits"_a, "labels"_a,
            "[B] unweighted per-sample losses")
       .def(
@@ -236,10 +240,10 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
       .def("forward", &LoadedRun::forward, "x"_a)
       .def("named_parameters", [](LoadedRun& run) { return run.named(false); })
       .def("named_buffers", [](LoadedRun& run) { return run.named(true); })
-      .def("set_training", [](LoadedRun& run, bool on) { run.classifier().model()->train(on); }, "on"_a)
-      .def("prepare", [](LoadedRun& run, const std::vector<torch::Tensor>& images) {
-        return run.classifier().prepare(images);
-      })
+      .def(
+          "set_training", [](LoadedRun& run, bool on) { run.classifier().model()->train(on); }, "on"_a)
+      .def("prepare",
+           [](LoadedRun& run, const std::vector<torch::Tensor>& images) { return run.classifier().prepare(images); })
       .def("classify", &LoadedRun::classify, "paths"_a, "top_k"_a = 5)
       .def_property_readonly("class_names", [](LoadedRun& run) { return run.classifier().class_names(); })
       .def_property_readonly("epoch", [](LoadedRun& run) { return run.classifier().epoch(); })

@@ -2,13 +2,13 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <torch/types.h>
 
 #include <cstdio>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
@@ -75,7 +75,6 @@ inline torch::Tensor tensor_from_json(const nlohmann::json& nested, torch::Scala
   flatten(nested);
   return torch::tensor(values, torch::kFloat64).view(shape).to(dtype);
 }
-
 
 inline void write_bytes(const std::string& path, const std::string& bytes) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());

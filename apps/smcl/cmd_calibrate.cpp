@@ -23,8 +23,10 @@ void add_calibrate(CLI::App& app) {
   auto share = std::make_shared<double>(0.1);
   command->add_option("--run", *run_dir, "run folder (made by smcl train or smcl retrain)")->required();
   command->add_option("--checkpoint", *which, "last or best (default: last)")->check(CLI::IsMember({"last", "best"}));
-  command->add_option("--holdout", *share, "without a validation list: the share of training images to fit on "
-                                           "(default 0.1)")
+  command
+      ->add_option("--holdout", *share,
+                   "without a validation list: the share of training images to fit on "
+                   "(default 0.1)")
       ->check(CLI::Range(0.01, 1.0));
   command->callback([=] {
     train::require_one_process("smcl calibrate");

@@ -61,8 +61,8 @@ void run_cam(const CamOptions& o) {
   auto activations_of = [&](const std::vector<int64_t>& rows) {
     auto index = torch::tensor(rows, torch::kInt64);
     auto images = augment::test_view(data::gather(set, index), config.augment).to(torch::kCPU);
-    return std::make_pair(images, eval::class_activations(model, images, set.labels.index_select(0, index),
-                                                          config.augment, device));
+    return std::make_pair(
+        images, eval::class_activations(model, images, set.labels.index_select(0, index), config.augment, device));
   };
   std::filesystem::create_directories(o.out_dir);
   const std::string title = o.run_dir + " (method " + config.method.name + ", reweight " + config.loss.reweight +
@@ -77,8 +77,8 @@ void run_cam(const CamOptions& o) {
   std::vector<report::Tile> tiles;
   for (int64_t i = 0; i < n; ++i) {
     const int64_t label = set.labels[rows[size_t(i)]].item<int64_t>(), predicted = cams.predicted[i].item<int64_t>();
-    tiles.push_back({report::as_rgb(images[i]),
-                     "true: " + data.class_name(label) + "\n" + background_note(rows[size_t(i)])});
+    tiles.push_back(
+        {report::as_rgb(images[i]), "true: " + data.class_name(label) + "\n" + background_note(rows[size_t(i)])});
     tiles.push_back({eval::overlay(images[i], cams.predicted_map[i]),
                      std::string(predicted == label ? "right: " : "WRONG: ") + data.class_name(predicted) + "\n" +
                          percent(cams.confidence[i].item<double>()) + ", its CAM"});
@@ -112,9 +112,9 @@ void run_cam(const CamOptions& o) {
       const int64_t r = mistake_rows[i], label = set.labels[r].item<int64_t>();
       const int64_t guess = mistake_cams.predicted[int64_t(i)].item<int64_t>();
       tiles.push_back({report::as_rgb(mistaken[int64_t(i)]), data.class_name(label) + "\n" + background_note(r)});
-      tiles.push_back({eval::overlay(mistaken[int64_t(i)], mistake_cams.predicted_map[int64_t(i)]),
-                       "as " + data.class_name(guess) + "\n" +
-                           percent(mistake_cams.confidence[int64_t(i)].item<double>())});
+      tiles.push_back(
+          {eval::overlay(mistaken[int64_t(i)], mistake_cams.predicted_map[int64_t(i)]),
+           "as " + data.class_name(guess) + "\n" + percent(mistake_cams.confidence[int64_t(i)].item<double>())});
       listing["mistakes"].push_back({{"row", r},
                                      {"label", label},
                                      {"predicted", guess},

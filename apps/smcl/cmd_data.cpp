@@ -24,12 +24,12 @@ void draw_samples(const data::LongTailedData& lt, const std::string& title, int6
   for (int64_t k = 0; k < lt.train.num_classes; ++k) {
     auto rows = torch::nonzero(lt.train.labels.eq(k)).flatten();
     for (int64_t j = 0; j < per_class; ++j) {
-      std::string caption = j == 0 ? std::to_string(k) + " " + lt.class_name(k) + "\n" +
-                                         std::to_string(lt.counts[size_t(k)]) + " images"
-                                   : "";
-      tiles.push_back({j < rows.size(0) ? report::as_rgb(lt.train.images[rows[j].item<int64_t>()])
-                                        : torch::full({3, lt.train.images.size(2), lt.train.images.size(3)}, 255,
-                                                      torch::kUInt8),
+      std::string caption =
+          j == 0 ? std::to_string(k) + " " + lt.class_name(k) + "\n" + std::to_string(lt.counts[size_t(k)]) + " images"
+                 : "";
+      tiles.push_back({j < rows.size(0)
+                           ? report::as_rgb(lt.train.images[rows[j].item<int64_t>()])
+                           : torch::full({3, lt.train.images.size(2), lt.train.images.size(3)}, 255, torch::kUInt8),
                        caption});
     }
   }
@@ -71,11 +71,12 @@ void add_data(CLI::App& app) {
     int64_t largest = *std::max_element(lt.counts.begin(), lt.counts.end());
     const std::string title = data::dataset_title(config.data);
     if (config.data.subset == "long_tail") {
-      std::printf("%s, long-tailed subset: %s profile, imbalance ratio %g, n_max %lld, "
-                  "subset seed %lld: %lld training images, %lld test images\n",
-                  title.c_str(), config.data.profile.c_str(), config.data.imbalance_ratio,
-                  static_cast<long long>(largest), static_cast<long long>(config.data.subset_seed),
-                  static_cast<long long>(lt.train.size()), static_cast<long long>(lt.test.size()));
+      std::printf(
+          "%s, long-tailed subset: %s profile, imbalance ratio %g, n_max %lld, "
+          "subset seed %lld: %lld training images, %lld test images\n",
+          title.c_str(), config.data.profile.c_str(), config.data.imbalance_ratio, static_cast<long long>(largest),
+          static_cast<long long>(config.data.subset_seed), static_cast<long long>(lt.train.size()),
+          static_cast<long long>(lt.test.size()));
     } else {
       std::printf("%s, whole training set: %lld training images, %lld test images\n", title.c_str(),
                   static_cast<long long>(lt.train.size()), static_cast<long long>(lt.test.size()));

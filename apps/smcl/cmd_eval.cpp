@@ -55,7 +55,8 @@ void add_eval(CLI::App& app) {
     }
     std::printf("%s: %s on %s, test accuracy in %%\n", run_dir->c_str(), config.model.name.c_str(),
                 data::dataset_title(config.data).c_str());
-    std::printf("%s\n%s", eval::format_table(rows).c_str(), eval::format_per_class(rows.front().second, counts).c_str());
+    std::printf("%s\n%s", eval::format_table(rows).c_str(),
+                eval::format_per_class(rows.front().second, counts).c_str());
     for (const auto& [name, metrics] : rows) {
       if (!metrics.contains("bg_flip_rate")) continue;
       std::printf("%s: conflict split top-1 %.2f, background-flip rate %.2f\n", name.c_str(),

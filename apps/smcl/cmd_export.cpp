@@ -35,8 +35,9 @@ void add_export(CLI::App& app) {
     std::printf("wrote %zu tensors of %s (%s, %lld classes) to %s\n", tensors.size(), path.c_str(),
                 config.model.name.c_str(), static_cast<long long>(state.num_classes), out->c_str());
     if (model->cosine_classifier()) {
-      std::printf("note: the classifier is LDAM's cosine one (no bias; logits from normalised features and "
-                  "weights): a plain Linear classifier would compute other logits from these weights\n");
+      std::printf(
+          "note: the classifier is LDAM's cosine one (no bias; logits from normalised features and "
+          "weights): a plain Linear classifier would compute other logits from these weights\n");
     }
   });
 }

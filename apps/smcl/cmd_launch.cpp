@@ -139,9 +139,10 @@ void launch(const LaunchOptions& o) {
 
 void add_launch(CLI::App& app) {
   auto options = std::make_shared<LaunchOptions>();
-  auto* command = app.add_subcommand(
-      "launch", "run a data-parallel job: N processes of a command with torchrun's environment, e.g.\n"
-                "  smcl launch --nproc 2 -- smcl train -c CONFIG --out DIR");
+  auto* command =
+      app.add_subcommand("launch",
+                         "run a data-parallel job: N processes of a command with torchrun's environment, e.g.\n"
+                         "  smcl launch --nproc 2 -- smcl train -c CONFIG --out DIR");
   command->add_option("--nproc", options->nproc, "processes on this machine (one per GPU)")
       ->required()
       ->check(CLI::Range(int64_t(1), int64_t(1024)));
@@ -155,8 +156,9 @@ void add_launch(CLI::App& app) {
   command->add_option("--master-port", options->master_port, "port of rank 0's store (0: a free one; one machine)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t(0), int64_t(65535)));
-  command->add_option("--grace", options->grace,
-                      "seconds the others get to exit on their own after one process failed, before being stopped")
+  command
+      ->add_option("--grace", options->grace,
+                   "seconds the others get to exit on their own after one process failed, before being stopped")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   command->add_option("command", options->command, "the command each process runs, after --")->required();

@@ -26,8 +26,7 @@ std::string probability_text(double p) {
   return text;
 }
 
-std::string csv(const std::vector<train::Classification>& results, const std::vector<std::string>& names,
-                int64_t k) {
+std::string csv(const std::vector<train::Classification>& results, const std::vector<std::string>& names, int64_t k) {
   std::ostringstream out;
   out << "path";
   for (int64_t r = 1; r <= k; ++r) out << ",class_" << r << ",probability_" << r;
@@ -53,9 +52,8 @@ std::string jsonl(const std::vector<train::Classification>& results, const std::
     } else {
       line["predictions"] = nlohmann::json::array();
       for (size_t r = 0; r < c.classes.size(); ++r) {
-        line["predictions"].push_back({{"class", names[size_t(c.classes[r])]},
-                                       {"index", c.classes[r]},
-                                       {"probability", c.probabilities[r]}});
+        line["predictions"].push_back(
+            {{"class", names[size_t(c.classes[r])]}, {"index", c.classes[r]}, {"probability", c.probabilities[r]}});
       }
     }
     out += line.dump() + "\n";
@@ -77,8 +75,10 @@ void add_predict(CLI::App& app) {
   command->add_option("--run", *run_dir, "run folder (made by smcl train or smcl retrain)")->required();
   command->add_option("--checkpoint", *which, "last or best (default: last)")->check(CLI::IsMember({"last", "best"}));
   command->add_option("inputs", *inputs, "image files (JPEG, PNG) and folders of them (searched recursively)");
-  command->add_option("--list", *lists, "a list file: one image path per line (relative to the list's folder), "
-                                        "optionally followed by a label, as ImageNet-LT's lists (repeatable)")
+  command
+      ->add_option("--list", *lists,
+                   "a list file: one image path per line (relative to the list's folder), "
+                   "optionally followed by a label, as ImageNet-LT's lists (repeatable)")
       ->allow_extra_args(false);  // one file per --list, so that image arguments after it stay images
   command->add_option("--top-k", *top_k, "classes per image, most probable first (default 5)");
   command->add_option("--out,-o", *out, "file to write (default: standard output)");
@@ -104,8 +104,8 @@ void add_predict(CLI::App& app) {
       ++failed;
     }
     const int64_t k = std::min(*top_k, classifier.num_classes());
-    const std::string text = *format == "csv" ? csv(results, classifier.class_names(), k)
-                                              : jsonl(results, classifier.class_names());
+    const std::string text =
+        *format == "csv" ? csv(results, classifier.class_names(), k) : jsonl(results, classifier.class_names());
     if (out->empty()) {
       std::fwrite(text.data(), 1, text.size(), stdout);
       std::fflush(stdout);

@@ -1,4 +1,5 @@
-// smcl retrain: decoupled classifier re-training (crt, lws, tau_norm) of a finished run into a new run folder.
+// smcl retrain: decoupled classifier re-training (crt, lws, tau_norm) or post-hoc logit adjustment of a finished
+// run into a new run folder.
 #include <cstdio>
 
 #include "commands.h"
@@ -10,16 +11,21 @@ namespace smcl::app {
 
 void add_retrain(CLI::App& app) {
   auto* command = app.add_subcommand(
-      "retrain", "re-train (crt), rescale (lws) or normalise (tau_norm) the classifier of a finished run");
+      "retrain",
+      "re-train (crt), rescale (lws), normalise (tau_norm) or logit-adjust (logit_adjust) a finished run's "
+      "classifier");
   auto run_dir = std::make_shared<std::string>();
   auto mode = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
   command->add_option("--run", *run_dir, "finished run folder (its checkpoints/last.pt)")->required();
-  command->add_option("--mode", *mode, "crt | lws | tau_norm")->required()->check(CLI::IsMember({"crt", "lws", "tau_norm"}));
+  command->add_option("--mode", *mode, "crt | lws | tau_norm | logit_adjust")
+      ->required()
+      ->check(CLI::IsMember({"crt", "lws", "tau_norm", "logit_adjust"}));
   command->add_option("--out,-o", *out, "new run folder (default: RUN-MODE); an unfinished one is continued");
   command->add_option("--set,-s", *overrides,
-                      "retrain.epochs=N, retrain.lr=X (crt, lws; default 10, 0.1), retrain.tau=X (tau_norm; default 1)");
+                      "retrain.epochs=N, retrain.lr=X (crt, lws; default 10, 0.1), "
+                      "retrain.tau=X (tau_norm, logit_adjust; default 1)");
   command->callback([=] {
     install_stop_handlers();
     std::vector<std::string> all{"retrain.mode=" + *mode};

@@ -5,8 +5,8 @@
 
 #include "commands.h"
 #include "smcl/core/error.h"
-#include "smcl/core/stop.h"
 #include "smcl/core/io.h"
+#include "smcl/core/stop.h"
 #include "smcl/sweep/sweep.h"
 #include "smcl/train/fit.h"
 
@@ -47,8 +47,8 @@ void add_sweep(CLI::App& app) {
     int64_t broken = *report ? 0 : sweep::run(table, *runs, *only, *seeds, *rerun_broken);
     auto rows = sweep::results(table, *runs);
     std::string text = sweep::markdown(table, rows);
-    std::filesystem::path path = out->empty() ? std::filesystem::path(*runs) / table.name / "table.md"
-                                              : std::filesystem::path(*out);
+    std::filesystem::path path =
+        out->empty() ? std::filesystem::path(*runs) / table.name / "table.md" : std::filesystem::path(*out);
     std::filesystem::create_directories(path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path());
     write_file_atomic(path.string(), text);
     std::filesystem::path json_path = path;

@@ -40,13 +40,13 @@ void print_summary(const nlohmann::json& summary) {
   auto label = [&](const char* name) {
     return std::string(name) + " (ep " + std::to_string(summary[name]["epoch"].get<int64_t>()) + ")";
   };
-  std::printf("\n%s, %s, %s + %s (reweight %s): test accuracy in %%\n",
-              summary["dataset"].get<std::string>().c_str(), summary["model"].get<std::string>().c_str(),
-              summary["method"].get<std::string>().c_str(), summary["loss"].get<std::string>().c_str(),
-              summary["reweight"].get<std::string>().c_str());
+  std::printf("\n%s, %s, %s + %s (reweight %s): test accuracy in %%\n", summary["dataset"].get<std::string>().c_str(),
+              summary["model"].get<std::string>().c_str(), summary["method"].get<std::string>().c_str(),
+              summary["loss"].get<std::string>().c_str(), summary["reweight"].get<std::string>().c_str());
   std::printf("%s", eval::format_table({{label("last"), summary["last"]}, {label("best"), summary["best"]}}).c_str());
   if (summary["best_is_selected_on_test"].get<bool>()) {
-    std::printf("(best = highest test top-1 over epochs: selected on the test set, as the Python codebases report)\n\n");
+    std::printf(
+        "(best = highest test top-1 over epochs: selected on the test set, as the Python codebases report)\n\n");
   } else {
     std::printf("(best = the epoch of the highest validation top-1 (data.val_list); its test accuracy)\n\n");
   }
@@ -66,8 +66,10 @@ void add_train(CLI::App& app) {
   options->add_to(*command);
   command->add_option("--out,-o", *out, "run folder to create (default: runs/<config name>-<date-time>)");
   command->add_option("--resume", *resume, "continue the run in this folder from its last checkpoint");
-  command->add_option("--from", *from, "with --resume: the checkpoint to continue from, last (default) or best "
-                                       "(when last.pt is corrupt; the epochs after the best are trained again)")
+  command
+      ->add_option("--from", *from,
+                   "with --resume: the checkpoint to continue from, last (default) or best "
+                   "(when last.pt is corrupt; the epochs after the best are trained again)")
       ->check(CLI::IsMember({"last", "best"}));
   command->footer("Config keys:\n" + config::describe_keys());
   command->callback([=] {

@@ -19,7 +19,8 @@ int main() {
   auto images = torch::zeros({1, 3, 32, 32}, torch::kUInt8);
   images.slice(2, 20, 26).slice(3, 4, 10).fill_(200);
   auto peak = smcl::saliency::peaks(smcl::saliency::fine_grained(images));
-  auto features = torch::nn::functional::normalize(torch::ones({4, 8}), torch::nn::functional::NormalizeFuncOptions().dim(1));
+  auto features =
+      torch::nn::functional::normalize(torch::ones({4, 8}), torch::nn::functional::NormalizeFuncOptions().dim(1));
   auto loss = smcl::losses::supcon(features, torch::tensor({0, 0, 1, 1}, torch::kInt64), 0.1, 0.1);
   std::printf("saliency peak (%lld, %lld); SupCon of identical features %.4f\n",
               static_cast<long long>(peak[0][0].item<int64_t>()), static_cast<long long>(peak[0][1].item<int64_t>()),

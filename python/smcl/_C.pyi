@@ -60,10 +60,16 @@ def supcon(features: torch.Tensor, labels: torch.Tensor, temperature: float = 0.
     """Supervised contrastive loss of L2-normalised features [N, D] with labels [N] (all anchors; an anchor
     without positives adds 0); differentiable."""
 
+def balanced_contrastive(anchors: torch.Tensor, labels: torch.Tensor, prototypes: torch.Tensor,
+                         temperature: float = 0.07) -> torch.Tensor:
+    """BCL's balanced contrastive loss of L2-normalised anchors [N, D] with labels [N] and class prototypes
+    [K, D] (class-averaged denominators, the prototypes in the contrast set); differentiable."""
+
 class ClassificationLoss:
-    """ce | ldam (margins C / n_k^(1/4), on cosine logits scaled by ldam_scale) | focal | balanced_softmax."""
+    """ce | ldam (margins C / n_k^(1/4), on cosine logits scaled by ldam_scale) | focal | balanced_softmax |
+    logit_adjusted (CE(z + la_tau log pi, y))."""
     def __init__(self, name: str, counts: List[int], ldam_max_margin: float = 0.5, ldam_scale: float = 30.0,
-                 focal_gamma: float = 1.0) -> None: ...
+                 focal_gamma: float = 1.0, la_tau: float = 1.0) -> None: ...
     def per_sample(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor: ...
     def __call__(self, logits: torch.Tensor, labels: torch.Tensor, class_weights: Optional[torch.Tensor] = None,
                  share: Optional[torch.Tensor] = None) -> torch.Tensor:

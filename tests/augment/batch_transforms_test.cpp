@@ -12,8 +12,7 @@ using torch::indexing::Slice;
 // [B, C, H, W] uint8 images whose pixels are all distinct within an image (value = position + 1, mod 256 is
 // avoided by small sizes), so a crop's offset can be read off its content.
 torch::Tensor distinct_images(int64_t b, int64_t c, int64_t h, int64_t w) {
-  return (torch::arange(c * h * w, torch::kInt64).view({1, c, h, w}).repeat({b, 1, 1, 1}) % 250 + 1)
-      .to(torch::kUInt8);
+  return (torch::arange(c * h * w, torch::kInt64).view({1, c, h, w}).repeat({b, 1, 1, 1}) % 250 + 1).to(torch::kUInt8);
 }
 
 }  // namespace
@@ -75,7 +74,8 @@ TEST(BatchTransforms, CutoutZeroesOneClippedSquare) {
 }
 
 TEST(BatchTransforms, NormalizeIsPerChannelAffine) {
-  auto images = torch::tensor(std::vector<int64_t>{0, 255, 51, 102}, torch::kInt64).to(torch::kUInt8).view({1, 2, 1, 2});
+  auto images =
+      torch::tensor(std::vector<int64_t>{0, 255, 51, 102}, torch::kInt64).to(torch::kUInt8).view({1, 2, 1, 2});
   auto x = normalize(images, {0.5, 0.2}, {0.25, 0.4});
   EXPECT_FLOAT_EQ(x[0][0][0][0].item<float>(), (0.0f - 0.5f) / 0.25f);
   EXPECT_FLOAT_EQ(x[0][0][0][1].item<float>(), (1.0f - 0.5f) / 0.25f);

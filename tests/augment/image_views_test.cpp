@@ -26,8 +26,9 @@ TEST(ImageViews, ResizedCropIsTorchvisionsAntialiasedResizedCrop) {
     auto out = resized_crop(source, box, v["out"][0], v["out"][1]);
     auto expected = test::tensor_from_json(v["image"], torch::kUInt8);
     ASSERT_EQ(out.sizes(), expected.sizes()) << v["box"];
-    EXPECT_TRUE(torch::equal(out, expected)) << "box " << v["box"] << " max diff "
-                                             << (out.to(torch::kInt) - expected.to(torch::kInt)).abs().max().item<int>();
+    EXPECT_TRUE(torch::equal(out, expected))
+        << "box " << v["box"] << " max diff "
+        << (out.to(torch::kInt) - expected.to(torch::kInt)).abs().max().item<int>();
   }
 }
 

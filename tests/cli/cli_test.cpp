@@ -19,12 +19,12 @@ class Cli : public ::testing::Test {
   void SetUp() override {
     test::write_synthetic_mnist(dir_ / "data", 100, true, 1);
     test::write_synthetic_mnist(dir_ / "data", 30, false, 2);
-    test::write_bytes(dir_ / "tiny.yaml",
-                      "data: {name: mnist, root: " + dir_ / "data" + ", imbalance_ratio: 10, max_per_class: 100}\n"
-                      "model: {name: resnet8}\n"
-                      "loss: {reweight: drw, drw_epoch: 2}\n"
-                      "train: {epochs: 3, batch_size: 32, seed: 3, threads: 2}\n"
-                      "optim: {lr: 0.05, warmup_epochs: 1, milestones: [2]}\n");
+    test::write_bytes(dir_ / "tiny.yaml", "data: {name: mnist, root: " + dir_ / "data" +
+                                              ", imbalance_ratio: 10, max_per_class: 100}\n"
+                                              "model: {name: resnet8}\n"
+                                              "loss: {reweight: drw, drw_epoch: 2}\n"
+                                              "train: {epochs: 3, batch_size: 32, seed: 3, threads: 2}\n"
+                                              "optim: {lr: 0.05, warmup_epochs: 1, milestones: [2]}\n");
   }
   test::TempDir dir_;
 };
@@ -33,10 +33,10 @@ class Cli : public ::testing::Test {
 
 TEST_F(Cli, BadInputExitsTwoWithOneClearMessage) {
   test::expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --set optim.lr=-1 --set model.name=vgg"),
-                     "optim.lr: -1 is not > 0");
+                           "optim.lr: -1 is not > 0");
   test::expect_clean_error(test::run_smcl("train -c " + dir_ / "missing.yaml"), "cannot read config file");
   test::expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --set data.root=" + dir_ / "nowhere"),
-                     "cannot find 'train-images-idx3-ubyte'");
+                           "cannot find 'train-images-idx3-ubyte'");
   test::expect_clean_error(test::run_smcl("eval --run " + dir_ / "nowhere"), "has no config.yaml");
   test::write_bytes(dir_ / "data/t10k-labels-idx1-ubyte", std::string({0, 0, 8, 1}) + test::be32(300) + "short");
   test::expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "r"), "truncated");
@@ -64,7 +64,8 @@ TEST_F(Cli, DataPrintsCountsAndWritesIndicesInTrainingOrder) {
 TEST_F(Cli, TrainWritesARunFolderThatEvalReproduces) {
   auto r = test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "run");
   ASSERT_EQ(r.status, 0) << r.output;
-  for (const auto* file : {"config.yaml", "metrics.jsonl", "summary.json", "checkpoints/last.pt", "checkpoints/best.pt"}) {
+  for (const auto* file :
+       {"config.yaml", "metrics.jsonl", "summary.json", "checkpoints/last.pt", "checkpoints/best.pt"}) {
     EXPECT_TRUE(std::filesystem::exists(dir_ / ("run/" + std::string(file)))) << file;
   }
   auto summary = test::read_json(dir_ / "run/summary.json");
@@ -93,13 +94,15 @@ TEST_F(Cli, TrainWritesARunFolderThatEvalReproduces) {
   EXPECT_NEAR(evaluated["best"]["top1"].get<double>(), summary["best"]["top1"].get<double>(), 1e-9);
   EXPECT_EQ(evaluated["last"]["confusion"], summary["last"]["confusion"]);
   // A second train into the same folder is refused instead of overwriting it.
-  test::expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "run"), "already holds a run");
+  test::expect_clean_error(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "run"),
+                           "already holds a run");
 }
 
 TEST_F(Cli, RunKilledMidEpochResumesToTheSameWeightsAndSummary) {
   ASSERT_EQ(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "whole").status, 0);
   // 403 training images, batch 32: 13 steps per epoch; step 18 is in the middle of epoch 1.
-  auto killed = test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "cut", "SMCL_DEBUG_KILL_AT_STEP=18 ");
+  auto killed =
+      test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "cut", "SMCL_DEBUG_KILL_AT_STEP=18 ");
   ASSERT_EQ(killed.status, 128 + 9) << killed.output;  // SIGKILL
   EXPECT_FALSE(std::filesystem::exists(dir_ / "cut/summary.json"));
   auto resumed = test::run_smcl("train --resume " + dir_ / "cut");
@@ -125,23 +128,37 @@ TEST_F(Cli, SmclRunKilledMidEpochResumesToTheSameRun) {
   EXPECT_EQ(test::read_json(dir_ / "cut/summary.json")["method"], "smcl");
 }
 
+// BCL's prototype head is the method's own: its weights, batch-norm statistics and momentum are in the
+// checkpoint, so a killed run resumes to the uninterrupted one.
+TEST_F(Cli, BclRunKilledMidEpochResumesToTheSameRun) {
+  const std::string bcl = " --set method.name=bcl --set loss.name=logit_adjusted --set smcl.beta=0.35";
+  ASSERT_EQ(test::run_smcl("train -c " + dir_ / "tiny.yaml" + bcl + " --out " + dir_ / "whole").status, 0);
+  auto killed =
+      test::run_smcl("train -c " + dir_ / "tiny.yaml" + bcl + " --out " + dir_ / "cut", "SMCL_DEBUG_KILL_AT_STEP=18 ");
+  ASSERT_EQ(killed.status, 128 + 9) << killed.output;
+  auto resumed = test::run_smcl("train --resume " + dir_ / "cut");
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  test::expect_same_run(dir_ / "whole", dir_ / "cut", true);
+  EXPECT_EQ(test::read_json(dir_ / "cut/summary.json")["method"], "bcl");
+}
+
 // Before its target epoch SMCL draws and trains exactly as SCL: a run's first epochs are the SCL run's.
 TEST_F(Cli, SmclBeforeItsTargetEpochIsSclToTheBit) {
   const std::string base = "train -c " + dir_ / "tiny.yaml" + " --set train.epochs=2";
   ASSERT_EQ(test::run_smcl(base + " --set method.name=scl --out " + dir_ / "scl").status, 0);
-  ASSERT_EQ(test::run_smcl(base + " --set method.name=smcl --set smcl.mask_start_epoch=2 --out " + dir_ / "smcl").status,
-            0);
+  ASSERT_EQ(
+      test::run_smcl(base + " --set method.name=smcl --set smcl.mask_start_epoch=2 --out " + dir_ / "smcl").status, 0);
   test::expect_same_run(dir_ / "scl", dir_ / "smcl", true);
 }
 
-// A finished run and three classifier re-trainings of it: tau_norm and lws are closed-form functions of the
-// run's classifier, crt a new one; the backbone is untouched and `smcl eval` reproduces each summary.
+// A finished run and four classifier re-trainings of it: tau_norm, lws and logit_adjust are closed-form functions
+// of the run's classifier, crt a new one; the backbone is untouched and `smcl eval` reproduces each summary.
 TEST_F(Cli, RetrainCrtLwsTauNormKeepTheBackboneAndWriteRunFolders) {
   ASSERT_EQ(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "run").status, 0);
   auto source = models::make_model("resnet8", 10, 1);
   train::load_checkpoint(dir_ / "run/checkpoints/last.pt", *source, nullptr, torch::kCPU);
   const auto w = source->classifier()->weight, b = source->classifier()->bias;
-  for (std::string mode : {"tau_norm", "lws", "crt"}) {
+  for (std::string mode : {"tau_norm", "logit_adjust", "lws", "crt"}) {
     auto r = test::run_smcl("retrain --run " + dir_ / "run" + " --mode " + mode + " --set retrain.epochs=2");
     ASSERT_EQ(r.status, 0) << r.output;
     const std::string out = dir_ / ("run-" + mode);
@@ -154,13 +171,18 @@ TEST_F(Cli, RetrainCrtLwsTauNormKeepTheBackboneAndWriteRunFolders) {
       if (p.key().rfind("linear.", 0) == 0) continue;
       EXPECT_TRUE(torch::equal(p.value(), params[p.key()])) << mode << " " << p.key();
     }
-    // retrain.bn train (the default): crt and lws moved the batch-norm running statistics; tau_norm trains nothing.
-    const bool moved = !torch::equal(model->named_buffers()["bn1.running_mean"], source->named_buffers()["bn1.running_mean"]);
-    EXPECT_EQ(moved, mode != "tau_norm") << mode;
+    // retrain.bn train (the default): crt and lws moved the batch-norm running statistics; tau_norm and
+    // logit_adjust train nothing.
+    const bool moved =
+        !torch::equal(model->named_buffers()["bn1.running_mean"], source->named_buffers()["bn1.running_mean"]);
+    EXPECT_EQ(moved, mode == "crt" || mode == "lws") << mode;
     auto w2 = model->classifier()->weight, b2 = model->classifier()->bias;
     if (mode == "tau_norm") {  // tau 1: unit rows, no bias
       EXPECT_TRUE(torch::allclose(w2, w / w.norm(2, 1, true), 1e-6, 1e-6)) << w2;
       EXPECT_EQ(b2.abs().max().item<double>(), 0.0);
+    } else if (mode == "logit_adjust") {  // tau 1: b - log pi_k, so exp(b - b2) = pi sums to 1; W unchanged
+      EXPECT_TRUE(torch::equal(w2, w));
+      EXPECT_NEAR(torch::exp(b.to(torch::kFloat64) - b2.to(torch::kFloat64)).sum().item<double>(), 1.0, 1e-5);
     } else if (mode == "lws") {  // every class row and its bias scaled by one factor f_k
       auto f = w2.select(1, 0) / w.select(1, 0);
       EXPECT_TRUE(torch::allclose(w2, w * f.unsqueeze(1), 1e-5, 1e-6)) << f;
@@ -188,10 +210,12 @@ TEST_F(Cli, RetrainCrtLwsTauNormKeepTheBackboneAndWriteRunFolders) {
     EXPECT_TRUE(torch::equal(buffer.value(), frozen_buffers[buffer.key()])) << buffer.key();
   }
   // Killed mid-way, crt continues from its checkpoint to the same classifier and batch-norm statistics.
-  auto killed = test::run_smcl("retrain --run " + dir_ / "run" + " --mode crt --set retrain.epochs=2 --out " + dir_ / "cut",
-                               "SMCL_DEBUG_KILL_AT_STEP=18 ");
+  auto killed =
+      test::run_smcl("retrain --run " + dir_ / "run" + " --mode crt --set retrain.epochs=2 --out " + dir_ / "cut",
+                     "SMCL_DEBUG_KILL_AT_STEP=18 ");
   ASSERT_EQ(killed.status, 128 + 9) << killed.output;
-  auto resumed = test::run_smcl("retrain --run " + dir_ / "run" + " --mode crt --set retrain.epochs=2 --out " + dir_ / "cut");
+  auto resumed =
+      test::run_smcl("retrain --run " + dir_ / "run" + " --mode crt --set retrain.epochs=2 --out " + dir_ / "cut");
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming"), std::string::npos) << resumed.output;
   auto whole = models::make_model("resnet8", 10, 1), cut = models::make_model("resnet8", 10, 1);
@@ -205,20 +229,25 @@ TEST_F(Cli, RetrainCrtLwsTauNormKeepTheBackboneAndWriteRunFolders) {
   EXPECT_EQ(test::read_json(dir_ / "run-crt/summary.json")["last"], test::read_json(dir_ / "cut/summary.json")["last"]);
 
   test::expect_clean_error(test::run_smcl("retrain --run " + dir_ / "run" + " --mode lws --set optim.lr=1"),
-                     "only retrain.* keys");
+                           "only retrain.* keys");
   test::expect_clean_error(test::run_smcl("retrain --run " + dir_ / "run" + " --mode crt --out " + dir_ / "run-lws"),
-                     "already holds another run");
-  test::expect_clean_error(test::run_smcl("retrain --run " + dir_ / "run-crt" + " --mode lws"), "itself a retrained run");
+                           "already holds another run");
+  test::expect_clean_error(test::run_smcl("retrain --run " + dir_ / "run-crt" + " --mode lws"),
+                           "itself a retrained run");
   test::expect_clean_error(test::run_smcl("train --resume " + dir_ / "run-crt"), "is a classifier re-training");
-  test::expect_clean_error(test::run_smcl("retrain --run " + dir_ / "cut/checkpoints --mode lws"), "has no config.yaml");
+  test::expect_clean_error(test::run_smcl("retrain --run " + dir_ / "cut/checkpoints --mode lws"),
+                           "has no config.yaml");
 }
 
 TEST_F(Cli, RetrainRefusesUnfinishedAndCosineClassifierRuns) {
-  auto killed = test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "cut", "SMCL_DEBUG_KILL_AT_STEP=18 ");
+  auto killed =
+      test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "cut", "SMCL_DEBUG_KILL_AT_STEP=18 ");
   ASSERT_EQ(killed.status, 128 + 9);
   test::expect_clean_error(test::run_smcl("retrain --run " + dir_ / "cut --mode crt"), "not a finished run");
   ASSERT_EQ(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --set train.epochs=1 --set loss.name=ldam --out " +
-                           dir_ / "ldam").status, 0);
+                           dir_ / "ldam")
+                .status,
+            0);
   test::expect_clean_error(test::run_smcl("retrain --run " + dir_ / "ldam --mode tau_norm"), "cosine classifier");
 }
 
@@ -240,7 +269,9 @@ TEST_F(Cli, SweepTrainsWhatIsMissingResumesAKilledRunAndWritesTheTable) {
   EXPECT_NE(r.output.find("[1/5] ERM, seed 3: resuming"), std::string::npos) << r.output;
   // The resumed run is the run `smcl train` makes of the same config.
   ASSERT_EQ(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --set train.epochs=2 --set train.seed=3 --out " +
-                           dir_ / "direct").status, 0);
+                           dir_ / "direct")
+                .status,
+            0);
   test::expect_same_run(dir_ / "direct", dir_ / "runs/tiny/erm/seed3", false);
   EXPECT_EQ(test::read_json(dir_ / "runs/tiny/drw_cmo/seed4/summary.json")["method"], "cmo");
   EXPECT_TRUE(std::filesystem::exists(dir_ / "runs/tiny/crt/seed4/summary.json"));
@@ -277,11 +308,13 @@ TEST_F(Cli, SweepTrainsWhatIsMissingResumesAKilledRunAndWritesTheTable) {
   EXPECT_EQ(against_json["rows"][0]["differences"]["top1"]["differences"], nlohmann::json({a - c3, b - c4}));
 
   // A folder holding another config is never overwritten.
-  test::write_bytes(dir_ / "tables/t.yaml",
-                    "name: tiny\nseeds: [3]\nrows:\n  - name: ERM\n    config: ../tiny.yaml\n    set: [train.epochs=3]\n");
+  test::write_bytes(
+      dir_ / "tables/t.yaml",
+      "name: tiny\nseeds: [3]\nrows:\n  - name: ERM\n    config: ../tiny.yaml\n    set: [train.epochs=3]\n");
   test::expect_clean_error(test::run_smcl(sweep), "holds a run of another config than row 'ERM'");
-  test::write_bytes(dir_ / "tables/bad.yaml", "name: tiny\nseeds: [3]\nrows:\n  - name: X\n    config: ../tiny.yaml\n"
-                                              "    set: [optim.lr=-2]\n");
+  test::write_bytes(dir_ / "tables/bad.yaml",
+                    "name: tiny\nseeds: [3]\nrows:\n  - name: X\n    config: ../tiny.yaml\n"
+                    "    set: [optim.lr=-2]\n");
   test::expect_clean_error(test::run_smcl("sweep --table " + dir_ / "tables/bad.yaml"), "rows[0] (X)");
 }
 

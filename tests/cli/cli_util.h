@@ -10,7 +10,9 @@
 
 namespace smcl::test {
 
-inline std::string be32(int v) { return {char((v >> 24) & 255), char((v >> 16) & 255), char((v >> 8) & 255), char(v & 255)}; }
+inline std::string be32(int v) {
+  return {char((v >> 24) & 255), char((v >> 16) & 255), char((v >> 8) & 255), char(v & 255)};
+}
 
 // An MNIST-like IDX dataset of 16x16 images: class c shows stripes, horizontal for c < 5 and vertical for
 // c >= 5, with period 2 + c % 5 and a random phase, over noise. Crops and flips keep the class, so a tiny
@@ -44,7 +46,8 @@ inline void expect_same_run(const std::string& a_dir, const std::string& b_dir, 
     for (const char* key : {"wall_seconds", "train_images_per_second", "method"}) s->erase(key);
   }
   EXPECT_EQ(a_summary, b_summary);
-  auto a = models::make_model("resnet8", 10, 1, with_projection), b = models::make_model("resnet8", 10, 1, with_projection);
+  auto a = models::make_model("resnet8", 10, 1, with_projection),
+       b = models::make_model("resnet8", 10, 1, with_projection);
   train::load_checkpoint(a_dir + "/checkpoints/last.pt", *a, nullptr, torch::kCPU);
   train::load_checkpoint(b_dir + "/checkpoints/last.pt", *b, nullptr, torch::kCPU);
   auto pb = b->named_parameters();

@@ -24,12 +24,12 @@ class Distributed : public ::testing::Test {
     // Few steps at a small learning rate: training amplifies float rounding (different kernels for 10 and 21
     // images) step after step, and the comparison must stay about the parallelism, not about that noise.
     // One thread per process: the two processes share this machine's cores.
-    test::write_bytes(dir_ / "tiny.yaml",
-                      "data: {name: mnist, root: " + dir_ / "data" + ", imbalance_ratio: 5, max_per_class: 20}\n"
-                      "model: {name: resnet8}\n"
-                      "loss: {reweight: drw, drw_epoch: 1}\n"
-                      "train: {epochs: 2, batch_size: 21, seed: 3, threads: 1, sync_bn: true}\n"
-                      "optim: {lr: 0.01, warmup_epochs: 0, milestones: [1]}\n");
+    test::write_bytes(dir_ / "tiny.yaml", "data: {name: mnist, root: " + dir_ / "data" +
+                                              ", imbalance_ratio: 5, max_per_class: 20}\n"
+                                              "model: {name: resnet8}\n"
+                                              "loss: {reweight: drw, drw_epoch: 1}\n"
+                                              "train: {epochs: 2, batch_size: 21, seed: 3, threads: 1, sync_bn: true}\n"
+                                              "optim: {lr: 0.01, warmup_epochs: 0, milestones: [1]}\n");
   }
 
   std::string train(const std::string& args) const { return "train -c " + dir_ / "tiny.yaml" + " " + args; }
@@ -41,7 +41,8 @@ class Distributed : public ::testing::Test {
 // The largest difference between the two runs' weights, relative to the largest weight (batch-norm running
 // statistics relative to their own largest value, or 1).
 double weight_difference(const std::string& a_dir, const std::string& b_dir, bool with_projection) {
-  auto a = models::make_model("resnet8", 10, 1, with_projection), b = models::make_model("resnet8", 10, 1, with_projection);
+  auto a = models::make_model("resnet8", 10, 1, with_projection),
+       b = models::make_model("resnet8", 10, 1, with_projection);
   train::load_checkpoint(a_dir + "/checkpoints/last.pt", *a, nullptr, torch::kCPU);
   train::load_checkpoint(b_dir + "/checkpoints/last.pt", *b, nullptr, torch::kCPU);
   auto pb = b->named_parameters();
@@ -83,7 +84,11 @@ TEST(DistributedLaunchInfo, ReadsTorchrunVariablesAndNamesABadOne) {
     for (const auto& [name, value] : vars) ::unsetenv(name);
   };
   with({}, [] { EXPECT_EQ(dist::launch_info_from_environment().world_size, 1); });
-  with({{"WORLD_SIZE", "4"}, {"RANK", "3"}, {"LOCAL_RANK", "1"}, {"LOCAL_WORLD_SIZE", "2"}, {"MASTER_ADDR", "node0"},
+  with({{"WORLD_SIZE", "4"},
+        {"RANK", "3"},
+        {"LOCAL_RANK", "1"},
+        {"LOCAL_WORLD_SIZE", "2"},
+        {"MASTER_ADDR", "node0"},
         {"MASTER_PORT", "29600"}},
        [] {
          auto info = dist::launch_info_from_environment();
@@ -98,8 +103,9 @@ TEST(DistributedLaunchInfo, ReadsTorchrunVariablesAndNamesABadOne) {
     EXPECT_NE(test::error_of([] { dist::launch_info_from_environment(); }).find("RANK is not set"), std::string::npos);
   });
   with({{"WORLD_SIZE", "2"}, {"RANK", "2"}, {"MASTER_PORT", "29600"}}, [] {
-    EXPECT_NE(test::error_of([] { dist::launch_info_from_environment(); }).find("RANK='2': expected an integer in [0, 1]"),
-              std::string::npos);
+    EXPECT_NE(
+        test::error_of([] { dist::launch_info_from_environment(); }).find("RANK='2': expected an integer in [0, 1]"),
+        std::string::npos);
   });
   with({{"WORLD_SIZE", "two"}}, [] {
     EXPECT_NE(test::error_of([] { dist::launch_info_from_environment(); }).find("WORLD_SIZE='two'"), std::string::npos);
@@ -183,7 +189,8 @@ TEST_F(Distributed, CommandsThatRunInOneProcessSayWhy) {
   test::expect_clean_error(test::run_smcl("eval --run " + dir_ / "r", env), "smcl eval runs in one process");
   test::expect_clean_error(test::run_smcl("launch --nproc 2 -- smcl " + train("--set optim.lr=-1 --out " + dir_ / "r")),
                            "exited with status 2");
-  test::expect_clean_error(test::run_smcl("launch --nproc 2 --nnodes 2 -- smcl " + train("")), "--master-port is needed");
+  test::expect_clean_error(test::run_smcl("launch --nproc 2 --nnodes 2 -- smcl " + train("")),
+                           "--master-port is needed");
 }
 
 }  // namespace

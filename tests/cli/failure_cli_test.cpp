@@ -22,11 +22,11 @@ class Failure : public ::testing::Test {
   void SetUp() override {
     test::write_synthetic_mnist(dir_ / "data", 100, true, 1);
     test::write_synthetic_mnist(dir_ / "data", 30, false, 2);
-    test::write_bytes(dir_ / "tiny.yaml",
-                      "data: {name: mnist, root: " + dir_ / "data" + ", imbalance_ratio: 10, max_per_class: 100}\n"
-                      "model: {name: resnet8}\n"
-                      "train: {epochs: 2, batch_size: 32, seed: 3, threads: 1}\n"
-                      "optim: {lr: 0.05, milestones: [1]}\n");
+    test::write_bytes(dir_ / "tiny.yaml", "data: {name: mnist, root: " + dir_ / "data" +
+                                              ", imbalance_ratio: 10, max_per_class: 100}\n"
+                                              "model: {name: resnet8}\n"
+                                              "train: {epochs: 2, batch_size: 32, seed: 3, threads: 1}\n"
+                                              "optim: {lr: 0.05, milestones: [1]}\n");
   }
   std::string train(const std::string& out, const std::string& extra = "") {
     return "train -c " + dir_ / "tiny.yaml" + " " + extra + " --out " + dir_ / out;
@@ -117,14 +117,16 @@ TEST_F(Failure, EveryMalformedInputIsExitTwoWithItsFileOrKeyNamed) {
        "sweep --report --table {dir}/t.yaml", "seeds: 0 is listed twice"},
       {"table with the same row twice",
        [](const test::TempDir& d) {
-         test::write_bytes(d / "t2.yaml", "name: t\nseeds: [0]\nrows:\n  - {name: A, config: tiny.yaml}\n"
-                                          "  - {name: B, config: tiny.yaml}\n");
+         test::write_bytes(d / "t2.yaml",
+                           "name: t\nseeds: [0]\nrows:\n  - {name: A, config: tiny.yaml}\n"
+                           "  - {name: B, config: tiny.yaml}\n");
        },
        "sweep --report --table {dir}/t2.yaml", "trains the same as row 'A'"},
       {"table row re-training seeds its source has not",
        [](const test::TempDir& d) {
-         test::write_bytes(d / "t4.yaml", "name: t\nseeds: [0, 1]\nrows:\n  - {name: A, config: tiny.yaml}\n"
-                                          "  - {name: R, from: A, retrain: crt, seeds: [1, 2]}\n");
+         test::write_bytes(d / "t4.yaml",
+                           "name: t\nseeds: [0, 1]\nrows:\n  - {name: A, config: tiny.yaml}\n"
+                           "  - {name: R, from: A, retrain: crt, seeds: [1, 2]}\n");
        },
        "sweep --report --table {dir}/t4.yaml", "rows[1] (R).seeds: 2 is not a seed of row 'A'"},
       {"sweep against a row the table has not",
@@ -134,7 +136,8 @@ TEST_F(Failure, EveryMalformedInputIsExitTwoWithItsFileOrKeyNamed) {
        "sweep --report --table {dir}/t5.yaml --baseline B", "sweep --baseline: 'B' is not the name of a row"},
       {"table with a complex key", [](const test::TempDir& d) { test::write_bytes(d / "t3.yaml", "? [a]\n: 1\n"); },
        "sweep --report --table {dir}/t3.yaml", "t3.yaml"},
-      {"checkpoint that is not one", [](const test::TempDir& d) {
+      {"checkpoint that is not one",
+       [](const test::TempDir& d) {
          test::write_bytes(d / "fake/config.yaml", test::slurp(d / "tiny.yaml"));
          test::write_bytes(d / "fake/checkpoints/last.pt", "not a checkpoint");
        },
@@ -184,8 +187,9 @@ TEST_F(Failure, CorruptCheckpointIsRefusedAndResumeOffersTheBestOne) {
   auto bytes = test::slurp(dir_ / "run/checkpoints/last.pt");
   bytes[bytes.size() / 2] = char(bytes[bytes.size() / 2] ^ 4);
   test::write_bytes(dir_ / "run/checkpoints/last.pt", bytes);
-  for (const std::string& command : {"eval --run " + dir_ / "run", "export --run " + dir_ / "run --out " + dir_ / "e.pt",
-                                     "train --resume " + dir_ / "run"}) {
+  for (const std::string& command :
+       {"eval --run " + dir_ / "run", "export --run " + dir_ / "run --out " + dir_ / "e.pt",
+        "train --resume " + dir_ / "run"}) {
     test::expect_clean_error(test::run_smcl(command), "last.pt' is corrupt: its content does not match its checksum");
   }
   auto r = test::run_smcl("train --resume " + dir_ / "run");
@@ -245,9 +249,9 @@ TEST_F(Failure, FullTmpfsIsAClearErrorWithNoPartialFile) {
   fs::create_directories(mount);
   auto probe = test::run_command("unshare -rm sh -c 'mount -t tmpfs -o size=400k tmpfs " + mount + " && echo mounted'");
   if (probe.output.find("mounted") == std::string::npos) GTEST_SKIP() << "no tmpfs mount here: " << probe.output;
-  auto full = test::run_command("unshare -rm sh -c 'mount -t tmpfs -o size=400k tmpfs " + mount + " && " +
-                                SMCL_BINARY + " " + train("small/run", "--set train.epochs=1") + "; echo status $?; ls " +
-                                mount + "/run/checkpoints'");
+  auto full = test::run_command("unshare -rm sh -c 'mount -t tmpfs -o size=400k tmpfs " + mount + " && " + SMCL_BINARY +
+                                " " + train("small/run", "--set train.epochs=1") + "; echo status $?; ls " + mount +
+                                "/run/checkpoints'");
   EXPECT_NE(full.output.find("No space left on device"), std::string::npos) << full.output;
   EXPECT_NE(full.output.find("status 2"), std::string::npos) << full.output;
   EXPECT_EQ(full.output.find(".tmp."), std::string::npos) << full.output;
@@ -262,8 +266,9 @@ TEST_F(Failure, ThreadsAreCappedAtTheCores) {
 
 // A sweep names a broken run folder and skips it (exit 2 at the end), or trains it anew with --rerun-broken.
 TEST_F(Failure, SweepSkipsBrokenRunFoldersOrRerunsThem) {
-  test::write_bytes(dir_ / "t.yaml", "name: t\nseeds: [0, 1]\nrows:\n  - {name: A, config: tiny.yaml, "
-                                     "set: [train.epochs=1]}\n");
+  test::write_bytes(dir_ / "t.yaml",
+                    "name: t\nseeds: [0, 1]\nrows:\n  - {name: A, config: tiny.yaml, "
+                    "set: [train.epochs=1]}\n");
   const std::string sweep = "sweep --table " + dir_ / "t.yaml" + " --runs " + dir_ / "runs";
   ASSERT_EQ(test::run_smcl(sweep).status, 0);
   test::write_bytes(dir_ / "runs/t/a/seed1/summary.json", "{\"last\": {\"top1\": 5");  // cut short

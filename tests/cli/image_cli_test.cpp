@@ -24,7 +24,8 @@ const std::vector<std::string> kClasses{"cat", "dog", "emu"};
 const std::vector<int> kSizes{14, 7, 3};
 
 // photos/<class>/<i>.jpg: a colour per class over noise, sizes from 18 to 45 pixels a side; image 0 of each class is
-// a PNG, image 1 a grayscale JPEG. Also train.txt / test.txt listing the same files (images 2, 6, 10 of each class tested).
+// a PNG, image 1 a grayscale JPEG. Also train.txt / test.txt listing the same files (images 2, 6, 10 of each class
+// tested).
 void write_photos(const std::string& root) {
 #ifdef SMCL_HAVE_OPENCV
   std::mt19937 rng(7);
@@ -128,8 +129,9 @@ TEST_F(ImageCli, ListFilesTrainEvaluateAndResume) {
 TEST_F(ImageCli, ValidationListChoosesTheBestEpoch) {
   // The validation list: the test list's images again plus two training ones, so its top-1 differs from the test's.
   test::write_bytes(dir_ / "val.txt", test::slurp(dir_ / "test.txt") + "photos/cat/0.png 0\nphotos/dog/1.jpg 1\n");
-  auto r = test::run_smcl("train " + list_ + " --set data.val_list=val.txt --set method.name=erm --set train.epochs=4 " +
-                          "--out " + dir_ / "run");
+  auto r =
+      test::run_smcl("train " + list_ + " --set data.val_list=val.txt --set method.name=erm --set train.epochs=4 " +
+                     "--out " + dir_ / "run");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("  val "), std::string::npos) << r.output;
   auto summary = test::read_json(dir_ / "run/summary.json");
@@ -150,7 +152,7 @@ TEST_F(ImageCli, ValidationListChoosesTheBestEpoch) {
   EXPECT_DOUBLE_EQ(summary["best"]["top1"].get<double>(), best_line["top1"].get<double>());
   EXPECT_DOUBLE_EQ(summary["best"]["val"]["top1"].get<double>(), best_val);
   test::expect_clean_error(test::run_smcl("train " + folder_ + " --set data.val_list=val.txt --out " + dir_ / "folder"),
-                     "data.val_list is for list files");
+                           "data.val_list is for list files");
 }
 
 TEST_F(ImageCli, BadImagesAndLabelsEndWithTheFileAndLine) {
@@ -158,10 +160,10 @@ TEST_F(ImageCli, BadImagesAndLabelsEndWithTheFileAndLine) {
   test::write_bytes(dir_ / "photos/dog/3.jpg", bytes.substr(0, bytes.size() / 2));
   // train.txt: 11 lines of cat, then dog 0, 1, 3.
   test::expect_clean_error(test::run_smcl("train " + list_ + " --out " + dir_ / "r1"),
-                     "train.txt' line 14: JPEG '" + dir_ / "photos/dog/3.jpg" + "' is truncated");
+                           "train.txt' line 14: JPEG '" + dir_ / "photos/dog/3.jpg" + "' is truncated");
   test::expect_clean_error(test::run_smcl("train " + folder_ + " --out " + dir_ / "r2"), "is truncated");
-  auto skipped = test::run_smcl("train " + list_ + " --set data.skip_bad_images=true --set train.epochs=1 --out " +
-                                dir_ / "r3");
+  auto skipped =
+      test::run_smcl("train " + list_ + " --set data.skip_bad_images=true --set train.epochs=1 --out " + dir_ / "r3");
   ASSERT_EQ(skipped.status, 0) << skipped.output;
   EXPECT_NE(skipped.output.find("left out 1 bad images of '" + dir_ / "train.txt" + "'"), std::string::npos)
       << skipped.output;
@@ -169,9 +171,10 @@ TEST_F(ImageCli, BadImagesAndLabelsEndWithTheFileAndLine) {
   test::write_bytes(dir_ / "photos/dog/3.jpg", bytes);
   test::write_bytes(dir_ / "test.txt", "photos/cat/3.jpg 0\nphotos/cat/7.jpg 3\n");
   test::expect_clean_error(test::run_smcl("train " + list_ + " --out " + dir_ / "r4"),
-                     "test.txt' line 2: label '3' is not an integer in [0, 3)");
-  test::expect_clean_error(test::run_smcl("train " + folder_ + " --set data.root=" + dir_ / "nowhere --out " + dir_ / "r5"),
-                     "does not exist");
+                           "test.txt' line 2: label '3' is not an integer in [0, 3)");
+  test::expect_clean_error(
+      test::run_smcl("train " + folder_ + " --set data.root=" + dir_ / "nowhere --out " + dir_ / "r5"),
+      "does not exist");
 }
 
 TEST_F(ImageCli, ExportedRunLoadsInPyTorchAndStartsAnotherRun) {
@@ -189,14 +192,16 @@ TEST_F(ImageCli, ExportedRunLoadsInPyTorchAndStartsAnotherRun) {
   auto checked = test::run_exchange_py("check " + dir_.str() + " resnet8 3 3");
   EXPECT_EQ(checked.status, 0) << checked.output;
   // A new run starts from the exported weights; the projection head was not exported and starts fresh.
-  auto started = test::run_smcl("train " + folder_ + " --set train.epochs=1 --set model.init_from=" +
-                                dir_ / "exported.pt" + " --out " + dir_ / "second");
+  auto started =
+      test::run_smcl("train " + folder_ + " --set train.epochs=1 --set model.init_from=" + dir_ / "exported.pt" +
+                     " --out " + dir_ / "second");
   ASSERT_EQ(started.status, 0) << started.output;
   EXPECT_NE(started.output.find("model.init_from '" + dir_ / "exported.pt" + "': loaded"), std::string::npos)
       << started.output;
   EXPECT_NE(started.output.find("missing from the file, kept as initialised (4): head.0.bias"), std::string::npos)
       << started.output;
-  test::expect_clean_error(test::run_smcl("export --run " + dir_ / "nowhere --out " + dir_ / "x.pt"), "has no config.yaml");
+  test::expect_clean_error(test::run_smcl("export --run " + dir_ / "nowhere --out " + dir_ / "x.pt"),
+                           "has no config.yaml");
 }
 
 }  // namespace smcl

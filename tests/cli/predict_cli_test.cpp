@@ -43,8 +43,8 @@ class Predict : public ::testing::Test {
   }
   void train(int epochs, const std::string& extra = "") {
     auto r = test::run_smcl("train -c " + std::string(SMCL_SOURCE_DIR) + "/configs/fashion_mnist_lt_erm.yaml" +
-                            " --set data.max_per_class=200 --set train.epochs=" + std::to_string(epochs) + " " +
-                            extra + " --out " + dir / "run");
+                            " --set data.max_per_class=200 --set train.epochs=" + std::to_string(epochs) + " " + extra +
+                            " --out " + dir / "run");
     ASSERT_EQ(r.status, 0) << r.output;
   }
   test::TempDir dir;
@@ -76,7 +76,8 @@ TEST_F(Predict, FashionMnistTestSetAsPngsGivesTheRunsOwnTopOne) {
   ASSERT_EQ(r.status, 0) << r.output;
   const auto rows = csv_rows(test::slurp(dir / "p.csv"));
   ASSERT_EQ(rows.size(), 10001u);
-  EXPECT_EQ(rows[0], (std::vector<std::string>{"path", "class_1", "probability_1", "class_2", "probability_2", "error"}));
+  EXPECT_EQ(rows[0],
+            (std::vector<std::string>{"path", "class_1", "probability_1", "class_2", "probability_2", "error"}));
   // classes.txt holds the official names; the folder is the label's number.
   std::vector<std::string> names;
   std::istringstream classes(test::slurp(dir / "run/classes.txt"));
@@ -107,9 +108,11 @@ TEST_F(Predict, BadInputsAreRowsWithAnErrorAndExitTwo) {
                           " " + dir / "big.png" + " " + dir / "colour.png" + " " + dir / "notes.png");
   test::expect_clean_error(r, "4 of 5 images could not be classified");
   EXPECT_NE(r.output.find("big.png' is 32x32 pixels; the run on Fashion-MNIST classifies images of 28x28"),
-            std::string::npos) << r.output;
+            std::string::npos)
+      << r.output;
   EXPECT_NE(r.output.find("colour.png' has colour; the run on Fashion-MNIST classifies grayscale images"),
-            std::string::npos) << r.output;
+            std::string::npos)
+      << r.output;
   EXPECT_NE(r.output.find("notes.png' is not a JPEG or PNG file"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("missing.png' does not exist"), std::string::npos) << r.output;
   // The good image's line: three classes, most probable first, probabilities that sum to at most 1.
@@ -118,7 +121,8 @@ TEST_F(Predict, BadInputsAreRowsWithAnErrorAndExitTwo) {
   auto line = nlohmann::json::parse(r.output.substr(at, r.output.find('\n', at) - at));
   ASSERT_EQ(line["predictions"].size(), 3u);
   EXPECT_GE(line["predictions"][0]["probability"].get<double>(), line["predictions"][1]["probability"].get<double>());
-  test::expect_clean_error(test::run_smcl("predict --run " + dir / "nowhere " + dir / "good.png"), "has no config.yaml");
+  test::expect_clean_error(test::run_smcl("predict --run " + dir / "nowhere " + dir / "good.png"),
+                           "has no config.yaml");
 }
 
 // smcl calibrate fits one temperature (no validation list here: on a held-out share of the training images), and

@@ -51,12 +51,11 @@ class BiasedRun : public ::testing::Test {
     dir_ = new test::TempDir();
     test::write_synthetic_mnist(*dir_ / "data", 60, true, 1);
     test::write_synthetic_mnist(*dir_ / "data", 20, false, 2);
-    test::write_bytes(*dir_ / "bg.yaml",
-                      "data: {name: mnist_bg, root: " + *dir_ / "data" +
-                          ", imbalance_ratio: 10, max_per_class: 60, bg_bias: 0.9}\n"
-                          "model: {name: resnet8}\n"
-                          "train: {epochs: 2, batch_size: 32, seed: 3, threads: 2}\n"
-                          "optim: {lr: 0.05, warmup_epochs: 1, milestones: [1]}\n");
+    test::write_bytes(*dir_ / "bg.yaml", "data: {name: mnist_bg, root: " + *dir_ / "data" +
+                                             ", imbalance_ratio: 10, max_per_class: 60, bg_bias: 0.9}\n"
+                                             "model: {name: resnet8}\n"
+                                             "train: {epochs: 2, batch_size: 32, seed: 3, threads: 2}\n"
+                                             "optim: {lr: 0.05, warmup_epochs: 1, milestones: [1]}\n");
     train_ = new test::CommandResult(test::run_smcl("train -c " + *dir_ / "bg.yaml" + " --out " + *dir_ / "run"));
   }
   static void TearDownTestSuite() {
@@ -110,7 +109,7 @@ TEST_F(BiasedRun, CamDrawsPanelsAndMistakes) {
   auto listing = test::read_json(*dir_ / "cam/cam.json");
   ASSERT_EQ(listing["panels"].size(), 5u);
   for (const auto& p : listing["panels"]) {
-    EXPECT_GE(p["label"].get<int64_t>(), 5);  // conflict images are of minor classes
+    EXPECT_GE(p["label"].get<int64_t>(), 5);               // conflict images are of minor classes
     EXPECT_GT(p["confidence"].get<double>(), 0.1 - 1e-9);  // the top probability of 10 classes
     EXPECT_LE(p["confidence"].get<double>(), 1.0);
   }
@@ -126,8 +125,9 @@ TEST_F(BiasedRun, CamDrawsPanelsAndMistakes) {
   ASSERT_EQ(test_split.status, 0) << test_split.output;
   expect_png(*dir_ / "cam-test/panels.png", report::tile_grid_size(6, 6, 3, 32, 32));
   test::write_bytes(*dir_ / "plain.yaml",
-                    "data: {name: mnist, root: " + *dir_ / "data" + ", imbalance_ratio: 10, max_per_class: 60}\n"
-                    "model: {name: resnet8}\ntrain: {epochs: 1, batch_size: 32, threads: 2}\n");
+                    "data: {name: mnist, root: " + *dir_ / "data" +
+                        ", imbalance_ratio: 10, max_per_class: 60}\n"
+                        "model: {name: resnet8}\ntrain: {epochs: 1, batch_size: 32, threads: 2}\n");
   ASSERT_EQ(test::run_smcl("train -c " + *dir_ / "plain.yaml" + " --out " + *dir_ / "plain").status, 0);
   test::expect_clean_error(test::run_smcl("cam --run " + *dir_ / "plain" + " --split conflict --out " + *dir_ / "x"),
                            "has no conflict split");
@@ -165,9 +165,10 @@ TEST_F(BiasedRun, ReportDrawsARunAndASweep) {
   // A second row holds the same run, so that its paired difference from the baseline ERM is 0.
   fs::create_directories(*dir_ / "runs/tiny/same");
   fs::copy(*dir_ / "run", *dir_ / "runs/tiny/same/seed3", fs::copy_options::recursive);
-  test::write_bytes(*dir_ / "tiny_table.yaml", "name: tiny\ntitle: tiny table\nseeds: [3]\nbaseline: ERM\nrows:\n"
-                                               "  - name: ERM\n    config: bg.yaml\n"
-                                               "  - name: Same\n    config: bg.yaml\n    set: [train.seed=3]\n");
+  test::write_bytes(*dir_ / "tiny_table.yaml",
+                    "name: tiny\ntitle: tiny table\nseeds: [3]\nbaseline: ERM\nrows:\n"
+                    "  - name: ERM\n    config: bg.yaml\n"
+                    "  - name: Same\n    config: bg.yaml\n    set: [train.seed=3]\n");
   auto sweep = test::run_smcl("sweep --table " + *dir_ / "tiny_table.yaml" + " --runs " + *dir_ / "runs" + " --report");
   ASSERT_EQ(sweep.status, 0) << sweep.output;
   auto table = test::read_json(*dir_ / "runs/tiny/table.json");

@@ -106,15 +106,17 @@ TEST(Config, DifferingKeysNameKeyAndBothValues) {
 }
 
 TEST(Config, SmclKeysAreCheckedTogether) {
-  std::string message = error_of("", {"method.name=smcl", "smcl.saliency=sift", "smcl.mask_prob=1.5",
-                                      "smcl.box=per_pixel", "smcl.mask_start_epoch=10",
-                                      "smcl.target_start_epoch=12", "smcl.target_beta=1"});
+  std::string message =
+      error_of("", {"method.name=smcl", "smcl.saliency=sift", "smcl.mask_prob=1.5", "smcl.box=per_pixel",
+                    "smcl.mask_start_epoch=10", "smcl.target_start_epoch=12", "smcl.target_beta=1"});
   EXPECT_NE(message.find("5 problems"), std::string::npos) << message;
   EXPECT_NE(message.find("smcl.saliency: 'sift' is not one of: fine_grained, fine_grained_opencv, cam, center, random"),
-            std::string::npos) << message;
+            std::string::npos)
+      << message;
   EXPECT_NE(message.find("smcl.mask_prob: 1.5 is not in [0, 1]"), std::string::npos) << message;
   EXPECT_NE(message.find("smcl.target_start_epoch: 12 is not -1 or an epoch in [0, smcl.mask_start_epoch]"),
-            std::string::npos) << message;
+            std::string::npos)
+      << message;
   EXPECT_NE(message.find("smcl.target_beta: 1 is not in [0, 1)"), std::string::npos) << message;
   auto config = load("", {"method.name=smcl", "smcl.saliency=random", "smcl.beta=0", "smcl.target_ce=true"});
   EXPECT_EQ(config.smcl.saliency, "random");
@@ -123,9 +125,9 @@ TEST(Config, SmclKeysAreCheckedTogether) {
 }
 
 TEST(Config, LossMixAndRetrainKeysAreChecked) {
-  std::string message = error_of("", {"loss.name=hinge", "loss.ldam_scale=0", "loss.focal_gamma=-1", "mix.prob=2",
-                                      "mix.start_epoch=5", "mix.end_epoch=5", "mix.kappa=0.5", "mix.source_sampler=x",
-                                      "retrain.mode=svm", "retrain.tau=2"});
+  std::string message =
+      error_of("", {"loss.name=hinge", "loss.ldam_scale=0", "loss.focal_gamma=-1", "mix.prob=2", "mix.start_epoch=5",
+                    "mix.end_epoch=5", "mix.kappa=0.5", "mix.source_sampler=x", "retrain.mode=svm", "retrain.tau=2"});
   EXPECT_NE(message.find("9 problems"), std::string::npos) << message;
   for (const char* fragment :
        {"loss.name: 'hinge' is not one of: ce, ldam, focal, balanced_softmax", "loss.ldam_scale: 0 is not > 0",
@@ -171,8 +173,8 @@ TEST(Config, ShippedConfigsAreValid) {
     ++configs;
     EXPECT_NO_THROW(load(entry.path().string())) << entry.path();
   }
-  EXPECT_EQ(configs, 28);  // 18 CIFAR / Fashion-MNIST, 4 Fashion-MNIST on biased backgrounds, 5 ImageNet-LT,
-                           // 1 image folder
+  EXPECT_EQ(configs, 34);  // 24 CIFAR / Fashion-MNIST (logit adjustment and BCL: 6), 4 Fashion-MNIST on biased
+                           // backgrounds, 5 ImageNet-LT, 1 image folder
 }
 
 // Every shipped table loads (each row's config with its overrides resolves), rows have distinct folders.

@@ -60,8 +60,7 @@ TEST(Io, FailedWritesLeaveTheOldFileWhole) {
   EXPECT_NE(test::error_of([&] { write_file_atomic(dir / "f.txt", "new content"); }).find("No space left on device"),
             std::string::npos);
   setenv("SMCL_DEBUG_FAIL_WRITE", "m.jsonl", 1);
-  EXPECT_NE(test::error_of([&] { append_line(dir / "m.jsonl", "{\"epoch\": 1}"); }).find("m.jsonl"),
-            std::string::npos);
+  EXPECT_NE(test::error_of([&] { append_line(dir / "m.jsonl", "{\"epoch\": 1}"); }).find("m.jsonl"), std::string::npos);
   unsetenv("SMCL_DEBUG_FAIL_WRITE");
   EXPECT_EQ(test::slurp(dir / "f.txt"), "old");
   EXPECT_EQ(test::slurp(dir / "m.jsonl"), "{\"epoch\": 0}\n");

@@ -42,7 +42,7 @@ TEST(Background, KindsHaveTheirPatternAndAreDrawnFromTheSeed) {
     // Every kind is a pattern, not a flat colour.
     EXPECT_GT(image.to(torch::kFloat32).std().item<double>(), 5.0) << background_kind_names()[size_t(kind)];
   }
-  EXPECT_TRUE(rows_constant(render_background(0, 32, rng)));     // horizontal stripes
+  EXPECT_TRUE(rows_constant(render_background(0, 32, rng)));  // horizontal stripes
   EXPECT_FALSE(columns_constant(render_background(0, 32, rng)));
   EXPECT_TRUE(columns_constant(render_background(1, 32, rng)));  // vertical stripes
   EXPECT_TRUE(columns_constant(render_background(4, 32, rng)));  // horizontal gradient
@@ -63,7 +63,7 @@ TEST(Background, CompositeCoversTheBackgroundInProportionToTheObjectsValue) {
     EXPECT_EQ(out[0][c][1][1].item<int>(), int(bg[c]));  // value 0: transparent
     const double alpha = 40.0 / 85.0;                    // value 40: partly opaque, in its own gray
     EXPECT_EQ(out[0][c][1][2].item<int>(), int(std::lround(alpha * 40 + (1 - alpha) * bg[c])));
-    EXPECT_EQ(out[0][c][2][1].item<int>(), 85);   // value 85 and above: opaque
+    EXPECT_EQ(out[0][c][2][1].item<int>(), 85);  // value 85 and above: opaque
     EXPECT_EQ(out[0][c][2][2].item<int>(), 200);
   }
   auto rgb = torch::zeros({1, 3, 2, 2}, torch::kUInt8);

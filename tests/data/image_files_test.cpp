@@ -43,8 +43,8 @@ void truncate_file(const std::string& path, double keep) {
   test::write_bytes(path, bytes.substr(0, size_t(double(bytes.size()) * keep)));
 }
 
-#define SKIP_WITHOUT_OPENCV()                                                                 \
-  do {                                                                                        \
+#define SKIP_WITHOUT_OPENCV()                                                                  \
+  do {                                                                                         \
     if (!image_files_supported()) GTEST_SKIP() << "this build has no OpenCV to decode images"; \
   } while (0)
 
@@ -265,8 +265,8 @@ TEST(ImageFiles, GatheredBatchesBecomeSquareViews) {
   write_image(dir / "a/1.png", 17, 33, 3, 2);
   write_image(dir / "b/0.jpg", 29, 29, 1, 3);  // grayscale JPEG in a colour set
   write_image(dir / "b/1.jpg", 50, 12, 3, 4);
-  auto config = config::load("", {"data.name=image_folder", "data.root=" + dir.str(), "data.image_size=16",
-                                  "data.holdout_fraction=0.5"});
+  auto config = config::load(
+      "", {"data.name=image_folder", "data.root=" + dir.str(), "data.image_size=16", "data.holdout_fraction=0.5"});
   resolve_defaults(config);
   auto data = load_long_tailed(config.data);
   auto images = gather(data.train, torch::tensor(std::vector<int64_t>{1, 0, 1}));

@@ -10,11 +10,11 @@ TEST(Metrics, HandComputedExample) {
   // 3 classes, 6 test images. Logit rows give the predictions (best first):
   // img 0 (y 0): 0 then 1 -> top-1 hit; img 1 (y 0): 2 then 0; img 2 (y 1): 1; img 3 (y 1): 0 then 2 then 1;
   // img 4 (y 2): 2; img 5 (y 2): 1 then 2.
-  auto logits = torch::tensor({3.f, 2.f, 1.f,   //
-                               2.f, 1.f, 3.f,   //
-                               1.f, 3.f, 2.f,   //
-                               3.f, 1.f, 2.f,   //
-                               1.f, 2.f, 3.f,   //
+  auto logits = torch::tensor({3.f, 2.f, 1.f,  //
+                               2.f, 1.f, 3.f,  //
+                               1.f, 3.f, 2.f,  //
+                               3.f, 1.f, 2.f,  //
+                               1.f, 2.f, 3.f,  //
                                1.f, 3.f, 2.f})
                     .view({6, 3});
   auto labels = torch::tensor(std::vector<int64_t>{0, 0, 1, 1, 2, 2}, torch::kInt64);
@@ -61,7 +61,8 @@ TEST(Metrics, BiasMetricsCountHitsAndFlipsToTheBackgroundsClass) {
   // 1 (flip).
   auto labels = torch::tensor(std::vector<int64_t>{3, 3, 3, 4, 4}, torch::kInt64);
   auto background = torch::tensor(std::vector<int64_t>{0, 0, 0, 1, 1}, torch::kInt64);
-  auto logits = torch::one_hot(torch::tensor(std::vector<int64_t>{3, 0, 1, 4, 1}, torch::kInt64), 5).to(torch::kFloat32);
+  auto logits =
+      torch::one_hot(torch::tensor(std::vector<int64_t>{3, 0, 1, 4, 1}, torch::kInt64), 5).to(torch::kFloat32);
   BiasMetrics m = compute_bias_metrics(logits, labels, background);
   EXPECT_DOUBLE_EQ(m.conflict_top1, 100.0 * 2 / 5);
   EXPECT_DOUBLE_EQ(m.bg_flip_rate, 100.0 * 2 / 5);

@@ -29,7 +29,7 @@ torch::Tensor ints(const nlohmann::json& values) { return torch::tensor(values.g
 TEST(ClassificationLoss, MatchesTheReferenceImplementations) {
   auto golden = test::read_json(test::golden("losses.json"));
   auto counts = golden["counts"].get<std::vector<int64_t>>();
-  ASSERT_EQ(golden["cases"].size(), 28u);
+  ASSERT_EQ(golden["cases"].size(), 36u);
   for (const auto& kase : golden["cases"]) {
     config::LossConfig config;
     config.name = kase["loss"];
@@ -38,6 +38,7 @@ TEST(ClassificationLoss, MatchesTheReferenceImplementations) {
       config.ldam_scale = kase["params"]["ldam_scale"];
     }
     if (config.name == "focal") config.focal_gamma = kase["params"]["focal_gamma"];
+    if (config.name == "logit_adjusted") config.la_tau = kase["params"]["la_tau"];
     std::string name = config.name + " " + kase["params"].dump() + " " + kase["reweight"].get<std::string>() +
                        (kase.contains("labels_b") ? " mixed" : "");
     ClassificationLoss loss(config, counts);
@@ -93,7 +94,9 @@ TEST(ClassificationLoss, FocalStaysFiniteOnLargeLogits) {
 TEST(ClassificationLoss, UnknownNameAndEmptyClassesAreErrors) {
   config::LossConfig config;
   config.name = "hinge";
-  EXPECT_NE(test::error_of([&] { ClassificationLoss(config, {3, 2}); }).find("unknown loss 'hinge'"),
+  EXPECT_NE(test::error_of([&] {
+              ClassificationLoss(config, {3, 2});
+            }).find("unknown loss 'hinge'"),
             std::string::npos);
   config.name = "ldam";
   EXPECT_NE(test::error_of([&] { ClassificationLoss(config, {3, 0}); }).find("every class"), std::string::npos);

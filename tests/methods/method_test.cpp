@@ -24,8 +24,12 @@ TEST(Methods, EveryNameMakesItsMethod) {
   for (const auto& name : method_names()) {
     config::Config config;
     config.method.name = name;
-    EXPECT_NE(make_method(config, tiny_training_set()), nullptr) << name;
+    auto model = build_model(config, 3, 1);
+    EXPECT_NE(make_method(config, tiny_training_set(), &model), nullptr) << name;
   }
+  config::Config bcl;
+  bcl.method.name = "bcl";
+  EXPECT_THROW(make_method(bcl, tiny_training_set()), Error);  // its prototype head needs the network
   config::Config config;
   config.method.name = "nope";
   EXPECT_THROW(make_method(config, tiny_training_set()), Error);
@@ -53,10 +57,11 @@ TEST(Methods, SclIsWeightedCrossEntropyOnTwoViewsPlusSupConOnTheirProjections) {
   auto v1 = augment::train_view(images, config.augment, again);
   auto v2 = augment::train_view(images, config.augment, again);
   auto o1 = model->forward(v1), o2 = model->forward(v2);
-  auto ce_terms = torch::cat({torch::nn::functional::cross_entropy(
-                                  o1.logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone)),
-                              torch::nn::functional::cross_entropy(
-                                  o2.logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone))});
+  auto ce_terms =
+      torch::cat({torch::nn::functional::cross_entropy(
+                      o1.logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone)),
+                  torch::nn::functional::cross_entropy(
+                      o2.logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone))});
   auto w = weights.index_select(0, torch::cat({labels, labels}));
   auto ce = (w * ce_terms).sum() / w.sum();
   auto sc = losses::supcon(torch::cat({o1.projection, o2.projection}), torch::cat({labels, labels}), 0.2, 0.07);

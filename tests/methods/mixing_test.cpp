@@ -5,8 +5,8 @@
 
 #include <cmath>
 
-#include "smcl/augment/batch_transforms.h"
 #include "reference_model.h"
+#include "smcl/augment/batch_transforms.h"
 #include "test_util.h"
 
 namespace smcl::methods {
@@ -230,7 +230,8 @@ TEST(Mixing, OneStepOfEachKindMatchesAnIndependentPyTorchImplementation) {
       const double norm2 = want["squared_norm"];
       EXPECT_NEAR(g.dot(g).item<double>(), norm2, 1e-4 * norm2 + 1e-12) << item.key();
       EXPECT_NEAR(g.dot(direction).item<double>(), want["dot"].get<double>(),
-                  1e-4 * std::sqrt(norm2 * double(g.numel())) + 1e-9) << item.key();
+                  1e-4 * std::sqrt(norm2 * double(g.numel())) + 1e-9)
+          << item.key();
       if (want.contains("values")) {
         auto values = test::tensor_of(want["values"], {-1}).to(torch::kFloat64);
         EXPECT_LT((g - values).abs().max().item<double>(), 1e-5 + 1e-4 * values.abs().max().item<double>())

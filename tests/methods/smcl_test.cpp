@@ -5,13 +5,13 @@
 #include <cmath>
 #include <fstream>
 
+#include "reference_model.h"
 #include "smcl/augment/batch_transforms.h"
 #include "smcl/augment/masking.h"
 #include "smcl/core/error.h"
 #include "smcl/core/torch_compat.h"
 #include "smcl/losses/supcon.h"
 #include "smcl/saliency/saliency.h"
-#include "reference_model.h"
 #include "test_util.h"
 
 namespace smcl::methods {
@@ -158,10 +158,16 @@ TEST(SmclStep, FromTheMaskEpochItAddsTargetViewsAndTheMaskedSourceView) {
 
 // Every ablation switch gives a working step: finite loss, gradients everywhere, the model left in training mode.
 TEST(SmclStep, EveryAblationSwitchTrains) {
-  std::vector<std::vector<std::pair<std::string, std::string>>> variants = {
-      {{"saliency", "fine_grained"}}, {{"saliency", "cam"}}, {{"saliency", "random"}}, {{"saliency", "center"}},
-      {{"saliency_of", "target"}},    {{"box", "per_batch"}}, {{"mask_fill", "zero"}}, {{"target_ce", "true"}},
-      {{"target_sampler", "class_balanced"}}, {{"target_sampler", "inverse_power"}}};
+  std::vector<std::vector<std::pair<std::string, std::string>>> variants = {{{"saliency", "fine_grained"}},
+                                                                            {{"saliency", "cam"}},
+                                                                            {{"saliency", "random"}},
+                                                                            {{"saliency", "center"}},
+                                                                            {{"saliency_of", "target"}},
+                                                                            {{"box", "per_batch"}},
+                                                                            {{"mask_fill", "zero"}},
+                                                                            {{"target_ce", "true"}},
+                                                                            {{"target_sampler", "class_balanced"}},
+                                                                            {{"target_sampler", "inverse_power"}}};
   if (saliency::opencv_available()) variants.push_back({{"saliency", "fine_grained_opencv"}});
   for (const auto& variant : variants) {
     Fixture f;

@@ -8,6 +8,7 @@ Writes tests/reference/golden/decoupled.json. The network is the closed-form Res
   crt       a new linear classifier (W, b) learned on the frozen features: logits W h + b
   lws       the network's own W and b kept, one scale f_k per class learned: logits (W h + b) * f
   tau_norm  W_k / ||W_k||^tau per class row, the bias dropped (zero); nothing learned
+  logit_adjust  Menon et al.'s post-hoc logit adjustment, b_k - tau log(n_k / N); nothing learned
 Two steps of torch.optim.SGD (momentum, weight decay) on two batches of 8, cross-entropy, the backbone's
 parameters untouched, once with the network in training mode (retrain.bn: train: batch norm normalises with
 each batch's statistics and moves its running statistics) and once in eval mode (retrain.bn: frozen). The
@@ -31,6 +32,7 @@ B, H, W, K, D = 8, 8, 8, 3, 64
 MEAN, STD = 0.3, 0.35
 LR, MOMENTUM, WEIGHT_DECAY = 0.1, 0.9, 5e-4
 TAU = 0.7
+COUNTS = [50, 10, 2]  # post-hoc logit adjustment's training counts
 LABELS = [[0, 1, 2, 0, 1, 2, 2, 1], [2, 2, 0, 1, 0, 1, 2, 0]]  # class-balanced batches, as the sampler draws them
 
 
@@ -84,10 +86,13 @@ def main():
     w = model.linear.weight.detach().double()
     tau_weight = (w / w.norm(dim=1, keepdim=True) ** TAU).float()
     crt_weight, crt_bias = crt_start()
+    prior = torch.tensor(COUNTS, dtype=torch.float64) / sum(COUNTS)
+    adjusted_bias = (model.linear.bias.detach().double() - TAU * torch.log(prior)).float()
     out = {"images": images.tolist(), "labels": LABELS, "mean": MEAN, "std": STD, "classes": K, "lr": LR,
            "momentum": MOMENTUM, "weight_decay": WEIGHT_DECAY, "parameters": parameters,
            "crt_start": {"weight": crt_weight.reshape(-1).tolist(), "bias": crt_bias.tolist()},
            "tau": TAU, "tau_norm": {"weight": tau_weight.reshape(-1).tolist(), "bias": [0.0] * K},
+           "counts": COUNTS, "logit_adjust": {"bias": adjusted_bias.tolist()},
            "runs": [two_steps(mode, bn, batches) for mode in ("crt", "lws") for bn in ("train", "frozen")]}
     with open(OUT, "w") as f:
         json.dump(out, f)

@@ -8,6 +8,7 @@ float64, and differentiated by autograd:
   focal             the class-balanced loss code's focal_loss (BCE with logits, modulator
                     exp(-gamma y z - gamma log(1 + exp(-z))), per-sample class weight, sum / number of labels)
   balanced_softmax  Balanced Softmax: weighted CE of z + log(n_k / N)
+  logit_adjusted    the logit-adjusted loss (Menon et al. 2021) as BCL's LogitAdjust: weighted CE of z + tau log(n_k / N)
   ce                weighted CE
 The mixed-label cases (Mixup, CutMix, Remix, CMO, SMCL's masked image) follow SPEC section 4's formula
 sum_i lam_i w_{a_i} l(z_i, a_i) / N_a + sum_i (1 - lam_i) w_{b_i} l(z_i, b_i) / N_b, with N the sum of the
@@ -63,6 +64,13 @@ def balanced_softmax(z, y, w):
     return F.cross_entropy(adjusted, y, reduction="none"), F.cross_entropy(adjusted, y, weight=w)
 
 
+def logit_adjusted(z, y, w, tau):
+    """Menon et al.'s logit-adjusted loss as BCL's LogitAdjust writes it: CE(z + tau log(n_k / N), y)."""
+    prior = torch.tensor(COUNTS, dtype=torch.float64)
+    adjusted = z + tau * torch.log(prior / prior.sum())
+    return F.cross_entropy(adjusted, y, reduction="none"), F.cross_entropy(adjusted, y, weight=w)
+
+
 def ce(z, y, w):
     return F.cross_entropy(z, y, reduction="none"), F.cross_entropy(z, y, weight=w)
 
@@ -86,7 +94,8 @@ def case(seed, name, params, reweight, mixed, b=16):
     z.requires_grad_(True)
     y = torch.cat([torch.arange(K), torch.randint(0, K, (b - K,), generator=g)])
     w = torch.tensor(cb_weights(0.9999) if reweight == "cb" else np.ones(K), dtype=torch.float64)
-    fn = {"ldam": ldam, "focal": focal, "balanced_softmax": balanced_softmax, "ce": ce}[name]
+    fn = {"ldam": ldam, "focal": focal, "balanced_softmax": balanced_softmax, "logit_adjusted": logit_adjusted,
+          "ce": ce}[name]
     result = {"loss": name, "params": params, "reweight": reweight, "weights": w.tolist(), "logits": z.tolist(),
               "labels": y.tolist()}
     if mixed:
@@ -114,12 +123,15 @@ def main():
         for mixed in [False, True]:
             for name, params in [("ce", {}), ("ldam", {"max_m": 0.5, "s": 30.0}), ("ldam", {"max_m": 0.3, "s": 10.0}),
                                  ("focal", {"gamma": 1.0}), ("focal", {"gamma": 0.0}), ("focal", {"gamma": 2.0}),
-                                 ("balanced_softmax", {})]:
+                                 ("balanced_softmax", {}), ("logit_adjusted", {"tau": 0.5}),
+                                 ("logit_adjusted", {"tau": 1.5})]:
                 config = dict(params)
                 if name == "ldam":
                     config = {"ldam_max_margin": params["max_m"], "ldam_scale": params["s"]}
                 if name == "focal":
                     config = {"focal_gamma": params["gamma"]}
+                if name == "logit_adjusted":
+                    config = {"la_tau": params["tau"]}
                 c = case(seed, name, params, reweight, mixed)
                 c["params"] = config
                 cases.append(c)

@@ -5,8 +5,8 @@
 #include <cstdio>
 
 #include "smcl/config/config.h"
-#include "smcl/data/datasets.h"
 #include "smcl/core/error.h"
+#include "smcl/data/datasets.h"
 
 namespace smcl::saliency {
 namespace {

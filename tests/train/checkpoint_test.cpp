@@ -102,7 +102,8 @@ TEST(Checkpoint, EveryBitFlipIsRefusedBeforeAnythingIsRestored) {
     const size_t at = draw() % flipped.size();
     flipped[at] = char(flipped[at] ^ (1 << (draw() % 8)));
     test::write_bytes(dir / "flipped.pt", flipped);
-    const std::string message = test::error_of([&] { load_checkpoint(dir / "flipped.pt", *other, nullptr, torch::kCPU); });
+    const std::string message =
+        test::error_of([&] { load_checkpoint(dir / "flipped.pt", *other, nullptr, torch::kCPU); });
     EXPECT_NE(message.find("flipped.pt"), std::string::npos) << "byte " << at << ": " << message;
     EXPECT_TRUE(torch::equal(other->parameters()[0], before)) << "byte " << at;
     EXPECT_THROW(verify_checkpoint(dir / "flipped.pt"), Error);
@@ -121,7 +122,8 @@ TEST(Checkpoint, OlderCheckpointsWithoutChecksumStillLoad) {
   archive.write("model", model_archive);
   archive.write("version", c10::IValue(int64_t(1)));
   archive.write("next_epoch", c10::IValue(int64_t(4)));
-  for (const char* key : {"rng_state", "best_json", "last_json", "config_yaml"}) archive.write(key, c10::IValue(std::string("x")));
+  for (const char* key : {"rng_state", "best_json", "last_json", "config_yaml"})
+    archive.write(key, c10::IValue(std::string("x")));
   for (const char* key : {"train_seconds", "wall_seconds"}) archive.write(key, c10::IValue(1.5));
   archive.write("train_images", c10::IValue(int64_t(10)));
   archive.save_to(dir / "old.pt");

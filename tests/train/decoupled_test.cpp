@@ -38,8 +38,8 @@ TEST(Decoupled, CrtAndLwsStepsMatchAnIndependentPyTorchImplementation) {
     test::set_reference_parameters(model, golden["parameters"]);
     model->train(bn == "train");
     const bool crt = mode == "crt";
-    auto weight = crt ? test::tensor_of(golden["crt_start"]["weight"], {k, -1})
-                      : model->classifier()->weight.detach().clone();
+    auto weight =
+        crt ? test::tensor_of(golden["crt_start"]["weight"], {k, -1}) : model->classifier()->weight.detach().clone();
     auto bias = crt ? test::tensor_of(golden["crt_start"]["bias"], {k}) : model->classifier()->bias.detach().clone();
     ClassifierHead head(weight, bias, crt);
     torch::optim::SGD optimizer(head->parameters(), torch::optim::SGDOptions(golden["lr"].get<double>())
@@ -62,8 +62,8 @@ TEST(Decoupled, CrtAndLwsStepsMatchAnIndependentPyTorchImplementation) {
     expect_close(model->named_buffers()["layer3.0.bn2.running_var"], run["layer3_bn2_running_var"],
                  "layer3.0.bn2.running_var");
     // The backbone's parameters and the network's own classifier are untouched.
-    auto parameters_after = torch::cat({model->parameters()[0].detach().reshape(-1),
-                                        model->classifier()->weight.detach().reshape(-1)});
+    auto parameters_after =
+        torch::cat({model->parameters()[0].detach().reshape(-1), model->classifier()->weight.detach().reshape(-1)});
     EXPECT_TRUE(torch::equal(parameters_before, parameters_after));
     // Folded into the network, the network alone gives the head's logits.
     torch::NoGradGuard no_grad;
@@ -82,6 +82,16 @@ TEST(Decoupled, TauNormMatchesAnIndependentPyTorchImplementation) {
   tau_normalize(model->classifier(), golden["tau"]);
   expect_close(model->classifier()->weight, golden["tau_norm"]["weight"], "W");
   expect_close(model->classifier()->bias, golden["tau_norm"]["bias"], "b");
+}
+
+TEST(Decoupled, PostHocLogitAdjustmentMatchesAnIndependentPyTorchImplementation) {
+  auto golden = test::read_json(test::golden("decoupled.json"));
+  auto model = models::make_model("resnet8", golden["classes"], 1);
+  test::set_reference_parameters(model, golden["parameters"]);
+  auto weight = model->classifier()->weight.detach().clone();
+  adjust_logits(model->classifier(), golden["counts"].get<std::vector<int64_t>>(), golden["tau"]);
+  expect_close(model->classifier()->bias, golden["logit_adjust"]["bias"], "b");
+  EXPECT_TRUE(torch::equal(model->classifier()->weight, weight));
 }
 
 }  // namespace smcl::train

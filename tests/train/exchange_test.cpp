@@ -44,7 +44,7 @@ TEST(Exchange, PyTorchStateDictsGiveTheSameLogits) {
   for (const auto& arch : kArchs) {
     test::TempDir dir;
     auto made = test::run_exchange_py("make " + dir.str() + " " + arch.name + " " + std::to_string(arch.classes) + " " +
-                           std::to_string(arch.channels) + " " + std::to_string(arch.size));
+                                      std::to_string(arch.channels) + " " + std::to_string(arch.size));
     ASSERT_EQ(made.status, 0) << made.output;
     auto dict = read_state_dict(dir / "model.pt");
     auto model = models::make_model(arch.name, arch.classes, arch.channels, /*with_projection=*/true);
@@ -78,8 +78,8 @@ TEST(Exchange, WhatSmclWritesLoadsInPyTorchWithTheSameLogits) {
     for (const auto& [name, tensor] : tensors) EXPECT_NE(name.rfind("head.", 0), 0u) << name;
     write_state_dict(tensors, dir / "exported.pt");
     write_state_dict({{"input", x}, {"logits", logits}}, dir / "io_smcl.pt");
-    auto checked = test::run_exchange_py("check " + dir.str() + " " + arch.name + " " + std::to_string(arch.classes) + " " +
-                              std::to_string(arch.channels));
+    auto checked = test::run_exchange_py("check " + dir.str() + " " + arch.name + " " + std::to_string(arch.classes) +
+                                         " " + std::to_string(arch.channels));
     EXPECT_EQ(checked.status, 0) << arch.name << ": " << checked.output;
     // And back: the file reads here to the same tensors.
     auto back = read_state_dict(dir / "exported.pt");

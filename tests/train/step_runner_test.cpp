@@ -58,9 +58,13 @@ Trained train_tiny(const config::Config& c) {
 // Prefetching moves batch preparation to another thread; it must not change a single number of the run, for
 // every kind of method (the cam saliency runs its model part on the training thread).
 TEST(StepRunner, PrefetchGivesExactlyTheSameTrainingAsInline) {
-  for (const auto& [method, saliency] : std::vector<std::pair<std::string, std::string>>{
-           {"erm", "fine_grained"}, {"scl", "fine_grained"}, {"smcl", "fine_grained"}, {"smcl", "cam"},
-           {"smcl", "random"}, {"cmo", "fine_grained"}, {"remix", "fine_grained"}}) {
+  for (const auto& [method, saliency] : std::vector<std::pair<std::string, std::string>>{{"erm", "fine_grained"},
+                                                                                         {"scl", "fine_grained"},
+                                                                                         {"smcl", "fine_grained"},
+                                                                                         {"smcl", "cam"},
+                                                                                         {"smcl", "random"},
+                                                                                         {"cmo", "fine_grained"},
+                                                                                         {"remix", "fine_grained"}}) {
     SCOPED_TRACE(method + " " + saliency);
     auto inline_run = train_tiny(tiny_config(method, false, saliency));
     auto prefetched = train_tiny(tiny_config(method, true, saliency));
@@ -113,9 +117,8 @@ TEST(StepRunner, AnErrorWhilePreparingIsRethrownOnTheTrainingThread) {
     StepRunner runner(model, optimizer, method, c.train, torch::kCPU);
     Rng rng(1);
     int64_t started = 0;
-    auto message = test::error_of([&] {
-      runner.run(train, torch::arange(train.size()), torch::ones({4}), 0, rng, [&](int64_t) { ++started; });
-    });
+    auto message = test::error_of(
+        [&] { runner.run(train, torch::arange(train.size()), torch::ones({4}), 0, rng, [&](int64_t) { ++started; }); });
     EXPECT_NE(message.find("batch 3 could not be prepared"), std::string::npos) << message;
     EXPECT_EQ(started, 3);  // steps 0 and 1 trained; step 2 asked for the failed batch
   }
@@ -152,8 +155,7 @@ TEST(Execution, RefusesCudaWithoutCudaAndFp16OnTheCpu) {
   train.device = "cpu";
   EXPECT_EQ(setup_execution(train), torch::Device(torch::kCPU));
   train.amp = "fp16";
-  EXPECT_NE(test::error_of([&] { setup_execution(train); }).find("fp16, which needs a CUDA device"),
-            std::string::npos);
+  EXPECT_NE(test::error_of([&] { setup_execution(train); }).find("fp16, which needs a CUDA device"), std::string::npos);
   if (!torch::cuda::is_available()) {
     train.device = "cuda";
     train.amp = "none";

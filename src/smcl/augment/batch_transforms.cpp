@@ -68,11 +68,10 @@ torch::Tensor normalize(const torch::Tensor& images, const std::vector<double>& 
 }
 
 torch::Tensor random_view(const data::Images& images, const config::AugmentConfig& config, Rng& rng) {
-  torch::Tensor x = images.pixels.defined()
-                        ? random_crop(images.pixels, config.crop_padding, rng)
-                        : random_resized_crops(images.decoded, images.side, config.crop_scale, config.crop_ratio,
-                                               rng, images.threads)
-                              .to(images.device);
+  torch::Tensor x = images.pixels.defined() ? random_crop(images.pixels, config.crop_padding, rng)
+                                            : random_resized_crops(images.decoded, images.side, config.crop_scale,
+                                                                   config.crop_ratio, rng, images.threads)
+                                                  .to(images.device);
   if (config.flip) x = random_flip(x, rng);
   x = rand_augment(x, config.rand_augment_n, config.rand_augment_m, config.rand_augment_mstd, rng);
   x = color_augment(x, config.color_jitter, config.color_jitter_prob, config.grayscale_prob, rng);

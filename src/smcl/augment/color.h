@@ -17,7 +17,7 @@ namespace smcl::augment {
 torch::Tensor adjust_brightness(const torch::Tensor& images, const torch::Tensor& factors);
 torch::Tensor adjust_contrast(const torch::Tensor& images, const torch::Tensor& factors);
 torch::Tensor adjust_saturation(const torch::Tensor& images, const torch::Tensor& factors);  // C = 1: unchanged
-torch::Tensor adjust_hue(const torch::Tensor& images, const torch::Tensor& shifts);  // shifts in [-0.5, 0.5]
+torch::Tensor adjust_hue(const torch::Tensor& images, const torch::Tensor& shifts);          // shifts in [-0.5, 0.5]
 // ITU-R 601 luma 0.2989 R + 0.587 G + 0.114 B, [B, 3, H, W] -> [B, 1, H, W] (C = 1: the images themselves).
 torch::Tensor grayscale(const torch::Tensor& images);
 

@@ -74,13 +74,13 @@ torch::Tensor random_resized_crops(const std::vector<torch::Tensor>& images, int
                                    int64_t threads) {
   SMCL_ASSERT(!images.empty());
   std::vector<CropBox> boxes;
-  for (const auto& image : images) boxes.push_back(random_resized_crop_box(image.size(1), image.size(2), scale, ratio, rng));
+  for (const auto& image : images)
+    boxes.push_back(random_resized_crop_box(image.size(1), image.size(2), scale, ratio, rng));
   // Each worker makes its own tensor, stacked on this thread: worker threads do not share this thread's
   // inference or no-grad mode, so they must not write into a tensor made under it.
   std::vector<torch::Tensor> views(images.size());
-  parallel_for(int64_t(images.size()), threads, [&](int64_t i) {
-    views[size_t(i)] = resized_crop(images[size_t(i)], boxes[size_t(i)], side, side);
-  });
+  parallel_for(int64_t(images.size()), threads,
+               [&](int64_t i) { views[size_t(i)] = resized_crop(images[size_t(i)], boxes[size_t(i)], side, side); });
   return torch::stack(views);
 }
 

@@ -20,8 +20,7 @@ MaskBoxes boxes_at(const torch::Tensor& peaks, double u, int64_t height, int64_t
   boxes.bottom = (row + half_h).clamp(0, height);
   boxes.left = (col - half_w).clamp(0, width);
   boxes.right = (col + half_w).clamp(0, width);
-  boxes.lambda = ((boxes.bottom - boxes.top) * (boxes.right - boxes.left)).to(torch::kFloat32) /
-                 float(height * width);
+  boxes.lambda = ((boxes.bottom - boxes.top) * (boxes.right - boxes.left)).to(torch::kFloat32) / float(height * width);
   return boxes;
 }
 
@@ -30,8 +29,8 @@ torch::Tensor box_mask(const MaskBoxes& boxes, int64_t height, int64_t width) {
   auto rows = torch::arange(height, options).view({1, height, 1});
   auto cols = torch::arange(width, options).view({1, 1, width});
   auto view = [](const torch::Tensor& t) { return t.view({-1, 1, 1}); };
-  auto inside = rows.ge(view(boxes.top)) & rows.lt(view(boxes.bottom)) & cols.ge(view(boxes.left)) &
-                cols.lt(view(boxes.right));
+  auto inside =
+      rows.ge(view(boxes.top)) & rows.lt(view(boxes.bottom)) & cols.ge(view(boxes.left)) & cols.lt(view(boxes.right));
   return inside.unsqueeze(1);
 }
 

@@ -19,7 +19,8 @@ torch::Tensor per_image(const std::vector<double>& values, const torch::Tensor& 
 
 // PIL's Image.blend(degenerate, image, factor): degenerate + factor * (image - degenerate) in single precision,
 // clipped to [0, 255] and truncated.
-torch::Tensor pil_blend(const torch::Tensor& degenerate, const torch::Tensor& images, const std::vector<double>& factors) {
+torch::Tensor pil_blend(const torch::Tensor& degenerate, const torch::Tensor& images,
+                        const std::vector<double>& factors) {
   auto f = per_image(factors, images).to(torch::kFloat32);
   auto d = degenerate.to(torch::kFloat32);
   return (d + f * (images.to(torch::kFloat32) - d)).clamp(0, 255).floor().to(torch::kUInt8);
@@ -88,7 +89,7 @@ torch::Tensor pil_affine(const torch::Tensor& images, const std::vector<std::arr
   auto xs = (torch::arange(w, opts) + 0.5).view({1, 1, w});
   auto ys = (torch::arange(h, opts) + 0.5).view({1, h, 1});
   auto col = [&](int k) { return m.select(1, k); };  // [N, 1, 1]
-  auto xin = col(0) * xs + col(1) * ys + col(2);      // [N, H, W]
+  auto xin = col(0) * xs + col(1) * ys + col(2);     // [N, H, W]
   auto yin = col(3) * xs + col(4) * ys + col(5);
   auto outside = (xin < 0) | (xin >= double(w)) | (yin < 0) | (yin >= double(h));
   auto xf = xin - 0.5, yf = yin - 0.5;
@@ -129,9 +130,9 @@ double standard_normal(Rng& rng) {
 }  // namespace
 
 const std::vector<std::string>& rand_augment_ops() {
-  static const std::vector<std::string> ops = {
-      "AutoContrast", "Equalize", "Invert",     "Rotate",     "Posterize",  "Solarize",   "SolarizeAdd", "Color",
-      "Contrast",     "Brightness", "Sharpness", "ShearX",    "ShearY",     "TranslateX", "TranslateY"};
+  static const std::vector<std::string> ops = {"AutoContrast", "Equalize",    "Invert", "Rotate",     "Posterize",
+                                               "Solarize",     "SolarizeAdd", "Color",  "Contrast",   "Brightness",
+                                               "Sharpness",    "ShearX",      "ShearY", "TranslateX", "TranslateY"};
   return ops;
 }
 
@@ -178,12 +179,18 @@ torch::Tensor rand_augment_op(const std::string& op, const torch::Tensor& images
   if (op == "Sharpness") return pil_blend(smooth(images), images, values);
   std::vector<std::array<double, 6>> matrices;
   for (double v : values) {
-    if (op == "Rotate") matrices.push_back(rotation_matrix(v, h, w));
-    else if (op == "ShearX") matrices.push_back({1, v, 0, 0, 1, 0});
-    else if (op == "ShearY") matrices.push_back({1, 0, 0, v, 1, 0});
-    else if (op == "TranslateX") matrices.push_back({1, 0, v * double(w), 0, 1, 0});
-    else if (op == "TranslateY") matrices.push_back({1, 0, 0, 0, 1, v * double(h)});
-    else throw Error("unknown RandAugment operation '" + op + "'");
+    if (op == "Rotate")
+      matrices.push_back(rotation_matrix(v, h, w));
+    else if (op == "ShearX")
+      matrices.push_back({1, v, 0, 0, 1, 0});
+    else if (op == "ShearY")
+      matrices.push_back({1, 0, 0, v, 1, 0});
+    else if (op == "TranslateX")
+      matrices.push_back({1, 0, v * double(w), 0, 1, 0});
+    else if (op == "TranslateY")
+      matrices.push_back({1, 0, 0, 0, 1, v * double(h)});
+    else
+      throw Error("unknown RandAugment operation '" + op + "'");
   }
   return pil_affine(images, matrices);
 }

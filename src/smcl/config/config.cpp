@@ -110,7 +110,7 @@ std::vector<Field> fields(Config& c) {
       scalar_field("model.init_from", "string", c.model.init_from,
                    "PyTorch state dict file a new run starts from (empty: random init)"),
       scalar_field("method.name", "string", c.method.name,
-                   "training method: erm | scl | smcl | mixup | cutmix | remix | cmo"),
+                   "training method: erm | scl | smcl | bcl | mixup | cutmix | remix | cmo"),
       scalar_field("mix.alpha", "number", c.mix.alpha, "mixing share lambda ~ Beta(alpha, alpha)"),
       scalar_field("mix.prob", "number", c.mix.prob, "probability per batch of mixing"),
       scalar_field("mix.start_epoch", "int", c.mix.start_epoch, "first epoch that may mix"),
@@ -123,7 +123,7 @@ std::vector<Field> fields(Config& c) {
       scalar_field("mix.source_power", "number", c.mix.source_power, "cmo inverse_power: p_k ~ n_k^(1 - power)"),
       scalar_field("smcl.alpha", "number", c.smcl.alpha, "weight of the cross-entropy term"),
       scalar_field("smcl.beta", "number", c.smcl.beta, "weight of the supervised contrastive term (0: off)"),
-      scalar_field("smcl.temperature", "number", c.smcl.temperature, "SupCon temperature"),
+      scalar_field("smcl.temperature", "number", c.smcl.temperature, "contrastive temperature (scl, smcl, bcl)"),
       scalar_field("smcl.base_temperature", "number", c.smcl.base_temperature, "SupCon base temperature"),
       scalar_field("smcl.target_sampler", "string", c.smcl.target_sampler,
                    "target classes: effective_number | class_balanced | inverse_power"),
@@ -140,13 +140,14 @@ std::vector<Field> fields(Config& c) {
       scalar_field("smcl.target_start_epoch", "int", c.smcl.target_start_epoch,
                    "first epoch with target views (-1: mask_start_epoch)"),
       scalar_field("smcl.target_ce", "bool", c.smcl.target_ce, "target views join the views' cross-entropy mean"),
-      scalar_field("loss.name", "string", c.loss.name, "loss: ce | ldam | focal | balanced_softmax"),
+      scalar_field("loss.name", "string", c.loss.name, "loss: ce | ldam | focal | balanced_softmax | logit_adjusted"),
       scalar_field("loss.reweight", "string", c.loss.reweight, "class weights: none | cb | drw"),
       scalar_field("loss.drw_epoch", "int", c.loss.drw_epoch, "first epoch (from 0) with DRW weights"),
       scalar_field("loss.cb_beta", "number", c.loss.cb_beta, "effective-number beta, in [0, 1)"),
       scalar_field("loss.ldam_max_margin", "number", c.loss.ldam_max_margin, "ldam: margin of the rarest class"),
       scalar_field("loss.ldam_scale", "number", c.loss.ldam_scale, "ldam: scale of the cosine logits"),
       scalar_field("loss.focal_gamma", "number", c.loss.focal_gamma, "focal: gamma (0: weighted sigmoid CE)"),
+      scalar_field("loss.la_tau", "number", c.loss.la_tau, "logit_adjusted: tau of CE(z + tau log pi, y)"),
       scalar_field("augment.crop_padding", "int", c.augment.crop_padding, "pad-and-crop padding (0: off)"),
       list_field("augment.crop_scale", "list of number", c.augment.crop_scale,
                  "file sets: RandomResizedCrop area share [min, max]"),
@@ -192,10 +193,12 @@ std::vector<Field> fields(Config& c) {
       scalar_field("eval.many_threshold", "int", c.eval.many_threshold, "many: more training images than this"),
       scalar_field("eval.few_threshold", "int", c.eval.few_threshold, "few: fewer training images than this"),
       scalar_field("eval.batch_size", "int", c.eval.batch_size, "images per evaluation step"),
-      scalar_field("retrain.mode", "string", c.retrain.mode, "none (training run) | crt | lws | tau_norm"),
+      scalar_field("retrain.mode", "string", c.retrain.mode,
+                   "none (training run) | crt | lws | tau_norm | logit_adjust"),
       scalar_field("retrain.epochs", "int", c.retrain.epochs, "crt, lws: class-balanced epochs"),
       scalar_field("retrain.lr", "number", c.retrain.lr, "crt, lws: initial lr of the cosine schedule"),
-      scalar_field("retrain.tau", "number", c.retrain.tau, "tau_norm: exponent tau, in [0, 1]"),
+      scalar_field("retrain.tau", "number", c.retrain.tau,
+                   "tau_norm: exponent tau; logit_adjust: tau of b - tau log pi"),
       scalar_field("retrain.bn", "string", c.retrain.bn,
                    "crt, lws: backbone batch norm: train (batch statistics, as Kang et al.) | frozen (eval mode)"),
   };
@@ -262,14 +265,14 @@ void check_node_count(const YAML::Node& root, const std::string& source) {
   }
 }
 
-
 std::string allowed_keys_hint(const std::vector<Field>& table, const std::string& key) {
   std::string section = key.substr(0, key.find('.'));
   std::ostringstream hint;
   for (const auto& field : table) {
     if (field.key.rfind(section + ".", 0) == 0) hint << (hint.tellp() > 0 ? ", " : "") << field.key;
   }
-  if (hint.tellp() == 0) return "sections are data, model, method, mix, smcl, loss, augment, train, optim, eval, retrain";
+  if (hint.tellp() == 0)
+    return "sections are data, model, method, mix, smcl, loss, augment, train, optim, eval, retrain";
   return "keys in '" + section + "': " + hint.str();
 }
 
@@ -296,11 +299,11 @@ void check(std::vector<Problem>& problems, bool ok, const std::string& key, cons
 std::vector<Problem> validate(const Config& c) {
   std::vector<Problem> p;
   check_enum(p, "data.name", c.data.name,
-             {"fashion_mnist", "mnist", "cifar10", "cifar100", "fashion_mnist_bg", "mnist_bg", "image_list", "imagenet_lt",
-              "image_folder"});
+             {"fashion_mnist", "mnist", "cifar10", "cifar100", "fashion_mnist_bg", "mnist_bg", "image_list",
+              "imagenet_lt", "image_folder"});
   check_enum(p, "data.subset", c.data.subset, {"auto", "long_tail", "none"});
-  check(p, c.data.holdout_fraction > 0 && c.data.holdout_fraction < 1, "data.holdout_fraction",
-        c.data.holdout_fraction, "in (0, 1)");
+  check(p, c.data.holdout_fraction > 0 && c.data.holdout_fraction < 1, "data.holdout_fraction", c.data.holdout_fraction,
+        "in (0, 1)");
   check(p, c.data.num_classes >= 0 && c.data.num_classes <= 1000000, "data.num_classes", c.data.num_classes,
         "in [0, 1000000] (0: from the labels)");
   check(p, c.data.max_image_pixels >= 1, "data.max_image_pixels", c.data.max_image_pixels, ">= 1");
@@ -316,7 +319,7 @@ std::vector<Problem> validate(const Config& c) {
   check_enum(p, "model.name", c.model.name,
              {"resnet8", "resnet14", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet50",
               "resnet101", "resnet152"});
-  check_enum(p, "method.name", c.method.name, {"erm", "scl", "smcl", "mixup", "cutmix", "remix", "cmo"});
+  check_enum(p, "method.name", c.method.name, {"erm", "scl", "smcl", "bcl", "mixup", "cutmix", "remix", "cmo"});
   check(p, c.mix.alpha > 0, "mix.alpha", c.mix.alpha, "> 0");
   check(p, c.mix.prob >= 0 && c.mix.prob <= 1, "mix.prob", c.mix.prob, "in [0, 1]");
   check(p, c.mix.start_epoch >= 0, "mix.start_epoch", c.mix.start_epoch, ">= 0");
@@ -344,7 +347,8 @@ std::vector<Problem> validate(const Config& c) {
   check(p, c.smcl.target_start_epoch >= -1 && c.smcl.target_start_epoch <= c.smcl.mask_start_epoch,
         "smcl.target_start_epoch", c.smcl.target_start_epoch,
         "-1 or an epoch in [0, smcl.mask_start_epoch] (the masked sample needs the target views)");
-  check_enum(p, "loss.name", c.loss.name, {"ce", "ldam", "focal", "balanced_softmax"});
+  check_enum(p, "loss.name", c.loss.name, {"ce", "ldam", "focal", "balanced_softmax", "logit_adjusted"});
+  check(p, c.loss.la_tau >= 0, "loss.la_tau", c.loss.la_tau, ">= 0");
   check(p, c.loss.ldam_max_margin > 0, "loss.ldam_max_margin", c.loss.ldam_max_margin, "> 0");
   check(p, c.loss.ldam_scale > 0, "loss.ldam_scale", c.loss.ldam_scale, "> 0");
   check(p, c.loss.focal_gamma >= 0, "loss.focal_gamma", c.loss.focal_gamma, ">= 0");
@@ -359,16 +363,15 @@ std::vector<Problem> validate(const Config& c) {
   const auto& ratio = c.augment.crop_ratio;
   check(p, ratio.size() == 2 && ratio[0] > 0 && ratio[0] <= ratio[1], "augment.crop_ratio",
         std::to_string(ratio.size()) + " values", "[min, max] with 0 < min <= max");
-  check(p, c.augment.test_crop > 0 && c.augment.test_crop <= 1, "augment.test_crop", c.augment.test_crop,
-        "in (0, 1]");
+  check(p, c.augment.test_crop > 0 && c.augment.test_crop <= 1, "augment.test_crop", c.augment.test_crop, "in (0, 1]");
   check(p, c.augment.rand_augment_n >= 0 && c.augment.rand_augment_n <= 16, "augment.rand_augment_n",
         c.augment.rand_augment_n, "in [0, 16]");
   check(p, c.augment.rand_augment_m >= 0 && c.augment.rand_augment_m <= 10, "augment.rand_augment_m",
         c.augment.rand_augment_m, "in [0, 10]");
   check(p, c.augment.rand_augment_mstd >= 0, "augment.rand_augment_mstd", c.augment.rand_augment_mstd, ">= 0");
   const auto& jitter = c.augment.color_jitter;
-  check(p, jitter.size() == 4 && jitter[0] >= 0 && jitter[1] >= 0 && jitter[2] >= 0 && jitter[3] >= 0 &&
-               jitter[3] <= 0.5,
+  check(p,
+        jitter.size() == 4 && jitter[0] >= 0 && jitter[1] >= 0 && jitter[2] >= 0 && jitter[3] >= 0 && jitter[3] <= 0.5,
         "augment.color_jitter", std::to_string(jitter.size()) + " values",
         "[brightness, contrast, saturation, hue], each >= 0, hue <= 0.5");
   check(p, c.augment.color_jitter_prob >= 0 && c.augment.color_jitter_prob <= 1, "augment.color_jitter_prob",
@@ -401,7 +404,7 @@ std::vector<Problem> validate(const Config& c) {
   check(p, c.eval.few_threshold >= 0 && c.eval.few_threshold <= c.eval.many_threshold + 1, "eval.few_threshold",
         c.eval.few_threshold, ">= 0 and <= eval.many_threshold + 1");
   check(p, c.eval.batch_size >= 1, "eval.batch_size", c.eval.batch_size, ">= 1");
-  check_enum(p, "retrain.mode", c.retrain.mode, {"none", "crt", "lws", "tau_norm"});
+  check_enum(p, "retrain.mode", c.retrain.mode, {"none", "crt", "lws", "tau_norm", "logit_adjust"});
   check(p, c.retrain.epochs >= 1, "retrain.epochs", c.retrain.epochs, ">= 1");
   check(p, c.retrain.lr > 0, "retrain.lr", c.retrain.lr, "> 0");
   check(p, c.retrain.tau >= 0 && c.retrain.tau <= 1, "retrain.tau", c.retrain.tau, "in [0, 1]");
@@ -472,8 +475,8 @@ Config parse(const std::string& text, const std::string& source, const std::vect
     errors.push_back(where + ": " + problem.key + ": " + problem.message);
   }
   if (errors.count > 0) {
-    std::string message = errors.count == 1 ? "invalid configuration: " : "invalid configuration (" +
-                                                  std::to_string(errors.count) + " problems):";
+    std::string message = errors.count == 1 ? "invalid configuration: "
+                                            : "invalid configuration (" + std::to_string(errors.count) + " problems):";
     for (const auto& e : errors.listed) message += (errors.count == 1 ? "" : "\n  ") + e;
     if (errors.count > errors.listed.size()) {
       message += "\n  ... and " + std::to_string(errors.count - errors.listed.size()) + " more";

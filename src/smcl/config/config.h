@@ -11,28 +11,28 @@
 namespace smcl::config {
 
 struct DataConfig {
-  std::string name = "fashion_mnist";  // fashion_mnist | mnist | cifar10 | cifar100 (in memory);
-                                       // fashion_mnist_bg | mnist_bg (on biased backgrounds, data/background.h);
-                                       // image_list | imagenet_lt | image_folder (files, decoded per batch)
-  std::string root;                    // folder holding the dataset files; empty: the dataset's default
-  std::string subset = "auto";         // auto (long_tail for in-memory sets, none for file sets) | long_tail | none
-  std::string profile = "exp";         // long-tail profile: exp | step
-  double imbalance_ratio = 100;        // rho = n_max / n_min, >= 1 (1: balanced)
-  int64_t max_per_class = 0;           // n_max; 0: the dataset's own per-class count (file sets: the largest class)
-  int64_t subset_seed = 0;             // numpy legacy seed that selects the kept images, 0 .. 2^32-1
-  std::string train_list;              // image_list: training list file, absolute or relative to root
-  std::string test_list;               // image_list: test list file, absolute or relative to root
-  std::string val_list;                // image_list: validation list; when set, the best epoch is chosen on it
-  std::string test_root;               // image_folder: a folder of the same classes to test on; empty: hold out
-  double holdout_fraction = 0.2;       // image_folder without test_root: share of each class held out, in (0, 1)
-  int64_t num_classes = 0;             // image_list: number of classes; 0: 1 + the largest training label
-  int64_t channels = 3;                // file sets: 3 (RGB; grayscale replicated) | 1 (grayscale)
-  int64_t image_size = 0;              // file sets: side of the square training crop; 0: 224
-  bool skip_bad_images = false;        // file sets: leave out missing/unreadable/truncated images (counted)
-  int64_t max_image_pixels = 89478485; // file sets: an image declaring more pixels is refused before decoding
-  int64_t decode_threads = 0;          // file sets: threads decoding and resizing images; 0: all cores
-  double bg_bias = 0.9;                // *_bg sets: probability that a major class's training image gets its
-                                       // class's own background kind, in [0, 1]
+  std::string name = "fashion_mnist";   // fashion_mnist | mnist | cifar10 | cifar100 (in memory);
+                                        // fashion_mnist_bg | mnist_bg (on biased backgrounds, data/background.h);
+                                        // image_list | imagenet_lt | image_folder (files, decoded per batch)
+  std::string root;                     // folder holding the dataset files; empty: the dataset's default
+  std::string subset = "auto";          // auto (long_tail for in-memory sets, none for file sets) | long_tail | none
+  std::string profile = "exp";          // long-tail profile: exp | step
+  double imbalance_ratio = 100;         // rho = n_max / n_min, >= 1 (1: balanced)
+  int64_t max_per_class = 0;            // n_max; 0: the dataset's own per-class count (file sets: the largest class)
+  int64_t subset_seed = 0;              // numpy legacy seed that selects the kept images, 0 .. 2^32-1
+  std::string train_list;               // image_list: training list file, absolute or relative to root
+  std::string test_list;                // image_list: test list file, absolute or relative to root
+  std::string val_list;                 // image_list: validation list; when set, the best epoch is chosen on it
+  std::string test_root;                // image_folder: a folder of the same classes to test on; empty: hold out
+  double holdout_fraction = 0.2;        // image_folder without test_root: share of each class held out, in (0, 1)
+  int64_t num_classes = 0;              // image_list: number of classes; 0: 1 + the largest training label
+  int64_t channels = 3;                 // file sets: 3 (RGB; grayscale replicated) | 1 (grayscale)
+  int64_t image_size = 0;               // file sets: side of the square training crop; 0: 224
+  bool skip_bad_images = false;         // file sets: leave out missing/unreadable/truncated images (counted)
+  int64_t max_image_pixels = 89478485;  // file sets: an image declaring more pixels is refused before decoding
+  int64_t decode_threads = 0;           // file sets: threads decoding and resizing images; 0: all cores
+  double bg_bias = 0.9;                 // *_bg sets: probability that a major class's training image gets its
+                                        // class's own background kind, in [0, 1]
 };
 
 struct ModelConfig {
@@ -43,100 +43,103 @@ struct ModelConfig {
 };
 
 struct MethodConfig {
-  std::string name = "erm";  // erm | scl | smcl | mixup | cutmix | remix | cmo
+  std::string name = "erm";  // erm | scl | smcl | bcl | mixup | cutmix | remix | cmo
 };
 
 // The mixing methods of SPEC section 5 (method.name mixup | cutmix | remix | cmo): with probability prob per
 // batch, in epochs [start_epoch, end_epoch), each image is mixed with a partner (another image of the batch;
 // for cmo a minor-weighted image of the training set) and the loss mixes the two labels.
 struct MixConfig {
-  double alpha = 1.0;        // lambda ~ Beta(alpha, alpha), > 0
-  double prob = 0.5;         // probability per batch of mixing, in [0, 1]
-  int64_t start_epoch = 0;   // first epoch (from 0) that may mix
-  int64_t end_epoch = -1;    // first epoch that no longer mixes; -1: mixing never stops
-  double kappa = 3.0;        // remix: count ratio from which the label goes to the minor class, >= 1
-  double tau = 0.5;          // remix: ... when the major image's share lambda is below tau, in [0, 1]
+  double alpha = 1.0;       // lambda ~ Beta(alpha, alpha), > 0
+  double prob = 0.5;        // probability per batch of mixing, in [0, 1]
+  int64_t start_epoch = 0;  // first epoch (from 0) that may mix
+  int64_t end_epoch = -1;   // first epoch that no longer mixes; -1: mixing never stops
+  double kappa = 3.0;       // remix: count ratio from which the label goes to the minor class, >= 1
+  double tau = 0.5;         // remix: ... when the major image's share lambda is below tau, in [0, 1]
   std::string source_sampler = "inverse_power";  // cmo's patch source: effective_number | class_balanced |
                                                  // inverse_power (power 1: CMO's 1 / n_k image weights)
-  double source_beta = 0.9999;  // effective_number: beta, in [0, 1)
-  double source_power = 1.0;    // inverse_power: p_k proportional to n_k^(1 - power)
+  double source_beta = 0.9999;                   // effective_number: beta, in [0, 1)
+  double source_power = 1.0;                     // inverse_power: p_k proportional to n_k^(1 - power)
 };
 
-// The contrastive methods (SPEC sections 2-4): L = alpha * CE + beta * L_SC for scl and smcl, and SMCL's
-// targets, saliency mask and schedule.
+// The contrastive methods (SPEC sections 2-4; docs/methods.md for bcl): L = alpha * CE + beta * L_contrastive for
+// scl, smcl and bcl (temperature: theirs; base_temperature: SupCon's only), and SMCL's targets, saliency mask and
+// schedule.
 struct SmclConfig {
   double alpha = 1.0;              // weight of the cross-entropy term, >= 0
   double beta = 1.0;               // weight of the supervised contrastive term, >= 0 (0: contrastive term off)
   double temperature = 0.07;       // SupCon temperature tau, > 0
   double base_temperature = 0.07;  // SupCon base temperature tau_base, > 0
   std::string target_sampler = "effective_number";  // effective_number | class_balanced | inverse_power
-  double target_beta = 0.9999;     // effective_number: beta, in [0, 1)
-  double target_power = 1.0;       // inverse_power: p_k proportional to n_k^(1 - power)
-  std::string saliency = "fine_grained";  // fine_grained | fine_grained_opencv | cam | center | random
-  std::string saliency_of = "source";     // the image whose saliency peak places the box: source | target
-  std::string box = "per_sample";         // per_sample (each its own peak) | per_batch (sample 0's box for all)
-  double box_beta = 1.0;           // a of u ~ Beta(a, a), the box's area share; 1: uniform
+  double target_beta = 0.9999;                      // effective_number: beta, in [0, 1)
+  double target_power = 1.0;                        // inverse_power: p_k proportional to n_k^(1 - power)
+  std::string saliency = "fine_grained";            // fine_grained | fine_grained_opencv | cam | center | random
+  std::string saliency_of = "source";               // the image whose saliency peak places the box: source | target
+  std::string box = "per_sample";    // per_sample (each its own peak) | per_batch (sample 0's box for all)
+  double box_beta = 1.0;             // a of u ~ Beta(a, a), the box's area share; 1: uniform
   std::string mask_fill = "target";  // inside the box: target (paste its pixels) | zero
-  int64_t mask_start_epoch = 160;  // first epoch (from 0) that may add the masked sample
-  double mask_prob = 0.2;          // probability per batch of adding the masked sample, in [0, 1]
-  int64_t target_start_epoch = -1; // first epoch carrying the target views; -1: mask_start_epoch
-  bool target_ce = false;          // the target views join the source views' weighted cross-entropy mean
+  int64_t mask_start_epoch = 160;    // first epoch (from 0) that may add the masked sample
+  double mask_prob = 0.2;            // probability per batch of adding the masked sample, in [0, 1]
+  int64_t target_start_epoch = -1;   // first epoch carrying the target views; -1: mask_start_epoch
+  bool target_ce = false;            // the target views join the source views' weighted cross-entropy mean
 };
 
 struct LossConfig {
-  std::string name = "ce";         // ce | ldam | focal | balanced_softmax (losses/classification.h)
-  std::string reweight = "none";   // none | cb (class-balanced weights always) | drw (from drw_epoch on)
-  int64_t drw_epoch = 160;         // first epoch (counted from 0) with DRW weights
-  double cb_beta = 0.9999;         // beta of the effective number, in [0, 1)
-  double ldam_max_margin = 0.5;    // ldam: the largest margin (of the rarest class), > 0
-  double ldam_scale = 30;          // ldam: scale s of the cosine logits, > 0
-  double focal_gamma = 1.0;        // focal: gamma, >= 0 (0: class-weighted sigmoid cross-entropy)
+  std::string name = "ce";        // ce | ldam | focal | balanced_softmax | logit_adjusted (losses/classification.h)
+  std::string reweight = "none";  // none | cb (class-balanced weights always) | drw (from drw_epoch on)
+  int64_t drw_epoch = 160;        // first epoch (counted from 0) with DRW weights
+  double cb_beta = 0.9999;        // beta of the effective number, in [0, 1)
+  double ldam_max_margin = 0.5;   // ldam: the largest margin (of the rarest class), > 0
+  double ldam_scale = 30;         // ldam: scale s of the cosine logits, > 0
+  double focal_gamma = 1.0;       // focal: gamma, >= 0 (0: class-weighted sigmoid cross-entropy)
+  double la_tau = 1.0;            // logit_adjusted: tau of CE(z + tau log pi, y), >= 0 (1: balanced_softmax)
 };
 
 // Decoupled classifier re-training of a finished run (`smcl retrain`, SPEC section 5): the features are frozen
-// and the classifier is re-trained (crt), rescaled per class by learned factors (lws), or normalised (tau_norm).
+// and the classifier is re-trained (crt), rescaled per class by learned factors (lws), normalised (tau_norm), or
+// its bias lowered by tau log pi_k (logit_adjust: Menon et al.'s post-hoc logit adjustment).
 struct RetrainConfig {
-  std::string mode = "none";  // none (a training run) | crt | lws | tau_norm
+  std::string mode = "none";  // none (a training run) | crt | lws | tau_norm | logit_adjust
   int64_t epochs = 10;        // crt, lws: epochs of class-balanced sampling, >= 1
   double lr = 0.1;            // crt, lws: initial learning rate of the cosine schedule down to 0, > 0
-  double tau = 1.0;           // tau_norm: W_k / ||W_k||^tau, in [0, 1]
+  double tau = 1.0;           // tau_norm: W_k / ||W_k||^tau; logit_adjust: b_k - tau log pi_k; in [0, 1]
   std::string bn = "train";   // crt, lws: the frozen backbone's batch norm: train (the class-balanced batches'
                               // statistics, running statistics updated, as Kang et al.'s code) | frozen (eval mode)
 };
 
 struct AugmentConfig {
-  int64_t crop_padding = 4;       // in-memory sets: zero padding before the random crop back to the input size;
-                                  // 0: no crop
-  std::vector<double> crop_scale{0.08, 1.0};    // file sets: RandomResizedCrop area share range, in (0, 1]
+  int64_t crop_padding = 4;  // in-memory sets: zero padding before the random crop back to the input size;
+                             // 0: no crop
+  std::vector<double> crop_scale{0.08, 1.0};        // file sets: RandomResizedCrop area share range, in (0, 1]
   std::vector<double> crop_ratio{0.75, 4.0 / 3.0};  // file sets: RandomResizedCrop aspect ratio range, > 0
-  double test_crop = 0.875;       // file sets: test images are resized to image_size / test_crop (shorter side),
-                                  // then centre-cropped to image_size; in (0, 1]
-  bool flip = true;               // random horizontal flip with probability 1/2
-  int64_t rand_augment_n = 0;     // RandAugment operations per image (timm's rand-n); 0: off (ImageNet-LT: 2)
-  double rand_augment_m = 10;     // RandAugment magnitude, in [0, 10]
-  double rand_augment_mstd = 0.5; // standard deviation of the magnitude drawn per operation, >= 0
+  double test_crop = 0.875;        // file sets: test images are resized to image_size / test_crop (shorter side),
+                                   // then centre-cropped to image_size; in (0, 1]
+  bool flip = true;                // random horizontal flip with probability 1/2
+  int64_t rand_augment_n = 0;      // RandAugment operations per image (timm's rand-n); 0: off (ImageNet-LT: 2)
+  double rand_augment_m = 10;      // RandAugment magnitude, in [0, 10]
+  double rand_augment_mstd = 0.5;  // standard deviation of the magnitude drawn per operation, >= 0
   std::vector<double> color_jitter{0.4, 0.4, 0.4, 0.1};  // ColorJitter brightness, contrast, saturation (>= 0),
                                                          // hue (in [0, 0.5]) strengths
-  double color_jitter_prob = 0;   // probability per image of the colour jitter; 0: off (SimAugment: 0.8)
-  double grayscale_prob = 0;      // probability per image of grayscale; 0: off (SimAugment: 0.2)
-  int64_t cutout = 0;             // side of the square Cutout hole in pixels; 0: off
-  std::vector<double> mean;       // per-channel normalisation mean; empty: the dataset's
-  std::vector<double> std;        // per-channel normalisation std; empty: the dataset's
+  double color_jitter_prob = 0;  // probability per image of the colour jitter; 0: off (SimAugment: 0.8)
+  double grayscale_prob = 0;     // probability per image of grayscale; 0: off (SimAugment: 0.2)
+  int64_t cutout = 0;            // side of the square Cutout hole in pixels; 0: off
+  std::vector<double> mean;      // per-channel normalisation mean; empty: the dataset's
+  std::vector<double> std;       // per-channel normalisation std; empty: the dataset's
 };
 
 struct TrainConfig {
-  int64_t epochs = 200;     // number of epochs, >= 1
-  int64_t batch_size = 128; // images per step, >= 2 (batch norm needs two)
-  int64_t seed = 0;         // seeds model initialisation and every random choice of training
-  int64_t threads = 0;      // CPU threads for libtorch; 0: all cores
+  int64_t epochs = 200;         // number of epochs, >= 1
+  int64_t batch_size = 128;     // images per step, >= 2 (batch norm needs two)
+  int64_t seed = 0;             // seeds model initialisation and every random choice of training
+  int64_t threads = 0;          // CPU threads for libtorch; 0: all cores
   std::string device = "auto";  // auto (cuda when libtorch has it and a GPU is present) | cpu | cuda
-  bool prefetch = true;     // prepare the next batches (sampling, augmentation, saliency) on a background thread
+  bool prefetch = true;         // prepare the next batches (sampling, augmentation, saliency) on a background thread
   bool channels_last = false;   // NHWC memory format for the model's activations and convolution weights
-  std::string amp = "none"; // mixed precision: none | bf16 | fp16 (fp16: CUDA only, with dynamic loss scaling)
+  std::string amp = "none";     // mixed precision: none | bf16 | fp16 (fp16: CUDA only, with dynamic loss scaling)
   // Data-parallel runs (launched with several processes, see README): batch_size stays the global batch.
-  bool sync_bn = false;                     // batch-norm statistics over every process's shard of the batch
-  std::string distributed_backend = "auto"; // auto (nccl on CUDA, gloo on the CPU) | gloo | nccl
-  int64_t distributed_timeout = 300;        // seconds a process waits for the others before failing, >= 1
+  bool sync_bn = false;                      // batch-norm statistics over every process's shard of the batch
+  std::string distributed_backend = "auto";  // auto (nccl on CUDA, gloo on the CPU) | gloo | nccl
+  int64_t distributed_timeout = 300;         // seconds a process waits for the others before failing, >= 1
 };
 
 struct OptimConfig {

@@ -59,9 +59,9 @@ int64_t environment_integer(const char* name, int64_t fallback, int64_t low, int
   if (!text || !*text) return fallback;
   char* end = nullptr;
   long long value = std::strtoll(text, &end, 10);
-  SMCL_CHECK(*end == '\0' && value >= low && value <= high,
-             "environment variable " << name << "='" << text << "': expected an integer in [" << low << ", " << high
-                                     << "]");
+  SMCL_CHECK(*end == '\0' && value >= low && value <= high, "environment variable " << name << "='" << text
+                                                                                    << "': expected an integer in ["
+                                                                                    << low << ", " << high << "]");
   return value;
 }
 
@@ -80,8 +80,8 @@ LaunchInfo launch_info_from_environment() {
   info.rank = environment_integer("RANK", 0, 0, info.world_size - 1);
   info.local_rank = environment_integer("LOCAL_RANK", 0, 0, info.world_size - 1);
   info.local_world_size = environment_integer("LOCAL_WORLD_SIZE", 1, 1, info.world_size);
-  SMCL_CHECK(std::getenv("MASTER_PORT"), "WORLD_SIZE is " << info.world_size
-                                                          << " but MASTER_PORT (rank 0's TCPStore port) is not set");
+  SMCL_CHECK(std::getenv("MASTER_PORT"),
+             "WORLD_SIZE is " << info.world_size << " but MASTER_PORT (rank 0's TCPStore port) is not set");
   info.master_port = environment_integer("MASTER_PORT", 0, 1, 65535);
   if (const char* addr = std::getenv("MASTER_ADDR"); addr && *addr) info.master_addr = addr;
   return info;
@@ -248,8 +248,8 @@ void coalesced(const std::vector<torch::Tensor>& tensors, const std::function<vo
   int64_t bytes = kBucketBytes;
   for (const auto& t : by_type) {
     const int64_t size = t.numel() * int64_t(t.element_size());
-    const bool fits = !buckets.empty() && bytes + size <= kBucketBytes &&
-                      buckets.back().front().scalar_type() == t.scalar_type();
+    const bool fits =
+        !buckets.empty() && bytes + size <= kBucketBytes && buckets.back().front().scalar_type() == t.scalar_type();
     if (!fits) {
       buckets.emplace_back();
       bytes = 0;

@@ -21,20 +21,20 @@ class Error : public std::runtime_error {
 
 }  // namespace smcl
 
-#define SMCL_CHECK(cond, ...)                                  \
-  do {                                                         \
-    if (!(cond)) {                                             \
-      std::ostringstream smcl_check_stream_;                   \
-      smcl_check_stream_ << __VA_ARGS__;                       \
-      throw ::smcl::Error(smcl_check_stream_.str());           \
-    }                                                          \
+#define SMCL_CHECK(cond, ...)                        \
+  do {                                               \
+    if (!(cond)) {                                   \
+      std::ostringstream smcl_check_stream_;         \
+      smcl_check_stream_ << __VA_ARGS__;             \
+      throw ::smcl::Error(smcl_check_stream_.str()); \
+    }                                                \
   } while (false)
 
-#define SMCL_ASSERT(cond, ...)                                                       \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      std::ostringstream smcl_assert_stream_;                                        \
-      smcl_assert_stream_ << "" __VA_ARGS__;                                         \
+#define SMCL_ASSERT(cond, ...)                                                        \
+  do {                                                                                \
+    if (!(cond)) {                                                                    \
+      std::ostringstream smcl_assert_stream_;                                         \
+      smcl_assert_stream_ << "" __VA_ARGS__;                                          \
       ::smcl::assertion_failed(#cond, __FILE__, __LINE__, smcl_assert_stream_.str()); \
-    }                                                                                \
+    }                                                                                 \
   } while (false)

@@ -4,8 +4,8 @@
 #pragma once
 
 #include <ATen/autocast_mode.h>
-#include <torch/version.h>
 #include <torch/types.h>
+#include <torch/version.h>
 
 #define SMCL_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))

@@ -126,8 +126,8 @@ torch::Tensor composite(const torch::Tensor& objects, const torch::Tensor& backg
   SMCL_CHECK(objects.dim() == 4 && objects.size(1) == 1 && objects.scalar_type() == torch::kUInt8,
              "background compositing needs grayscale uint8 objects [N, 1, h, w], got " << objects.sizes());
   const int64_t side = backgrounds.size(2), h = objects.size(2), w = objects.size(3);
-  SMCL_CHECK(h <= side && w <= side, "objects of " << h << "x" << w << " do not fit on " << side << "x" << side
-                                                   << " backgrounds");
+  SMCL_CHECK(h <= side && w <= side,
+             "objects of " << h << "x" << w << " do not fit on " << side << "x" << side << " backgrounds");
   SMCL_ASSERT(backgrounds.dim() == 4 && backgrounds.size(0) == objects.size(0) && backgrounds.size(1) == 3,
               "backgrounds " << backgrounds.sizes());
   const int64_t top = (side - h) / 2, left = (side - w) / 2;

@@ -15,8 +15,8 @@ constexpr int64_t kPixels = 3 * 32 * 32;
 void check_labels(const torch::Tensor& labels, int num_classes, const std::string& path) {
   if (labels.numel() == 0) return;
   int64_t lo = labels.min().item<int64_t>(), hi = labels.max().item<int64_t>();
-  SMCL_CHECK(lo >= 0 && hi < num_classes, "'" << path << "' holds label " << (lo < 0 ? lo : hi)
-                                              << ", outside [0, " << num_classes << ")");
+  SMCL_CHECK(lo >= 0 && hi < num_classes,
+             "'" << path << "' holds label " << (lo < 0 ? lo : hi) << ", outside [0, " << num_classes << ")");
 }
 
 // The largest CIFAR file, CIFAR-100's training set (50,000 images), with room to spare: a gzip'd file that
@@ -66,16 +66,16 @@ Dataset read_cifar_pickle_file(const std::string& path, int num_classes) {
   if (labels->kind == pickle::Value::Kind::List) {
     std::vector<int64_t> values;
     for (const auto& item : labels->items) {
-      SMCL_CHECK(item->kind == pickle::Value::Kind::Int, "'" << path << "' entry '" << label_key
-                                                              << "' holds a value that is not an integer");
+      SMCL_CHECK(item->kind == pickle::Value::Kind::Int,
+                 "'" << path << "' entry '" << label_key << "' holds a value that is not an integer");
       values.push_back(item->int_value);
     }
     label_tensor = torch::tensor(values, torch::kInt64);
   } else {
     label_tensor = pickle::to_tensor(labels, "'" + path + "' entry '" + label_key + "'").to(torch::kInt64).flatten();
   }
-  SMCL_CHECK(label_tensor.size(0) == images.size(0), "'" << path << "' has " << images.size(0) << " images but "
-                                                           << label_tensor.size(0) << " labels");
+  SMCL_CHECK(label_tensor.size(0) == images.size(0),
+             "'" << path << "' has " << images.size(0) << " images but " << label_tensor.size(0) << " labels");
   check_labels(label_tensor, num_classes, path);
   return {images.reshape({-1, 3, 32, 32}).contiguous(), nullptr, label_tensor, num_classes};
 }

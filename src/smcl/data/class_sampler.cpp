@@ -7,8 +7,8 @@
 
 namespace smcl::data {
 
-std::vector<double> class_probabilities(const std::string& sampler, const std::vector<int64_t>& counts,
-                                        double beta, double power) {
+std::vector<double> class_probabilities(const std::string& sampler, const std::vector<int64_t>& counts, double beta,
+                                        double power) {
   std::vector<double> weights;
   for (int64_t n : counts) {
     SMCL_CHECK(n > 0, "minor-weighted sampling needs at least one training image per class; a class has " << n);
@@ -19,7 +19,8 @@ std::vector<double> class_probabilities(const std::string& sampler, const std::v
     } else if (sampler == "inverse_power") {
       weights.push_back(std::pow(double(n), 1.0 - power));
     } else {
-      throw Error("unknown target sampler '" + sampler + "' (allowed: effective_number, class_balanced, inverse_power)");
+      throw Error("unknown target sampler '" + sampler +
+                  "' (allowed: effective_number, class_balanced, inverse_power)");
     }
   }
   double total = 0;

@@ -17,8 +17,8 @@ namespace smcl::data {
 //   "class_balanced":   p_k = 1 / K;
 //   "inverse_power":    p_k proportional to n_k^(1 - power) (each image weighted n_k^-power).
 // Throws smcl::Error on an unknown sampler name or a class without images.
-std::vector<double> class_probabilities(const std::string& sampler, const std::vector<int64_t>& counts,
-                                        double beta, double power);
+std::vector<double> class_probabilities(const std::string& sampler, const std::vector<int64_t>& counts, double beta,
+                                        double power);
 
 class ClassWeightedSampler {
  public:

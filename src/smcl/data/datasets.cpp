@@ -24,15 +24,39 @@ const std::vector<double> kImageNetMean{0.485, 0.456, 0.406}, kImageNetStd{0.229
 // ImageNet's (for one channel, those of its luma).
 const std::vector<DatasetInfo>& known() {
   static const std::vector<DatasetInfo> infos = {
-      {"fashion_mnist", "Fashion-MNIST", 10, 1, 6000, {0.2860}, {0.3530}, "/usr/share/datasets/fashion-mnist", false,
+      {"fashion_mnist",
+       "Fashion-MNIST",
+       10,
+       1,
+       6000,
+       {0.2860},
+       {0.3530},
+       "/usr/share/datasets/fashion-mnist",
+       false,
        28},
       {"mnist", "MNIST", 10, 1, 6000, {0.1307}, {0.3081}, "data", false, 28},
       // The background-biased wrappers (background.h): 32x32 RGB; mean and std of fashion_mnist_bg's default
       // long-tailed training set (smcl data prints them).
-      {"fashion_mnist_bg", "Fashion-MNIST on biased backgrounds", 10, 3, 6000, {0.6405, 0.5563, 0.5352},
-       {0.2971, 0.2604, 0.2866}, "/usr/share/datasets/fashion-mnist", false, kBackgroundSide},
-      {"mnist_bg", "MNIST on biased backgrounds", 10, 3, 6000, {0.6405, 0.5563, 0.5352}, {0.2971, 0.2604, 0.2866},
-       "data", false, kBackgroundSide},
+      {"fashion_mnist_bg",
+       "Fashion-MNIST on biased backgrounds",
+       10,
+       3,
+       6000,
+       {0.6405, 0.5563, 0.5352},
+       {0.2971, 0.2604, 0.2866},
+       "/usr/share/datasets/fashion-mnist",
+       false,
+       kBackgroundSide},
+      {"mnist_bg",
+       "MNIST on biased backgrounds",
+       10,
+       3,
+       6000,
+       {0.6405, 0.5563, 0.5352},
+       {0.2971, 0.2604, 0.2866},
+       "data",
+       false,
+       kBackgroundSide},
       {"cifar10", "CIFAR-10", 10, 3, 5000, {0.4914, 0.4822, 0.4465}, {0.2023, 0.1994, 0.2010}, "data", false, 32},
       {"cifar100", "CIFAR-100", 100, 3, 500, {0.4914, 0.4822, 0.4465}, {0.2023, 0.1994, 0.2010}, "data", false, 32},
       {"image_list", "image list", 0, 3, 0, kImageNetMean, kImageNetStd, "", true},
@@ -105,7 +129,8 @@ void resolve_defaults(config::Config& config) {
   if (data.subset == "auto") data.subset = info.file_backed ? "none" : "long_tail";
   int64_t channels = info.channels;
   if (info.file_backed) {
-    SMCL_CHECK(!data.root.empty(), "data.root is required for data.name " << data.name << " (the folder of the images)");
+    SMCL_CHECK(!data.root.empty(),
+               "data.root is required for data.name " << data.name << " (the folder of the images)");
     if (data.image_size == 0) data.image_size = 224;
     if (data.name == "imagenet_lt") {
       if (data.train_list.empty()) data.train_list = "ImageNet_LT_train.txt";
@@ -154,8 +179,8 @@ std::string under_root(const std::string& root, const std::string& path) {
 
 void report_skipped(const FileList& list, const std::string& what) {
   if (list.skipped > 0) {
-    std::printf("data: left out %lld bad images of %s (data.skip_bad_images)\n",
-                static_cast<long long>(list.skipped), what.c_str());
+    std::printf("data: left out %lld bad images of %s (data.skip_bad_images)\n", static_cast<long long>(list.skipped),
+                what.c_str());
   }
 }
 
@@ -163,7 +188,8 @@ Dataset file_dataset(const FileList& list, int64_t num_classes, const config::Da
   return {{},
           std::make_shared<ImageFiles>(list.paths, list.origins, data.channels, data.image_size, data.decode_threads,
                                        data.max_image_pixels),
-          torch::tensor(list.labels, torch::kInt64), num_classes};
+          torch::tensor(list.labels, torch::kInt64),
+          num_classes};
 }
 
 // image_folder without a test folder: of each class, a seeded random holdout_fraction (rounded, at least one
@@ -302,8 +328,10 @@ Dataset select(const Dataset& dataset, const torch::Tensor& indices) {
     return {dataset.images.index_select(0, indices), nullptr, dataset.labels.index_select(0, indices),
             dataset.num_classes};
   }
-  return {{}, std::make_shared<ImageFiles>(dataset.files->select(to_host_vector(indices))),
-          dataset.labels.index_select(0, indices.to(dataset.labels.device())), dataset.num_classes};
+  return {{},
+          std::make_shared<ImageFiles>(dataset.files->select(to_host_vector(indices))),
+          dataset.labels.index_select(0, indices.to(dataset.labels.device())),
+          dataset.num_classes};
 }
 
 std::vector<int64_t> class_counts(const Dataset& dataset) {

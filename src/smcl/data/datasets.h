@@ -11,16 +11,16 @@
 namespace smcl::data {
 
 struct DatasetInfo {
-  std::string name;            // config name, e.g. "cifar100"
-  std::string title;           // for people, e.g. "CIFAR-100"
+  std::string name;   // config name, e.g. "cifar100"
+  std::string title;  // for people, e.g. "CIFAR-100"
   int64_t num_classes;
   int64_t channels;
-  int64_t per_class_train;     // images per class in the balanced official training set
-  std::vector<double> mean;    // normalisation defaults, per channel
+  int64_t per_class_train;   // images per class in the balanced official training set
+  std::vector<double> mean;  // normalisation defaults, per channel
   std::vector<double> std;
   std::string default_root;
-  bool file_backed = false;    // image files decoded per batch (image_files.h); else read whole into memory
-  int64_t side = 0;            // in-memory sets: the images' height and width; file sets: 0 (data.image_size)
+  bool file_backed = false;  // image files decoded per batch (image_files.h); else read whole into memory
+  int64_t side = 0;          // in-memory sets: the images' height and width; file sets: 0 (data.image_size)
 };
 
 // Throws smcl::Error listing the known names.
@@ -38,11 +38,11 @@ std::string dataset_title(const config::DataConfig& data);
 Dataset load_split(const config::DataConfig& data, bool train);
 
 struct LongTailedData {
-  Dataset train;                       // the long-tailed subset (or the whole training set), in training-set order
-  Dataset test;                        // the untouched test set
-  Dataset val;                         // data.val_list's validation set; no labels (has_val() false) without one
-  std::vector<int64_t> train_indices;  // original index of each training image (row of the list or folder scan)
-  std::vector<int64_t> counts;         // n_k
+  Dataset train;                         // the long-tailed subset (or the whole training set), in training-set order
+  Dataset test;                          // the untouched test set
+  Dataset val;                           // data.val_list's validation set; no labels (has_val() false) without one
+  std::vector<int64_t> train_indices;    // original index of each training image (row of the list or folder scan)
+  std::vector<int64_t> counts;           // n_k
   std::vector<std::string> class_names;  // class k's name: image_folder's folder, the official names of
                                          // fashion_mnist, mnist, cifar10; else empty
   // Background-biased sets (background.h): the conflict split, the major class whose own background each of its

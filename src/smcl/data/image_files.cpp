@@ -179,7 +179,8 @@ FileList scan_image_folder(const std::string& root, const std::vector<std::strin
     if (entry.is_directory()) list.class_names.push_back(entry.path().filename().string());
   }
   std::sort(list.class_names.begin(), list.class_names.end());
-  SMCL_CHECK(!list.class_names.empty(), "image folder '" << root << "' has no class folders (expected root/<class>/<image>)");
+  SMCL_CHECK(!list.class_names.empty(),
+             "image folder '" << root << "' has no class folders (expected root/<class>/<image>)");
   if (!class_names.empty() && list.class_names != class_names) {
     for (const auto& name : list.class_names) {
       SMCL_CHECK(std::count(class_names.begin(), class_names.end(), name),
@@ -204,14 +205,13 @@ FileList scan_image_folder(const std::string& root, const std::vector<std::strin
   drop_undecodable(list, checks);
   for (size_t k = 0; k < list.class_names.size(); ++k) {
     SMCL_CHECK(std::count(list.labels.begin(), list.labels.end(), int64_t(k)),
-               "class folder '" << (fs::path(root) / list.class_names[k]).string()
-                                << "' holds no image that decodes");
+               "class folder '" << (fs::path(root) / list.class_names[k]).string() << "' holds no image that decodes");
   }
   return list;
 }
 
-ImageFiles::ImageFiles(std::vector<std::string> paths, std::vector<std::string> origins, int64_t channels,
-                       int64_t side, int64_t threads, int64_t max_pixels)
+ImageFiles::ImageFiles(std::vector<std::string> paths, std::vector<std::string> origins, int64_t channels, int64_t side,
+                       int64_t threads, int64_t max_pixels)
     : paths_(std::move(paths)),
       origins_(std::move(origins)),
       channels_(channels),

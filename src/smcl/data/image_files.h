@@ -13,8 +13,8 @@ namespace smcl::data {
 
 // The images of a list file or a folder, with where each came from (for error messages).
 struct FileList {
-  std::vector<std::string> paths;        // full paths
-  std::vector<std::string> origins;      // "list.txt line 12" or the path itself
+  std::vector<std::string> paths;    // full paths
+  std::vector<std::string> origins;  // "list.txt line 12" or the path itself
   std::vector<int64_t> labels;
   std::vector<std::string> class_names;  // folders only: class k's folder name, sorted
   int64_t skipped = 0;                   // bad images left out (skip_bad)

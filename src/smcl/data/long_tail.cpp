@@ -26,8 +26,7 @@ std::vector<int64_t> long_tail_counts(const std::string& profile, int64_t num_cl
   return counts;
 }
 
-std::vector<int64_t> long_tail_indices(const torch::Tensor& labels, const std::vector<int64_t>& counts,
-                                       uint32_t seed) {
+std::vector<int64_t> long_tail_indices(const torch::Tensor& labels, const std::vector<int64_t>& counts, uint32_t seed) {
   const std::vector<int64_t> values = to_host_vector(labels);
   std::vector<std::vector<int64_t>> by_class(counts.size());
   for (int64_t i = 0; i < int64_t(values.size()); ++i) {
@@ -39,8 +38,8 @@ std::vector<int64_t> long_tail_indices(const torch::Tensor& labels, const std::v
   for (size_t k = 0; k < counts.size(); ++k) {
     auto& indices = by_class[k];
     SMCL_CHECK(int64_t(indices.size()) >= counts[k], "class " << k << " has " << indices.size()
-                                                         << " training images but the long-tail profile asks for "
-                                                         << counts[k] << "; lower data.max_per_class");
+                                                              << " training images but the long-tail profile asks for "
+                                                              << counts[k] << "; lower data.max_per_class");
     rng.shuffle(indices);
     kept.insert(kept.end(), indices.begin(), indices.begin() + counts[k]);
   }

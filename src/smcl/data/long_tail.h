@@ -19,8 +19,7 @@ std::vector<int64_t> long_tail_counts(const std::string& profile, int64_t num_cl
 // Original indices kept, in training-set order: for each class k in order, the indices of class k in file
 // order, shuffled by numpy.random.RandomState(seed) (state carried over between classes), first counts[k].
 // labels: [N] int64. Throws smcl::Error when a class has fewer images than counts[k].
-std::vector<int64_t> long_tail_indices(const torch::Tensor& labels, const std::vector<int64_t>& counts,
-                                       uint32_t seed);
+std::vector<int64_t> long_tail_indices(const torch::Tensor& labels, const std::vector<int64_t>& counts, uint32_t seed);
 
 // Many / medium / few group of each class (0, 1, 2): many if count > many_threshold, few if < few_threshold.
 std::vector<int> shot_groups(const std::vector<int64_t>& counts, int64_t many_threshold, int64_t few_threshold);

@@ -51,16 +51,17 @@ class Parser {
         case '.': return pop(at);                          // STOP
         case '(': marks_.push_back(stack_.size()); break;  // MARK
         case 'N': push(make(Kind::None)); break;
-        case 0x88: case 0x89: {                            // NEWTRUE, NEWFALSE
+        case 0x88:
+        case 0x89: {  // NEWTRUE, NEWFALSE
           auto v = make(Kind::Bool);
           v->int_value = op == 0x88;
           push(v);
           break;
         }
-        case 'K': push(make_int(byte())); break;           // BININT1
-        case 'M': push(make_int(uint_le(2))); break;       // BININT2
+        case 'K': push(make_int(byte())); break;               // BININT1
+        case 'M': push(make_int(uint_le(2))); break;           // BININT2
         case 'J': push(make_int(int32_t(uint_le(4)))); break;  // BININT
-        case 0x8a: {                                       // LONG1: little-endian two's complement
+        case 0x8a: {                                           // LONG1: little-endian two's complement
           size_t n = byte();
           SMCL_CHECK(n <= 8, where(at) << "integer of " << n << " bytes is too large");
           int64_t value = 0;
@@ -70,7 +71,7 @@ class Parser {
           push(make_int(value));
           break;
         }
-        case 'G': {                                        // BINFLOAT, big-endian double
+        case 'G': {  // BINFLOAT, big-endian double
           uint64_t bits = 0;
           for (uint8_t c : take(8)) bits = (bits << 8) | c;
           auto v = make(Kind::Float);
@@ -78,25 +79,29 @@ class Parser {
           push(v);
           break;
         }
-        case 'U': push(make_text(Kind::Bytes, take(byte()))); break;          // SHORT_BINSTRING
-        case 'T': push(make_text(Kind::Bytes, take(uint_le(4)))); break;      // BINSTRING
-        case 'C': push(make_text(Kind::Bytes, take(byte()))); break;          // SHORT_BINBYTES
-        case 'B': push(make_text(Kind::Bytes, take(uint_le(4)))); break;      // BINBYTES
-        case 0x8e: case 0x96: push(make_text(Kind::Bytes, take(uint_le(8)))); break;  // BINBYTES8, BYTEARRAY8
-        case 0x8c: push(make_text(Kind::Str, take(byte()))); break;           // SHORT_BINUNICODE
-        case 'X': push(make_text(Kind::Str, take(uint_le(4)))); break;        // BINUNICODE
-        case 0x8d: push(make_text(Kind::Str, take(uint_le(8)))); break;       // BINUNICODE8
-        case ']': push(make(Kind::List)); break;           // EMPTY_LIST
-        case ')': push(make(Kind::Tuple)); break;          // EMPTY_TUPLE
-        case '}': push(make(Kind::Dict)); break;           // EMPTY_DICT
-        case 'l': case 't': {                              // LIST, TUPLE
+        case 'U': push(make_text(Kind::Bytes, take(byte()))); break;      // SHORT_BINSTRING
+        case 'T': push(make_text(Kind::Bytes, take(uint_le(4)))); break;  // BINSTRING
+        case 'C': push(make_text(Kind::Bytes, take(byte()))); break;      // SHORT_BINBYTES
+        case 'B': push(make_text(Kind::Bytes, take(uint_le(4)))); break;  // BINBYTES
+        case 0x8e:
+        case 0x96: push(make_text(Kind::Bytes, take(uint_le(8)))); break;  // BINBYTES8, BYTEARRAY8
+        case 0x8c: push(make_text(Kind::Str, take(byte()))); break;        // SHORT_BINUNICODE
+        case 'X': push(make_text(Kind::Str, take(uint_le(4)))); break;     // BINUNICODE
+        case 0x8d: push(make_text(Kind::Str, take(uint_le(8)))); break;    // BINUNICODE8
+        case ']': push(make(Kind::List)); break;                           // EMPTY_LIST
+        case ')': push(make(Kind::Tuple)); break;                          // EMPTY_TUPLE
+        case '}': push(make(Kind::Dict)); break;                           // EMPTY_DICT
+        case 'l':
+        case 't': {  // LIST, TUPLE
           auto v = make(op == 'l' ? Kind::List : Kind::Tuple);
           v->items = pop_to_mark(at);
           for (const auto& item : v->items) adopt(*v, item, where(at));
           push(v);
           break;
         }
-        case 0x85: case 0x86: case 0x87: {                 // TUPLE1..3
+        case 0x85:
+        case 0x86:
+        case 0x87: {  // TUPLE1..3
           auto v = make(Kind::Tuple);
           v->items.resize(op - 0x84);
           for (size_t i = v->items.size(); i-- > 0;) v->items[i] = pop(at);
@@ -104,21 +109,21 @@ class Parser {
           push(v);
           break;
         }
-        case 'a': {                                        // APPEND
+        case 'a': {  // APPEND
           auto item = pop(at);
           auto list = list_top(at);
           adopt(*list, item, where(at));
           list->items.push_back(item);
           break;
         }
-        case 'e': {                                        // APPENDS
+        case 'e': {  // APPENDS
           auto items = pop_to_mark(at);
           auto list = list_top(at);
           for (const auto& item : items) adopt(*list, item, where(at));
           list->items.insert(list->items.end(), items.begin(), items.end());
           break;
         }
-        case 's': {                                        // SETITEM
+        case 's': {  // SETITEM
           auto value = pop(at);
           auto key = pop(at);
           auto dict = dict_top(at);
@@ -127,7 +132,7 @@ class Parser {
           dict->entries.emplace_back(key, value);
           break;
         }
-        case 'u': {                                        // SETITEMS
+        case 'u': {  // SETITEMS
           auto items = pop_to_mark(at);
           SMCL_CHECK(items.size() % 2 == 0, where(at) << "SETITEMS with an odd number of items");
           auto dict = dict_top(at);
@@ -138,18 +143,19 @@ class Parser {
           }
           break;
         }
-        case 'c': {                                        // GLOBAL "module\nname\n"
+        case 'c': {  // GLOBAL "module\nname\n"
           std::string module = line(at), name = line(at);
           push(make_text(Kind::Global, module + "." + name));
           break;
         }
-        case 0x93: {                                       // STACK_GLOBAL
+        case 0x93: {  // STACK_GLOBAL
           auto name = pop(at), module = pop(at);
           SMCL_CHECK(name->is_text() && module->is_text(), where(at) << "STACK_GLOBAL needs two strings");
           push(make_text(Kind::Global, module->text + "." + name->text));
           break;
         }
-        case 'R': case 0x81: {                             // REDUCE, NEWOBJ: record the call, run nothing
+        case 'R':
+        case 0x81: {  // REDUCE, NEWOBJ: record the call, run nothing
           auto args = pop(at), callable = pop(at);
           auto v = make(Kind::Call);
           v->items = {callable, args};
@@ -158,7 +164,7 @@ class Parser {
           push(v);
           break;
         }
-        case 'Q': {                                        // BINPERSID: a reference to data outside the pickle
+        case 'Q': {  // BINPERSID: a reference to data outside the pickle
           auto pid = pop(at);
           auto v = make(Kind::Call);
           v->items = {make_text(Kind::Global, kPersistentLoad), pid};
@@ -166,7 +172,7 @@ class Parser {
           push(v);
           break;
         }
-        case 'b': {                                        // BUILD
+        case 'b': {  // BUILD
           auto state = pop(at);
           auto target = top(at);
           SMCL_CHECK(target->kind == Kind::Call, where(at) << "BUILD on a value that is not an object");
@@ -174,12 +180,12 @@ class Parser {
           target->state = state;
           break;
         }
-        case 'q': memo_[byte()] = top(at); break;          // BINPUT
-        case 'r': memo_[uint_le(4)] = top(at); break;      // LONG_BINPUT
-        case 0x94: memo_[memo_.size()] = top(at); break;   // MEMOIZE
-        case 'h': push(memo(at, byte())); break;           // BINGET
-        case 'j': push(memo(at, uint_le(4))); break;       // LONG_BINGET
-        case '0': pop(at); break;                          // POP
+        case 'q': memo_[byte()] = top(at); break;         // BINPUT
+        case 'r': memo_[uint_le(4)] = top(at); break;     // LONG_BINPUT
+        case 0x94: memo_[memo_.size()] = top(at); break;  // MEMOIZE
+        case 'h': push(memo(at, byte())); break;          // BINGET
+        case 'j': push(memo(at, uint_le(4))); break;      // LONG_BINGET
+        case '0': pop(at); break;                         // POP
         default:
           throw Error(where(at) + "unsupported pickle opcode 0x" + hex(op) +
                       " (smcl reads data pickles of protocols 2-5)");
@@ -201,9 +207,9 @@ class Parser {
   }
 
   std::string take(uint64_t n) {
-    SMCL_CHECK(n <= bytes_.size() - pos_, "'" << source_ << "' is truncated: a value of " << n
-                                              << " bytes at byte " << pos_ << " runs past the end of the file ("
-                                              << bytes_.size() << " bytes)");
+    SMCL_CHECK(n <= bytes_.size() - pos_, "'" << source_ << "' is truncated: a value of " << n << " bytes at byte "
+                                              << pos_ << " runs past the end of the file (" << bytes_.size()
+                                              << " bytes)");
     std::string out = bytes_.substr(pos_, n);
     pos_ += n;
     return out;
@@ -307,8 +313,8 @@ std::vector<int64_t> shape_of(const ValuePtr& shape, const std::string& what) {
   return dims;
 }
 
-torch::Tensor from_bytes(const std::string& raw, std::vector<int64_t> shape, torch::ScalarType dtype,
-                         bool big_endian, bool fortran, const std::string& what) {
+torch::Tensor from_bytes(const std::string& raw, std::vector<int64_t> shape, torch::ScalarType dtype, bool big_endian,
+                         bool fortran, const std::string& what) {
   if (fortran) std::reverse(shape.begin(), shape.end());
   // The size the shape claims, checked against the bytes present before anything is allocated (a corrupt shape
   // can claim more than memory holds, or overflow).
@@ -390,9 +396,9 @@ torch::Tensor to_tensor(const ValuePtr& value, const std::string& what) {
   }
   if (ends_with(name, "numeric._frombuffer")) {
     // Protocol 5: _frombuffer(buffer, dtype, shape, order).
-    SMCL_CHECK(args->kind == Kind::Tuple && args->items.size() == 4 && args->items[0]->is_text() &&
-                   args->items[3]->is_text(),
-               what << ": malformed numpy _frombuffer call");
+    SMCL_CHECK(
+        args->kind == Kind::Tuple && args->items.size() == 4 && args->items[0]->is_text() && args->items[3]->is_text(),
+        what << ": malformed numpy _frombuffer call");
     auto dtype = dtype_of(args->items[1], what, big_endian);
     return from_bytes(args->items[0]->text, shape_of(args->items[2], what), dtype, big_endian,
                       args->items[3]->text == "F", what);

@@ -19,7 +19,7 @@ ClassActivations class_activations(models::Network& model, const torch::Tensor& 
                                    const config::AugmentConfig& augment, const torch::Device& device) {
   SMCL_CHECK(images.dim() == 4 && images.scalar_type() == torch::kUInt8 && labels.size(0) == images.size(0),
              "class activations need uint8 images [B, C, H, W] and one label each, got " << images.sizes() << " and "
-                                                                                          << labels.sizes());
+                                                                                         << labels.sizes());
   c10::InferenceMode inference;
   const bool was_training = model->is_training();
   model->eval();

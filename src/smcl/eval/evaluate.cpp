@@ -61,8 +61,9 @@ EpochMetrics evaluate_epoch(models::Network& model, const data::LongTailedData& 
 
 nlohmann::json to_json(const Metrics& m, bool with_confusion) {
   auto optional = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  nlohmann::json j = {{"top1", m.top1},           {"top5", m.top5},   {"many", optional(m.many)},
-                      {"medium", optional(m.medium)}, {"few", optional(m.few)}, {"per_class", m.per_class}};
+  nlohmann::json j = {{"top1", m.top1},           {"top5", m.top5},
+                      {"many", optional(m.many)}, {"medium", optional(m.medium)},
+                      {"few", optional(m.few)},   {"per_class", m.per_class}};
   auto calibration = [](const std::optional<eval::Calibration>& c) {
     return c ? nlohmann::json{{"ece", c->ece}, {"nll", c->nll}, {"brier", c->brier}} : nlohmann::json(nullptr);
   };
@@ -74,9 +75,8 @@ nlohmann::json to_json(const Metrics& m, bool with_confusion) {
                       {"few", calibration(m.few_calibration)}};
   if (with_confusion) {
     j["confusion"] = m.confusion;
-    j["reliability"] = {{"count", m.reliability.count},
-                        {"confidence", m.reliability.confidence},
-                        {"accuracy", m.reliability.accuracy}};
+    j["reliability"] = {
+        {"count", m.reliability.count}, {"confidence", m.reliability.confidence}, {"accuracy", m.reliability.accuracy}};
   }
   return j;
 }

@@ -44,8 +44,8 @@ Metrics compute_metrics(const torch::Tensor& logits, const torch::Tensor& labels
   }
   m.calibration = compute_calibration(cpu_logits, cpu_labels, &m.reliability);
   // Per group: the images whose true class is in the group.
-  auto group_of_image = torch::tensor(std::vector<int64_t>(groups.begin(), groups.end()), torch::kInt64)
-                            .index_select(0, cpu_labels);
+  auto group_of_image =
+      torch::tensor(std::vector<int64_t>(groups.begin(), groups.end()), torch::kInt64).index_select(0, cpu_labels);
   std::optional<Calibration>* calibrations[3] = {&m.many_calibration, &m.medium_calibration, &m.few_calibration};
   for (int g = 0; g < 3; ++g) {
     auto rows = group_of_image.eq(g).nonzero().flatten();

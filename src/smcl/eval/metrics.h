@@ -30,9 +30,9 @@ inline constexpr int64_t kCalibrationBins = 15;
 
 struct Metrics {
   double top1 = 0;
-  double top5 = 0;                       // top-min(5, K)
-  std::vector<double> per_class;         // [K] accuracy of each class
-  std::optional<double> many, medium, few;  // empty when the group has no class
+  double top5 = 0;                              // top-min(5, K)
+  std::vector<double> per_class;                // [K] accuracy of each class
+  std::optional<double> many, medium, few;      // empty when the group has no class
   std::vector<std::vector<int64_t>> confusion;  // [true class][predicted class] counts
   Calibration calibration;                      // over every image
   std::optional<Calibration> many_calibration, medium_calibration, few_calibration;  // images of the group's classes

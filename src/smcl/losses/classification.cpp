@@ -31,15 +31,16 @@ ClassificationLoss::ClassificationLoss(const config::LossConfig& config, const s
     }
     for (auto& v : m) v *= config.ldam_max_margin / largest;
     margins_ = torch::tensor(m, torch::kFloat64).to(torch::kFloat32);
-  } else if (config.name == "balanced_softmax") {
+  } else if (config.name == "balanced_softmax" || config.name == "logit_adjusted") {
+    const double tau = config.name == "logit_adjusted" ? config.la_tau : 1.0;
     double total = 0;
     for (int64_t n : counts) total += double(n);
     std::vector<double> log_prior;
-    for (int64_t n : counts) log_prior.push_back(std::log(double(n) / total));
+    for (int64_t n : counts) log_prior.push_back(tau * std::log(double(n) / total));
     log_prior_ = torch::tensor(log_prior, torch::kFloat64).to(torch::kFloat32);
   } else {
     SMCL_CHECK(config.name == "ce" || config.name == "focal",
-               "unknown loss '" << config.name << "' (allowed: ce, ldam, focal, balanced_softmax)");
+               "unknown loss '" << config.name << "' (allowed: ce, ldam, focal, balanced_softmax, logit_adjusted)");
   }
 }
 
@@ -53,12 +54,12 @@ torch::Tensor ClassificationLoss::per_sample(const torch::Tensor& logits_in, con
     auto shifted = logits - one_hot * margins_.to(logits.device()).unsqueeze(0);
     return per_sample_cross_entropy(config_.ldam_scale * shifted, labels);
   }
-  if (name == "balanced_softmax") return per_sample_cross_entropy(logits + log_prior_.to(logits.device()), labels);
+  if (log_prior_.defined()) return per_sample_cross_entropy(logits + log_prior_.to(logits.device()), labels);
   // focal: BCE(z, t) = softplus(z) - t z; the modulator (1 - p_t)^gamma = exp(-gamma t z - gamma log(1 + e^-z)),
   // written with softplus so that large |z| stays finite.
   auto targets = F::one_hot(labels, logits.size(1)).to(logits.dtype());
-  auto bce = F::binary_cross_entropy_with_logits(
-      logits, targets, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+  auto bce = F::binary_cross_entropy_with_logits(logits, targets,
+                                                 F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
   auto terms = bce;
   if (config_.focal_gamma != 0) {
     terms = torch::exp(-config_.focal_gamma * (targets * logits + torch::softplus(-logits))) * bce;

@@ -4,6 +4,8 @@
 //                     logits of a cosine classifier (the model is built with one, see methods::build_model)
 //   focal             sigmoid focal loss, sum over classes of (1 - p_t)^gamma BCE with one-hot targets
 //   balanced_softmax  CE(z + log pi, y), pi_k = n_k / N; only in training, predictions use the raw z
+//   logit_adjusted    CE(z + tau log pi, y), tau = la_tau (Menon et al. 2021, their logit-adjusted loss; BCL's
+//                     "logit compensation" at tau 1); predictions use the raw z
 // Class weights w (loss.reweight) apply per sample as w_{y_i}. The reduction follows the reference codebases:
 // the softmax losses take PyTorch's weighted mean sum_i w_{y_i} l_i / sum_i w_{y_i}; focal sums and divides by
 // the batch size (Cui et al. 2019). Under autocast the losses are computed in float32 (losses/precision.h).
@@ -41,7 +43,7 @@ class ClassificationLoss {
  private:
   config::LossConfig config_;
   torch::Tensor margins_;    // ldam: [K] float32
-  torch::Tensor log_prior_;  // balanced_softmax: [K] float32 log(n_k / N)
+  torch::Tensor log_prior_;  // balanced_softmax, logit_adjusted: [K] float32 tau log(n_k / N) (tau 1 for the first)
 };
 
 // Whether loss.name needs the cosine classifier (ldam).

@@ -12,7 +12,7 @@ torch::Tensor supcon(const torch::Tensor& projections, const torch::Tensor& labe
   const AutocastPause full_precision(projections.device().type());
   const auto features = at_least_float32(projections);
   const int64_t n = features.size(0);
-  if (n < 2) return features.sum() * 0.0;  // no pairs at all
+  if (n < 2) return features.sum() * 0.0;                     // no pairs at all
   auto logits = features.matmul(features.t()) / temperature;  // [N, N]
   // Subtracting the row maximum changes no log-probability and keeps exp() finite.
   logits = logits - std::get<0>(logits.max(1, /*keepdim=*/true)).detach();
@@ -22,8 +22,7 @@ torch::Tensor supcon(const torch::Tensor& projections, const torch::Tensor& labe
   auto denominator = logits.exp().masked_fill(self, 0.0).sum(1, /*keepdim=*/true);
   auto log_prob = logits - denominator.log();
   auto positive_count = positives.sum(1).to(features.scalar_type());
-  auto mean_log_prob_pos =
-      log_prob.masked_fill(positives.logical_not(), 0.0).sum(1) / positive_count.clamp_min(1.0);
+  auto mean_log_prob_pos = log_prob.masked_fill(positives.logical_not(), 0.0).sum(1) / positive_count.clamp_min(1.0);
   return -(temperature / base_temperature) * mean_log_prob_pos.mean();
 }
 

@@ -2,6 +2,7 @@
 
 #include "smcl/augment/batch_transforms.h"
 #include "smcl/core/error.h"
+#include "smcl/methods/bcl.h"
 #include "smcl/methods/mixing.h"
 #include "smcl/methods/smcl.h"
 
@@ -30,10 +31,10 @@ PreparedStep Scl::prepare(const StepInput& input, Rng& rng) const {
   };
 }
 
-std::vector<std::string> method_names() { return {"erm", "scl", "smcl", "mixup", "cutmix", "remix", "cmo"}; }
+std::vector<std::string> method_names() { return {"erm", "scl", "smcl", "bcl", "mixup", "cutmix", "remix", "cmo"}; }
 
 bool uses_projection_head(const config::Config& config) {
-  return config.method.name == "scl" || config.method.name == "smcl";
+  return config.method.name == "scl" || config.method.name == "smcl" || config.method.name == "bcl";
 }
 
 models::Network build_model(const config::Config& config, int64_t num_classes, int64_t in_channels) {
@@ -46,11 +47,16 @@ models::Network build_model(const config::Config& config, int64_t num_classes, i
   return model;
 }
 
-std::unique_ptr<Method> make_method(const config::Config& config, const data::Dataset& train) {
+std::unique_ptr<Method> make_method(const config::Config& config, const data::Dataset& train,
+                                    const models::Network* model) {
   const auto& name = config.method.name;
   if (name == "erm") return std::make_unique<Erm>(config, train);
   if (name == "scl") return std::make_unique<Scl>(config, train);
   if (name == "smcl") return std::make_unique<Smcl>(config, train);
+  if (name == "bcl") {
+    SMCL_CHECK(model != nullptr, "method bcl needs the network it trains (its prototype head is sized by it)");
+    return std::make_unique<Bcl>(config, train, *model);
+  }
   if (name == "mixup" || name == "cutmix" || name == "remix" || name == "cmo") {
     return std::make_unique<Mixing>(config, train);
   }

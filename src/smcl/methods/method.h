@@ -1,7 +1,10 @@
 // A training method turns one batch into a loss: it builds its views, runs the model, and combines its
-// loss terms. It never touches files, loaders or the optimiser. make_method is the one factory.
+// loss terms. It never touches files, loaders or the optimiser; what it owns besides (learnable tensors, state
+// that must survive a resume) it exposes as one module, which the trainer optimises with the model and keeps in
+// checkpoints. make_method is the one factory.
 #pragma once
 
+#include <torch/nn/module.h>
 #include <torch/types.h>
 
 #include <functional>
@@ -42,9 +45,13 @@ class Method {
   // run on another thread than the returned step, one step ahead; calls must come in step order.
   virtual PreparedStep prepare(const StepInput& input, Rng& rng) const = 0;
   // prepare, then the rest at once.
-  StepOutput step(models::Network& model, const StepInput& input, Rng& rng) const {
-    return prepare(input, rng)(model);
-  }
+  StepOutput step(models::Network& model, const StepInput& input, Rng& rng) const { return prepare(input, rng)(model); }
+  // The method's own tensors, or null when it owns none: its parameters are optimised with the model's, in the
+  // same optimiser after them (and with the same learning rate and weight decay); its parameters and buffers are
+  // saved in every checkpoint and restored exactly on resume. It is on the CPU until the trainer moves it.
+  virtual std::shared_ptr<torch::nn::Module> module() const { return nullptr; }
+  // Called before the first step of every training epoch (on resume too, before the epoch it continues with).
+  virtual void start_epoch(int64_t /*epoch*/) {}
 };
 
 // Empirical risk minimisation: one augmented view, the (weighted) classification loss of loss.name.
@@ -79,9 +86,11 @@ bool uses_projection_head(const config::Config& config);
 // classifier for loss.name ldam, and focal's classifier bias -log(K - 1). Seeds nothing: call after seeding.
 models::Network build_model(const config::Config& config, int64_t num_classes, int64_t in_channels);
 
-// method.name -> method; train is the training set (smcl draws its targets from it). Throws smcl::Error on an
-// unknown name.
-std::unique_ptr<Method> make_method(const config::Config& config, const data::Dataset& train);
+// method.name -> method; train is the training set (smcl draws its targets from it); model is the network it will
+// train, for methods whose own parameters are sized by it (bcl; the others ignore it). Throws smcl::Error on an
+// unknown name, or when bcl gets no model.
+std::unique_ptr<Method> make_method(const config::Config& config, const data::Dataset& train,
+                                    const models::Network* model = nullptr);
 
 std::vector<std::string> method_names();
 

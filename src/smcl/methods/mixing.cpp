@@ -27,8 +27,8 @@ Mixing::Mixing(const config::Config& config, const data::Dataset& train)
   SMCL_ASSERT(kind_ == "mixup" || kind_ == "cutmix" || kind_ == "remix" || kind_ == "cmo",
               "Mixing: unknown method " << kind_);
   if (kind_ == "cmo") {
-    partners_.emplace(train.labels, data::class_probabilities(mix_.source_sampler, counts_, mix_.source_beta,
-                                                              mix_.source_power));
+    partners_.emplace(train.labels,
+                      data::class_probabilities(mix_.source_sampler, counts_, mix_.source_beta, mix_.source_power));
   }
 }
 
@@ -65,8 +65,8 @@ PreparedStep Mixing::prepare(const StepInput& input, Rng& rng) const {
       auto own_cpu = input.labels.cpu(), other_cpu = partner_labels.cpu();
       auto own = own_cpu.accessor<int64_t, 1>(), other = other_cpu.accessor<int64_t, 1>();
       for (int64_t i = 0; i < b; ++i) {
-        shares[size_t(i)] = float(remix_label_share(lambda, counts_[size_t(own[i])], counts_[size_t(other[i])],
-                                                    mix_.kappa, mix_.tau));
+        shares[size_t(i)] =
+            float(remix_label_share(lambda, counts_[size_t(own[i])], counts_[size_t(other[i])], mix_.kappa, mix_.tau));
       }
     }
     share = torch::tensor(shares).to(view.device());

@@ -35,8 +35,8 @@ class Mixing : public Method {
   config::MixConfig mix_;
   losses::ClassificationLoss loss_;
   std::vector<int64_t> counts_;
-  data::Dataset train_;  // the training set, where cmo's partners come from
-  torch::Tensor train_labels_;  // [N] int64
+  data::Dataset train_;                                 // the training set, where cmo's partners come from
+  torch::Tensor train_labels_;                          // [N] int64
   std::optional<data::ClassWeightedSampler> partners_;  // cmo only
 };
 

@@ -24,8 +24,8 @@ StepOutput smcl_loss(models::Network& model, const SmclGroups& groups, const tor
   const bool with_masked = groups.lambda.defined();
   SMCL_ASSERT(!with_masked || with_targets, "smcl_loss: a masked group needs the target labels");
   const int64_t g = 2 + (with_targets ? 2 : 0) + (with_masked ? 1 : 0);
-  SMCL_ASSERT(groups.views.size(0) == g * b, "smcl_loss: " << groups.views.size(0) << " views for " << g
-                                                           << " groups of " << b);
+  SMCL_ASSERT(groups.views.size(0) == g * b,
+              "smcl_loss: " << groups.views.size(0) << " views for " << g << " groups of " << b);
   auto out = model->forward(groups.views);
   auto group = [b](const torch::Tensor& t, int64_t first, int64_t count) { return t.narrow(0, first * b, count * b); };
   const auto& ys = groups.source_labels;
@@ -47,8 +47,8 @@ StepOutput smcl_loss(models::Network& model, const SmclGroups& groups, const tor
     };
     if (with_masked) {
       auto lambda_bar = groups.lambda.mean();
-      msc = lambda_bar * supcon(torch::cat({view_labels, yt})) +
-            (1 - lambda_bar) * supcon(torch::cat({view_labels, ys}));
+      msc =
+          lambda_bar * supcon(torch::cat({view_labels, yt})) + (1 - lambda_bar) * supcon(torch::cat({view_labels, ys}));
     } else {
       msc = supcon(view_labels);
     }
@@ -66,8 +66,9 @@ Smcl::Smcl(const config::Config& config, const data::Dataset& train)
       train_labels_(train.labels),
       targets_(train.labels, target_probabilities(config.smcl, train)) {
   if (smcl_.saliency == "fine_grained_opencv") {
-    SMCL_CHECK(saliency::opencv_available(), "smcl.saliency: fine_grained_opencv needs a build with OpenCV's "
-                                             "saliency module (libopencv-contrib-dev); fine_grained is the same map");
+    SMCL_CHECK(saliency::opencv_available(),
+               "smcl.saliency: fine_grained_opencv needs a build with OpenCV's "
+               "saliency module (libopencv-contrib-dev); fine_grained is the same map");
   }
 }
 
@@ -84,8 +85,7 @@ torch::Tensor Smcl::saliency_peaks(const torch::Tensor& images, Rng& rng) const 
   return saliency::peaks(saliency::fine_grained_opencv(images));
 }
 
-torch::Tensor Smcl::cam_peaks(models::Network& model, const torch::Tensor& images,
-                              const torch::Tensor& labels) const {
+torch::Tensor Smcl::cam_peaks(models::Network& model, const torch::Tensor& images, const torch::Tensor& labels) const {
   // The current model's view without touching its batch-norm statistics or the autograd graph.
   torch::NoGradGuard no_grad;
   model->eval();

@@ -43,7 +43,7 @@ class Smcl : public Method {
   config::AugmentConfig augment_;
   config::SmclConfig smcl_;
   losses::ClassificationLoss loss_;
-  data::Dataset train_;  // the training set, where the targets come from
+  data::Dataset train_;         // the training set, where the targets come from
   torch::Tensor train_labels_;  // [N] int64
   data::ClassWeightedSampler targets_;
 };

@@ -18,9 +18,9 @@ void NetworkImpl::add_heads(int64_t feature_dim, int64_t num_classes, const std:
   classifier_ = register_module(classifier_name,
                                 torch::nn::Linear(torch::nn::LinearOptions(feature_dim, num_classes).bias(!cosine_)));
   if (with_projection) {
-    head_ = register_module("head", torch::nn::Sequential(torch::nn::Linear(feature_dim, feature_dim),
-                                                         torch::nn::ReLU(),
-                                                         torch::nn::Linear(feature_dim, kProjectionDim)));
+    head_ =
+        register_module("head", torch::nn::Sequential(torch::nn::Linear(feature_dim, feature_dim), torch::nn::ReLU(),
+                                                      torch::nn::Linear(feature_dim, kProjectionDim)));
   }
 }
 
@@ -80,8 +80,8 @@ Output NetworkImpl::forward_local(const torch::Tensor& x) {
 }
 
 std::vector<std::string> model_names() {
-  return {"resnet8", "resnet14", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110",
-          "resnet50", "resnet101", "resnet152"};
+  return {"resnet8",  "resnet14",  "resnet20", "resnet32",  "resnet44",
+          "resnet56", "resnet110", "resnet50", "resnet101", "resnet152"};
 }
 
 Network make_model(const std::string& name, int64_t num_classes, int64_t in_channels, bool with_projection,

@@ -34,6 +34,7 @@ class NetworkImpl : public torch::nn::Module {
   // The classifier's name in the state dict: "linear" (ResNet-CIFAR) or "fc" (torchvision).
   const std::string& classifier_name() const { return classifier_name_; }
   bool cosine_classifier() const { return cosine_; }
+  bool has_projection() const { return !head_.is_empty(); }
   // The classifier alone: pooled features [B, D] -> logits [B, K].
   torch::Tensor classify(const torch::Tensor& features);
   // NHWC (channels_last) convolution weights, and every input converted to it in forward: oneDNN and cuDNN

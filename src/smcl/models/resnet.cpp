@@ -6,8 +6,7 @@ namespace smcl::models {
 namespace {
 
 torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
-  return torch::nn::Conv2d(
-      torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
 }
 
 constexpr int64_t kExpansion = 4;
@@ -23,7 +22,7 @@ BottleneckImpl::BottleneckImpl(int64_t in_planes, int64_t planes, int64_t stride
   bn3_ = register_module("bn3", BatchNorm2d(planes * kExpansion));
   if (stride != 1 || in_planes != planes * kExpansion) {
     downsample_ = register_module("downsample", torch::nn::Sequential(conv(in_planes, planes * kExpansion, 1, stride),
-                                                                    BatchNorm2d(planes * kExpansion)));
+                                                                      BatchNorm2d(planes * kExpansion)));
   }
 }
 
@@ -41,8 +40,8 @@ ResNetImpl::ResNetImpl(int64_t depth, int64_t num_classes, int64_t in_channels, 
   if (depth == 101) blocks = {3, 4, 23, 3};
   if (depth == 152) blocks = {3, 8, 36, 3};
   SMCL_CHECK(!blocks.empty(), "torchvision ResNet depth must be 50, 101 or 152, got " << depth);
-  conv1_ = register_module("conv1", torch::nn::Conv2d(
-                                        torch::nn::Conv2dOptions(in_channels, 64, 7).stride(2).padding(3).bias(false)));
+  conv1_ = register_module(
+      "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, 64, 7).stride(2).padding(3).bias(false)));
   bn1_ = register_module("bn1", BatchNorm2d(64));
   int64_t in_planes = 64;
   auto stage = [&](int64_t planes, int64_t count, int64_t stride) {

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int64_t kCaptionHeight = 30;  // two lines of the 9-point caption font
-constexpr int64_t kTitleHeight = 44;  // two lines of the 11-point title font
+constexpr int64_t kTitleHeight = 44;    // two lines of the 11-point title font
 constexpr int64_t kGap = 6;             // white space around every tile
 
 // Runs `gnuplot script_name` in work_dir with its output in log_path; the exit status (127: not found).
@@ -55,8 +55,9 @@ bool gnuplot_available() {
 std::string partial_name(const std::string& output) { return output + ".partial"; }
 
 void run_gnuplot(const std::string& script, const std::string& work_dir, const std::vector<std::string>& outputs) {
-  SMCL_CHECK(gnuplot_available(), "drawing figures needs gnuplot, which is not on PATH (Debian: apt-get install "
-                                  "gnuplot-nox)");
+  SMCL_CHECK(gnuplot_available(),
+             "drawing figures needs gnuplot, which is not on PATH (Debian: apt-get install "
+             "gnuplot-nox)");
   const std::string script_name = ".figure.gp", log_name = ".figure.log";
   write_file_atomic((fs::path(work_dir) / script_name).string(), script);
   for (const auto& out : outputs) fs::remove(fs::path(work_dir) / partial_name(out));
@@ -89,9 +90,7 @@ std::string quoted(const std::string& text) {
   return out + "\"";
 }
 
-torch::Tensor as_rgb(const torch::Tensor& image) {
-  return image.size(0) == 1 ? image.expand({3, -1, -1}) : image;
-}
+torch::Tensor as_rgb(const torch::Tensor& image) { return image.size(0) == 1 ? image.expand({3, -1, -1}) : image; }
 
 std::pair<int64_t, int64_t> tile_grid_size(int64_t tiles, int64_t columns, int64_t scale, int64_t tile_height,
                                            int64_t tile_width) {
@@ -118,8 +117,8 @@ void tile_grid(const std::vector<Tile>& tiles, int64_t columns, int64_t scale, c
     auto big = rgb.to(torch::kCPU).repeat_interleave(scale, 1).repeat_interleave(scale, 2).permute({1, 2, 0});
     canvas.narrow(0, top, h * scale).narrow(1, left, w * scale).copy_(big);
     if (!tiles[i].caption.empty()) {
-      labels << "set label " << quoted(tiles[i].caption) << " at " << left + w * scale / 2 << ","
-             << top + h * scale + 4 << " center front font \",9\" offset 0,-0.6\n";
+      labels << "set label " << quoted(tiles[i].caption) << " at " << left + w * scale / 2 << "," << top + h * scale + 4
+             << " center front font \",9\" offset 0,-0.6\n";
     }
   }
   fs::path png(png_path);

@@ -1,10 +1,9 @@
 #include "smcl/report/report.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "smcl/core/error.h"
@@ -131,8 +130,8 @@ std::vector<std::string> run_report_of(const std::string& run_dir, const std::st
     script << ", '' using 1:8 with linespoints lw 2 dt 3 title \"conflict top-1\", "
            << "'' using 1:9 with linespoints lw 2 dt 4 title \"background-flip rate\"";
   }
-  script << "\n" << output("per_class.png")
-         << "set title \"accuracy of each class (last epoch) against its training images\"\n"
+  script << "\n"
+         << output("per_class.png") << "set title \"accuracy of each class (last epoch) against its training images\"\n"
          << "set xlabel \"training images of the class (log scale)\"\nset ylabel \"test accuracy (%)\"\n"
          << "set logscale x\nset yrange [0:105]\nunset key\n"
          << "plot 'per_class.tsv' using 2:3 with points pt 7 ps 1.5, "
@@ -171,11 +170,10 @@ std::vector<std::string> run_report_of(const std::string& run_dir, const std::st
 
   std::ostringstream md;
   md << "# Run report: " << run_dir << "\n\n"
-     << summary.value("dataset", "") << ", " << summary.value("model", "") << ", method "
-     << summary.value("method", "") << ", loss " << summary.value("loss", "") << " (reweight "
-     << summary.value("reweight", "") << "), " << summary.value("epochs", 0) << " epochs, seed "
-     << summary.value("seed", 0) << "; " << summary.value("train_size", 0) << " training images, "
-     << summary.value("test_size", 0) << " test images.\n\n"
+     << summary.value("dataset", "") << ", " << summary.value("model", "") << ", method " << summary.value("method", "")
+     << ", loss " << summary.value("loss", "") << " (reweight " << summary.value("reweight", "") << "), "
+     << summary.value("epochs", 0) << " epochs, seed " << summary.value("seed", 0) << "; "
+     << summary.value("train_size", 0) << " training images, " << summary.value("test_size", 0) << " test images.\n\n"
      << "| epoch | top-1 | top-5 | many | medium | few |" << (bias ? " conflict top-1 | flip rate |" : "")
      << "\n|---|---|---|---|---|---|---|" << (bias ? "---|---|" : "") << "\n";
   for (const char* which : {"last", "best"}) {
@@ -185,11 +183,14 @@ std::vector<std::string> run_report_of(const std::string& run_dir, const std::st
     if (bias) md << " " << fixed(m["conflict_top1"]) << " | " << fixed(m["bg_flip_rate"]) << " |";
     md << "\n";
   }
-  md << "\nAccuracies in percent on the test set" << (bias ? " (conflict: the conflict split; flip rate: the share "
-                                                              "of it predicted as the class whose background it "
-                                                              "carries)" : "")
-     << "; best is " << (summary.value("best_is_selected_on_test", true) ? "selected on the test set" :
-                                                                          "selected on the validation set")
+  md << "\nAccuracies in percent on the test set"
+     << (bias ? " (conflict: the conflict split; flip rate: the share "
+                "of it predicted as the class whose background it "
+                "carries)"
+              : "")
+     << "; best is "
+     << (summary.value("best_is_selected_on_test", true) ? "selected on the test set"
+                                                         : "selected on the validation set")
      << ".\n\n![training loss and learning rate](epochs.png)\n\n![accuracy per epoch](accuracy.png)\n\n"
      << "![accuracy of each class against its training images](per_class.png)\n\n"
      << "![confusion matrix](confusion.png)\n\n";
@@ -216,7 +217,8 @@ std::vector<std::string> run_report_of(const std::string& run_dir, const std::st
 // differences), per compared metric, with its 95% interval as the bar (none for a single seed).
 void paired_figure(const nlohmann::json& table, bool bias, const std::string& out_dir) {
   std::vector<std::pair<const char*, const char*>> series = {{"top1", "top-1"}};
-  if (bias) series.insert(series.end(), {{"conflict_top1", "conflict top-1"}, {"bg_flip_rate", "background-flip rate"}});
+  if (bias)
+    series.insert(series.end(), {{"conflict_top1", "conflict top-1"}, {"bg_flip_rate", "background-flip rate"}});
   std::ostringstream rows;
   rows << "# row";
   for (const auto& s : series) rows << "\t" << s.first << "_mean\t" << s.first << "_low\t" << s.first << "_high";
@@ -240,15 +242,16 @@ void paired_figure(const nlohmann::json& table, bool bias, const std::string& ou
   script << "set terminal pngcairo noenhanced size " << std::max<size_t>(800, 120 * n_rows)
          << ",480 font \"DejaVu Sans,10\"\n"
          << output("differences.png") << "set datafile separator \"\\t\"\nset datafile missing \"?\"\n"
-         << "set title " << quoted("paired difference from " + table["baseline"].get<std::string>() +
-                                   " over the seeds both finished (bars: 95% confidence interval, Student t)")
+         << "set title "
+         << quoted("paired difference from " + table["baseline"].get<std::string>() +
+                   " over the seeds both finished (bars: 95% confidence interval, Student t)")
          << "\nset ylabel \"percentage points\"\nset xrange [-0.5:" << double(n_rows) - 0.5 << "]\n"
          << "set grid ytics\nset xzeroaxis lt -1 lw 1\nset key outside top center horizontal\n"
          << "set xtics rotate by 30 right font \",9\"\nplot ";
   for (size_t i = 0; i < series.size(); ++i) {
     const double shift = (double(i) - double(series.size() - 1) / 2) * 0.15;
-    script << (i ? ", '' " : "'differences.tsv' ") << "using ($0" << (shift < 0 ? "" : "+") << shift << "):"
-           << 2 + 3 * i << ":" << 3 + 3 * i << ":" << 4 + 3 * i << (i == series.size() / 2 ? ":xtic(1)" : "")
+    script << (i ? ", '' " : "'differences.tsv' ") << "using ($0" << (shift < 0 ? "" : "+") << shift
+           << "):" << 2 + 3 * i << ":" << 3 + 3 * i << ":" << 4 + 3 * i << (i == series.size() / 2 ? ":xtic(1)" : "")
            << " with yerrorbars pt 7 ps 1.2 title " << quoted(series[i].second);
   }
   script << "\n";
@@ -298,8 +301,8 @@ std::vector<std::string> sweep_report_of(const std::string& sweep_dir, const std
          << "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset ylabel \"%\"\nset yrange [0:105]\n"
          << "set grid ytics\nset key outside top center horizontal\nset xtics rotate by 30 right font \",9\"\nplot ";
   for (size_t i = 0; i < series.size(); ++i) {
-    script << (i ? ", '' " : "'table.tsv' ") << "using " << 2 + 2 * i << ":" << 3 + 2 * i
-           << (i == 0 ? ":xtic(1)" : "") << " title " << quoted(series[i].title);
+    script << (i ? ", '' " : "'table.tsv' ") << "using " << 2 + 2 * i << ":" << 3 + 2 * i << (i == 0 ? ":xtic(1)" : "")
+           << " title " << quoted(series[i].title);
   }
   script << "\n";
   run_gnuplot(script.str(), out_dir, {"table.png"});
@@ -325,8 +328,8 @@ std::vector<std::string> run_report(const std::string& run_dir, const std::strin
   try {
     return run_report_of(run_dir, out_dir);
   } catch (const nlohmann::json::exception& e) {
-    throw Error("the files of run '" + run_dir + "' are not as smcl writes them (summary.json, metrics.jsonl): " +
-                e.what());
+    throw Error("the files of run '" + run_dir +
+                "' are not as smcl writes them (summary.json, metrics.jsonl): " + e.what());
   }
 }
 

@@ -65,7 +65,7 @@ torch::Tensor rescale_to_255(const torch::Tensor& value, const torch::Tensor& ma
 torch::Tensor fine_grained(const torch::Tensor& images) {
   SMCL_CHECK(images.dim() == 4 && images.scalar_type() == torch::kUInt8 && (images.size(1) == 1 || images.size(1) == 3),
              "fine_grained saliency: expected uint8 images [B, 1 or 3, H, W], got " << images.scalar_type() << " "
-                                                                                     << images.sizes());
+                                                                                    << images.sizes());
   const int64_t b = images.size(0), h = images.size(2), w = images.size(3);
   SMCL_CHECK(h >= 2 && w >= 2 && h * w <= 8000000,
              "fine_grained saliency: images must be at least 2x2 and at most 8 megapixels, got " << h << "x" << w);
@@ -75,10 +75,10 @@ torch::Tensor fine_grained(const torch::Tensor& images) {
   // 1. Gray as OpenCV 4's cvtColor(BGR2GRAY) of 8-bit images, 15-bit fixed point:
   //    (9798 R + 19235 G + 3735 B + 2^14) >> 15 (checked against OpenCV on every pixel of the tests).
   auto x = images.to(torch::kInt32);
-  torch::Tensor gray = images.size(1) == 1
-                           ? x.select(1, 0)
-                           : (x.select(1, 0) * 9798 + x.select(1, 1) * 19235 + x.select(1, 2) * 3735 + 16384)
-                                 .div(32768, "floor");
+  torch::Tensor gray =
+      images.size(1) == 1
+          ? x.select(1, 0)
+          : (x.select(1, 0) * 9798 + x.select(1, 1) * 19235 + x.select(1, 2) * 3735 + 16384).div(32768, "floor");
   // 2. Two 3x3 Gaussian blurs.
   gray = blur121(blur121(gray));
 
@@ -115,13 +115,12 @@ torch::Tensor class_activation_map(const torch::Tensor& feature_map, const torch
                   classifier_weight.size(1) == feature_map.size(1) && labels.size(0) == feature_map.size(0),
               "class_activation_map: feature map " << feature_map.sizes() << ", weight " << classifier_weight.sizes()
                                                    << ", labels " << labels.sizes());
-  auto weight = classifier_weight.index_select(0, labels);                        // [B, D]
+  auto weight = classifier_weight.index_select(0, labels);                          // [B, D]
   auto cam = torch::relu((feature_map * weight.unsqueeze(2).unsqueeze(3)).sum(1));  // [B, h, w]
-  cam = torch::nn::functional::interpolate(
-            cam.unsqueeze(1), torch::nn::functional::InterpolateFuncOptions()
-                                  .size(std::vector<int64_t>{height, width})
-                                  .mode(torch::kBilinear)
-                                  .align_corners(false))
+  cam = torch::nn::functional::interpolate(cam.unsqueeze(1), torch::nn::functional::InterpolateFuncOptions()
+                                                                 .size(std::vector<int64_t>{height, width})
+                                                                 .mode(torch::kBilinear)
+                                                                 .align_corners(false))
             .squeeze(1);
   auto max = image_max(cam);
   return torch::where(max > 0, cam / max.clamp_min(1e-12), torch::zeros_like(cam));

@@ -19,8 +19,8 @@ bool opencv_available() { return true; }
 
 torch::Tensor fine_grained_opencv(const torch::Tensor& images) {
   SMCL_CHECK(images.dim() == 4 && images.scalar_type() == torch::kUInt8 && (images.size(1) == 1 || images.size(1) == 3),
-             "fine_grained_opencv saliency: expected uint8 images [B, 1 or 3, H, W], got "
-                 << images.scalar_type() << " " << images.sizes());
+             "fine_grained_opencv saliency: expected uint8 images [B, 1 or 3, H, W], got " << images.scalar_type()
+                                                                                           << " " << images.sizes());
   const int64_t b = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
   // OpenCV wants interleaved channels in BGR order.
   auto hwc = images.to(torch::kCPU).permute({0, 2, 3, 1});
@@ -45,8 +45,9 @@ torch::Tensor fine_grained_opencv(const torch::Tensor& images) {
 bool opencv_available() { return false; }
 
 torch::Tensor fine_grained_opencv(const torch::Tensor&) {
-  throw Error("smcl.saliency: fine_grained_opencv needs OpenCV's saliency module, and this build has none "
-              "(install libopencv-contrib-dev and reconfigure, or use fine_grained, the same map batched)");
+  throw Error(
+      "smcl.saliency: fine_grained_opencv needs OpenCV's saliency module, and this build has none "
+      "(install libopencv-contrib-dev and reconfigure, or use fine_grained, the same map batched)");
 }
 
 #endif

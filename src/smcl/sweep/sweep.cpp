@@ -201,14 +201,14 @@ Table load_table(const std::string& path) {
     }
     SMCL_CHECK(root["name"] && root["name"].IsScalar(), where("name") << " is missing (the runs' folder name)");
     table.name = root["name"].as<std::string>();
-    SMCL_CHECK(slug(table.name) == table.name, where("name") << " '" << table.name
-                                                            << "' must be lower case letters, digits and _");
+    SMCL_CHECK(slug(table.name) == table.name,
+               where("name") << " '" << table.name << "' must be lower case letters, digits and _");
     if (root["title"]) table.title = root["title"].as<std::string>();
     if (root["paper"]) table.paper_label = root["paper"].as<std::string>();
     if (root["epoch"]) table.epoch = root["epoch"].as<std::string>();
     if (root["baseline"]) table.baseline = root["baseline"].as<std::string>();
-    SMCL_CHECK(table.epoch == "last" || table.epoch == "best", where("epoch") << " '" << table.epoch
-                                                                             << "' is not last or best");
+    SMCL_CHECK(table.epoch == "last" || table.epoch == "best", where("epoch")
+                                                                   << " '" << table.epoch << "' is not last or best");
     SMCL_CHECK(root["seeds"], where("seeds") << " is missing (the train.seed of each row's runs)");
     table.seeds = seeds_of(root["seeds"], where("seeds"));
     SMCL_CHECK(root["rows"] && root["rows"].IsSequence() && root["rows"].size() > 0,
@@ -247,21 +247,25 @@ Table load_table(const std::string& path) {
                    where(at) << ": a retrain row has from and retrain and no config");
         row.retrain = node["retrain"].as<std::string>();
         row.from = slug(node["from"].as<std::string>());
-        SMCL_CHECK(row.retrain == "crt" || row.retrain == "lws" || row.retrain == "tau_norm",
-                   where(at + ".retrain") << " '" << row.retrain << "' is not crt, lws or tau_norm");
-        auto source = std::find_if(table.rows.begin(), table.rows.end(), [&](const Row& r) { return r.id == row.from; });
-        SMCL_CHECK(source != table.rows.end() && source->retrain.empty(),
-                   where(at + ".from") << " '" << node["from"].as<std::string>()
-                                       << "' is not a training row above this one");
+        auto source =
+            std::find_if(table.rows.begin(), table.rows.end(), [&](const Row& r) { return r.id == row.from; });
+        SMCL_CHECK(
+            source != table.rows.end() && source->retrain.empty(),
+            where(at + ".from") << " '" << node["from"].as<std::string>() << "' is not a training row above this one");
         for (int64_t seed : row.seeds) {
           SMCL_CHECK(std::find(source->seeds.begin(), source->seeds.end(), seed) != source->seeds.end(),
-                     where(at + ".seeds") << ": " << seed << " is not a seed of row '" << source->name
-                                          << "', whose runs it re-trains");
+                     where(at + ".seeds")
+                         << ": " << seed << " is not a seed of row '" << source->name << "', whose runs it re-trains");
         }
         for (const auto& o : row.overrides) {
-          SMCL_CHECK(o.rfind("retrain.", 0) == 0, where(at + ".set") << " '" << o << "': a retrain row sets retrain.* only");
+          SMCL_CHECK(o.rfind("retrain.", 0) == 0, where(at + ".set")
+                                                      << " '" << o << "': a retrain row sets retrain.* only");
         }
-        retrain_options(row);  // reports a bad value now rather than after hours of training
+        try {
+          retrain_options(row);  // reports a bad mode or value now rather than after hours of training
+        } catch (const Error& e) {
+          throw Error(where(at) + ": " + e.what());
+        }
       } else {
         SMCL_CHECK(node["config"], where(at) << " has no config");
         row.config = (base / node["config"].as<std::string>()).lexically_normal().string();
@@ -278,8 +282,8 @@ Table load_table(const std::string& path) {
     auto same = std::find_if(table.rows.begin(), table.rows.end(), [&](const Row& r) {
       return r.config == row.config && r.from == row.from && r.retrain == row.retrain && r.overrides == row.overrides;
     });
-    SMCL_CHECK(same == table.rows.end(), where(at) << " trains the same as row '" << same->name
-                                                   << "' (same config and set); remove one of them");
+    SMCL_CHECK(same == table.rows.end(),
+               where(at) << " trains the same as row '" << same->name << "' (same config and set); remove one of them");
     table.rows.push_back(row);
   }
   SMCL_CHECK(table.baseline.empty() || std::any_of(table.rows.begin(), table.rows.end(),
@@ -327,7 +331,8 @@ int64_t run(const Table& table, const std::string& runs_root, const std::vector<
     std::printf("[%lld/%zu] %s, seed %lld: ", static_cast<long long>(done), jobs.size(), row->name.c_str(),
                 static_cast<long long>(seed));
     if (!row->retrain.empty()) {
-      const Row& source = *std::find_if(table.rows.begin(), table.rows.end(), [&](const Row& r) { return r.id == row->from; });
+      const Row& source =
+          *std::find_if(table.rows.begin(), table.rows.end(), [&](const Row& r) { return r.id == row->from; });
       std::printf("%s of %s\n", row->retrain.c_str(), run_folder(runs_root, table, source, seed).c_str());
       std::fflush(stdout);
       train::retrain(run_folder(runs_root, table, source, seed), retrain_options(*row), dir);
@@ -451,7 +456,9 @@ std::string markdown(const Table& table, const std::vector<RowResult>& rows) {
       for (const auto& key : kPairedKeys) {
         if (!bias && key != "top1") continue;
         auto d = row.differences.find(key);
-        out << (row.name == table.baseline ? "baseline" : d == row.differences.end() ? "-" : difference_text(d->second))
+        out << (row.name == table.baseline   ? "baseline"
+                : d == row.differences.end() ? "-"
+                                             : difference_text(d->second))
             << " | ";
       }
     }
@@ -471,17 +478,21 @@ nlohmann::json to_json(const Table& table, const std::vector<RowResult>& rows) {
   for (const auto& row : rows) {
     nlohmann::json metrics;
     for (const auto& [key, stat] : row.metrics) {
-      metrics[key] = stat.values.empty() ? nlohmann::json(nullptr)
-                                         : nlohmann::json{{"mean", stat.mean},
-                                                          {"std", stat.std},
-                                                          {"seeds", stat.seeds},
-                                                          {"values", stat.values}};
+      metrics[key] =
+          stat.values.empty()
+              ? nlohmann::json(nullptr)
+              : nlohmann::json{{"mean", stat.mean}, {"std", stat.std}, {"seeds", stat.seeds}, {"values", stat.values}};
     }
     nlohmann::json differences = nlohmann::json::object();
     for (const auto& [key, d] : row.differences) {
-      differences[key] = {{"seeds", d.seeds},   {"values", d.values},           {"baseline_values", d.baseline_values},
-                          {"differences", d.differences}, {"mean", d.mean}, {"low", optional(d.low)},
-                          {"high", optional(d.high)},     {"excludes_zero", d.excludes_zero()}};
+      differences[key] = {{"seeds", d.seeds},
+                          {"values", d.values},
+                          {"baseline_values", d.baseline_values},
+                          {"differences", d.differences},
+                          {"mean", d.mean},
+                          {"low", optional(d.low)},
+                          {"high", optional(d.high)},
+                          {"excludes_zero", d.excludes_zero()}};
     }
     out["rows"].push_back({{"name", row.name},
                            {"seeds", row.seeds},

@@ -19,13 +19,12 @@
 //                                   # rows a question compares)
 //     - name: cRT
 //       from: ERM                   # a retrain row: the classifier of row ERM's run of the same seed
-//       retrain: crt                # crt | lws | tau_norm; set then takes retrain.* keys only
+//       retrain: crt                # crt | lws | tau_norm | logit_adjust; set then takes retrain.* keys only
 #pragma once
-
-#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,7 +40,7 @@ struct Row {
   std::vector<std::string> overrides;  // --set values
   std::optional<double> paper;         // the paper's top-1
   std::string from;                    // retrain rows: id of the row whose runs are re-trained
-  std::string retrain;                 // retrain rows: crt | lws | tau_norm
+  std::string retrain;                 // retrain rows: crt | lws | tau_norm | logit_adjust
   std::vector<int64_t> seeds;          // train.seed of each run: the row's own seeds key, else the table's
 };
 
@@ -51,7 +50,7 @@ struct Table {
   std::string title;
   std::string paper_label;
   std::string epoch = "last";
-  std::string baseline;  // the name of the row the others are compared with; empty: none
+  std::string baseline;        // the name of the row the others are compared with; empty: none
   std::vector<int64_t> seeds;  // the seeds of the rows that do not list their own
   std::vector<Row> rows;
 };
@@ -108,7 +107,7 @@ double student_t_quantile(double p, int64_t df);
 struct RowResult {
   std::string name;
   std::optional<double> paper;
-  int64_t seeds = 0;  // finished runs
+  int64_t seeds = 0;                          // finished runs
   std::map<std::string, MetricStat> metrics;  // every key of kMetricKeys
   // Against the table's baseline (not for the baseline row itself): the keys of kPairedKeys that both rows have.
   std::map<std::string, PairedDifference> differences;

@@ -1,7 +1,6 @@
 #include "smcl/train/checkpoint.h"
 
 #include <torch/serialize.h>
-
 #include <zlib.h>
 
 #include <cstdio>
@@ -51,8 +50,8 @@ std::string read_verified(const std::string& path) {
   SMCL_CHECK(payload.size() == size, "checkpoint '" << path << "' is corrupt: it holds " << payload.size()
                                                     << " bytes of data, its header says " << size);
   SMCL_CHECK(crc32_hex(payload) == crc, "checkpoint '" << path << "' is corrupt: its content does not match its "
-                                                       << "checksum (crc32 " << crc32_hex(payload) << ", header "
-                                                       << crc << ")");
+                                                       << "checksum (crc32 " << crc32_hex(payload) << ", header " << crc
+                                                       << ")");
   return payload;
 }
 
@@ -68,11 +67,16 @@ void open_archive(torch::serialize::InputArchive& archive, const std::string& pa
 }  // namespace
 
 void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
-                     const TrainState& state) {
+                     const TrainState& state, torch::nn::Module* method) {
   torch::serialize::OutputArchive archive;
   torch::serialize::OutputArchive model_archive;
   model.save(model_archive);
   archive.write("model", model_archive);
+  if (method) {
+    torch::serialize::OutputArchive method_archive;
+    method->save(method_archive);
+    archive.write("method", method_archive);
+  }
   if (optimizer) {
     torch::serialize::OutputArchive optimizer_archive;
     optimizer->save(optimizer_archive);
@@ -104,27 +108,42 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
 }
 
 TrainState load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
-                           const torch::Device& device) {
+                           const torch::Device& device, torch::nn::Module* method) {
   TrainState state;
   torch::serialize::InputArchive archive;
   open_archive(archive, path, device);
   try {
     c10::IValue value;
     archive.read("version", value);
-    SMCL_CHECK(value.toInt() == kCheckpointVersion, "checkpoint '" << path << "' has format version "
-                                                                   << value.toInt() << "; this smcl reads version "
+    SMCL_CHECK(value.toInt() == kCheckpointVersion, "checkpoint '" << path << "' has format version " << value.toInt()
+                                                                   << "; this smcl reads version "
                                                                    << kCheckpointVersion);
     torch::serialize::InputArchive model_archive;
     archive.read("model", model_archive);
     model.load(model_archive);
+    if (method) {
+      torch::serialize::InputArchive method_archive;
+      SMCL_CHECK(archive.try_read("method", method_archive),
+                 "checkpoint '" << path << "' holds no state of the training method (a run of another method?)");
+      method->load(method_archive);
+    }
     if (optimizer) {
       torch::serialize::InputArchive optimizer_archive;
       archive.read("optimizer", optimizer_archive);
       optimizer->load(optimizer_archive);
     }
-    auto read_int = [&](const char* key) { archive.read(key, value); return value.toInt(); };
-    auto read_double = [&](const char* key) { archive.read(key, value); return value.toDouble(); };
-    auto read_string = [&](const char* key) { archive.read(key, value); return value.toStringRef(); };
+    auto read_int = [&](const char* key) {
+      archive.read(key, value);
+      return value.toInt();
+    };
+    auto read_double = [&](const char* key) {
+      archive.read(key, value);
+      return value.toDouble();
+    };
+    auto read_string = [&](const char* key) {
+      archive.read(key, value);
+      return value.toStringRef();
+    };
     state.next_epoch = read_int("next_epoch");
     state.rng_state = read_string("rng_state");
     state.train_seconds = read_double("train_seconds");
@@ -135,8 +154,8 @@ TrainState load_checkpoint(const std::string& path, torch::nn::Module& model, to
     state.config_yaml = read_string("config_yaml");
     if (archive.try_read("loss_scale", value)) state.loss_scale = value.toDouble();  // absent before fp16 existed
   } catch (const c10::Error& e) {
-    throw Error("cannot load checkpoint '" + path + "' (corrupt, or made for another model): " +
-                e.what_without_backtrace());
+    throw Error("cannot load checkpoint '" + path +
+                "' (corrupt, or made for another model): " + e.what_without_backtrace());
   }
   return state;
 }

@@ -16,27 +16,28 @@ constexpr int64_t kCheckpointVersion = 1;
 
 // Everything besides model and optimiser that a resumed run needs to continue exactly.
 struct TrainState {
-  int64_t next_epoch = 0;      // the first epoch not yet completed
-  std::string rng_state;       // smcl::Rng state at the start of next_epoch
-  double train_seconds = 0;    // time spent in training steps, over all sessions
-  int64_t train_images = 0;    // images trained on, over all sessions
-  double wall_seconds = 0;     // wall time of completed epochs (training + evaluation), over all sessions
-  std::string best_json;       // metrics of the best epoch so far (JSON), empty before the first epoch
-  std::string last_json;       // metrics of the last completed epoch (JSON)
-  std::string config_yaml;     // the resolved config of the run
-  double loss_scale = 0;       // train.amp fp16: the loss scaler's scale; 0: none yet (older checkpoints too)
+  int64_t next_epoch = 0;    // the first epoch not yet completed
+  std::string rng_state;     // smcl::Rng state at the start of next_epoch
+  double train_seconds = 0;  // time spent in training steps, over all sessions
+  int64_t train_images = 0;  // images trained on, over all sessions
+  double wall_seconds = 0;   // wall time of completed epochs (training + evaluation), over all sessions
+  std::string best_json;     // metrics of the best epoch so far (JSON), empty before the first epoch
+  std::string last_json;     // metrics of the last completed epoch (JSON)
+  std::string config_yaml;   // the resolved config of the run
+  double loss_scale = 0;     // train.amp fp16: the loss scaler's scale; 0: none yet (older checkpoints too)
 };
 
 // Writes the checkpoint atomically; throws smcl::Error naming the file when it cannot be written (a full disk),
-// leaving the previous checkpoint in place.
+// leaving the previous checkpoint in place. method: the training method's own module (Method::module), when it
+// has one; saved beside the model.
 void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
-                     const TrainState& state);
+                     const TrainState& state, torch::nn::Module* method = nullptr);
 
-// Restores model (and optimiser, when not null) in place and returns the state. Throws smcl::Error naming the
-// file when it is missing, fails its checksum, is of another version, or does not fit the model. A checkpoint
-// of an older smcl, without a checksum, loads with a warning.
+// Restores model (and optimiser and the method's module, when not null) in place and returns the state. Throws
+// smcl::Error naming the file when it is missing, fails its checksum, is of another version, or does not fit the
+// model (or the method). A checkpoint of an older smcl, without a checksum, loads with a warning.
 TrainState load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer,
-                           const torch::Device& device);
+                           const torch::Device& device, torch::nn::Module* method = nullptr);
 
 // Throws smcl::Error naming the file when the checkpoint is missing or fails its checksum; restores nothing.
 void verify_checkpoint(const std::string& path);

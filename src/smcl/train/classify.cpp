@@ -72,9 +72,9 @@ torch::Tensor Classifier::prepare(const std::vector<torch::Tensor>& images) cons
   // the CPU.
   std::vector<torch::Tensor> on_cpu;
   for (const auto& image : images) on_cpu.push_back(image.to(torch::kCPU));
-  const data::Images batch = side_ == 0 ? data::Images(on_cpu, config_.data.image_size, config_.data.decode_threads,
-                                                       device_)
-                                        : data::Images(torch::stack(images).to(device_));
+  const data::Images batch = side_ == 0
+                                 ? data::Images(on_cpu, config_.data.image_size, config_.data.decode_threads, device_)
+                                 : data::Images(torch::stack(images).to(device_));
   return augment::normalize(augment::test_view(batch, config_.augment).to(device_), config_.augment.mean,
                             config_.augment.std);
 }

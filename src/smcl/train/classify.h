@@ -16,8 +16,8 @@ namespace smcl::train {
 
 struct Classification {
   std::string path;
-  std::string error;                 // empty when classified
-  std::vector<int64_t> classes;      // the top-k classes, most probable first
+  std::string error;                  // empty when classified
+  std::vector<int64_t> classes;       // the top-k classes, most probable first
   std::vector<double> probabilities;  // their softmax probabilities
 };
 

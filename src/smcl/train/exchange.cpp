@@ -25,11 +25,11 @@ using Kind = Value::Kind;
 
 torch::ScalarType storage_dtype(const std::string& type, const std::string& where) {
   static const std::map<std::string, torch::ScalarType> types = {
-      {"torch.FloatStorage", torch::kFloat32},  {"torch.DoubleStorage", torch::kFloat64},
-      {"torch.HalfStorage", torch::kFloat16},   {"torch.BFloat16Storage", torch::kBFloat16},
-      {"torch.LongStorage", torch::kInt64},     {"torch.IntStorage", torch::kInt32},
-      {"torch.ShortStorage", torch::kInt16},    {"torch.CharStorage", torch::kInt8},
-      {"torch.ByteStorage", torch::kUInt8},     {"torch.BoolStorage", torch::kBool}};
+      {"torch.FloatStorage", torch::kFloat32}, {"torch.DoubleStorage", torch::kFloat64},
+      {"torch.HalfStorage", torch::kFloat16},  {"torch.BFloat16Storage", torch::kBFloat16},
+      {"torch.LongStorage", torch::kInt64},    {"torch.IntStorage", torch::kInt32},
+      {"torch.ShortStorage", torch::kInt16},   {"torch.CharStorage", torch::kInt8},
+      {"torch.ByteStorage", torch::kUInt8},    {"torch.BoolStorage", torch::kBool}};
   auto it = types.find(type);
   SMCL_CHECK(it != types.end(), where << ": unsupported storage type '" << type << "'");
   return it->second;
@@ -141,7 +141,8 @@ uint64_t little_endian(const std::string& bytes, size_t at, int n) {
 void check_record_sizes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   const uint64_t file_size = std::filesystem::file_size(path);
-  const std::string not_zip = "'" + path + "' is not a PyTorch file of the zip format (torch.save of PyTorch >= 1.6; "
+  const std::string not_zip = "'" + path +
+                              "' is not a PyTorch file of the zip format (torch.save of PyTorch >= 1.6; "
                               "a file in the legacy format can be re-saved in Python: torch.save(torch.load(F), F))";
   // Bytes [at, at + n) of the file; short when the file ends first.
   auto read_at = [&](uint64_t at, uint64_t n) {
@@ -215,7 +216,8 @@ StateDict read_state_dict(const std::string& path) {
     auto [data, size] = reader->getRecord("data.pkl");
     pickled.assign(static_cast<const char*>(data.get()), size);
   } catch (const c10::Error&) {
-    throw Error("'" + path + "' is not a PyTorch file of the zip format (torch.save of PyTorch >= 1.6); a file in "
+    throw Error("'" + path +
+                "' is not a PyTorch file of the zip format (torch.save of PyTorch >= 1.6); a file in "
                 "the legacy format can be re-saved in Python: torch.save(torch.load(F), F)");
   }
   auto root = data::pickle::parse(pickled, path + ":data.pkl");
@@ -300,7 +302,7 @@ LoadReport load_state_dict(models::NetworkImpl& model, const StateDict& tensors,
       std::ostringstream shapes;
       shapes << name << " " << tensor.sizes() << " -> " << target.sizes();
       SMCL_CHECK(classifier, "'" << source << "': tensor " << name << " has shape " << tensor.sizes()
-                                  << " but the model's is " << target.sizes());
+                                 << " but the model's is " << target.sizes());
       report.resized.push_back(shapes.str());
       continue;
     }

@@ -8,9 +8,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <fstream>
-#include <deque>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -39,9 +39,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // One step's prepared work and what the training thread needs besides it.
 struct PreparedBatch {
@@ -150,7 +148,8 @@ void setup(Run& run, bool fresh) {
   run.model = methods::build_model(c, run.data.train.num_classes, run.data.train.channels());
   if (fresh && !c.model.init_from.empty()) {
     auto report = load_state_dict(*run.model, read_state_dict(c.model.init_from), c.model.init_from);
-    if (dist::is_main()) std::printf("model.init_from '%s': %s\n", c.model.init_from.c_str(), report.describe().c_str());
+    if (dist::is_main())
+      std::printf("model.init_from '%s': %s\n", c.model.init_from.c_str(), report.describe().c_str());
   }
   run.model->to(run.device);
   if (c.train.channels_last) run.model->use_channels_last();
@@ -162,15 +161,28 @@ void setup(Run& run, bool fresh) {
     for (const auto& b : run.model->buffers()) state.push_back(b);
     dist::broadcast_(state);
   }
+  // The method after the model: a method's own parameters are initialised after the network's.
+  run.method = methods::make_method(c, run.data.train, &run.model);
+  auto parameters = run.model->parameters();
+  if (auto own = run.method->module()) {
+    SMCL_CHECK(!dist::active(), "method " << c.method.name << " has parameters of its own, which data-parallel "
+                                          << "training does not share out yet; train it in one process");
+    own->to(run.device);
+    own->train();
+    for (const auto& p : own->parameters()) parameters.push_back(p);
+  }
   run.optimizer = std::make_unique<torch::optim::SGD>(
-      run.model->parameters(),
-      torch::optim::SGDOptions(c.optim.lr).momentum(c.optim.momentum).weight_decay(c.optim.weight_decay));
-  run.method = methods::make_method(c, run.data.train);
+      parameters, torch::optim::SGDOptions(c.optim.lr).momentum(c.optim.momentum).weight_decay(c.optim.weight_decay));
   run.runner = std::make_unique<StepRunner>(run.model, *run.optimizer, *run.method, c.train, run.device);
   // The data stream has its own seed derived from the run seed, independent of model initialisation.
   run.rng = Rng(uint64_t(c.train.seed) * 0x9E3779B97F4A7C15ULL + 1);
   run.state.rng_state = run.rng.state();
   run.state.config_yaml = config::to_yaml(c);
+}
+
+// checkpoints/<name>: the model, the optimiser, the method's own module and the state.
+void save_run_checkpoint(Run& run, const std::string& name) {
+  save_checkpoint(run.checkpoint(name), *run.model, run.optimizer.get(), run.state, run.method->module().get());
 }
 
 StepsResult train_epoch(Run& run, int64_t epoch, double lr) {
@@ -180,12 +192,14 @@ StepsResult train_epoch(Run& run, int64_t epoch, double lr) {
   }
   auto weights = losses::class_weights_at_epoch(c.loss, run.data.counts, epoch).to(run.device);
   run.model->train();
+  run.method->start_epoch(epoch);
   const int64_t n = run.data.train.size();
   auto order = torch::tensor(run.rng.permutation(n), torch::kInt64).to(run.device);
   const int64_t steps = (n + c.train.batch_size - 1) / c.train.batch_size;
   ProgressBar bar("epoch " + std::to_string(epoch), dist::is_main() ? steps : 0);
   auto result = run.runner->run(
-      run.data.train, order, weights, epoch, run.rng, [&](int64_t step) {
+      run.data.train, order, weights, epoch, run.rng,
+      [&](int64_t step) {
         kill_if_debug_step(epoch * steps + step);
         stop_if_requested("at epoch " + std::to_string(epoch) + ", step " + std::to_string(step) + ": '" + run.dir +
                           "' keeps its checkpoint of " + std::to_string(epoch) +
@@ -233,9 +247,9 @@ nlohmann::json train_loop(Run& run) {
                 eval::selection_top1(record) > eval::selection_top1(nlohmann::json::parse(run.state.best_json));
     if (best) {
       run.state.best_json = record.dump();
-      if (main) save_checkpoint(run.checkpoint("best.pt"), *run.model, run.optimizer.get(), run.state);
+      if (main) save_run_checkpoint(run, "best.pt");
     }
-    if (main) save_checkpoint(run.checkpoint("last.pt"), *run.model, run.optimizer.get(), run.state);
+    if (main) save_run_checkpoint(run, "last.pt");
     if (!main) continue;
 
     double per_epoch = seconds_since(session_start) / double(epoch + 1 - first_epoch);
@@ -250,15 +264,15 @@ nlohmann::json train_loop(Run& run) {
     std::string side_metrics = record.contains("val") ? "  val " + pct(record["val"]["top1"].get<double>()) : "";
     if (record.contains("bg_flip_rate")) {
       side_metrics += "  conflict " + pct(record["conflict_top1"].get<double>()) + "  flip " +
-             pct(record["bg_flip_rate"].get<double>());
+                      pct(record["bg_flip_rate"].get<double>());
     }
-    std::printf("epoch %3lld/%lld  lr %.4g  loss %.4f  train %.2f  |  top-1 %.2f  many %s  medium %s  few %s  "
-                "ECE %.2f%s%s  |  %.0f img/s  eta %s%s\n",
-                static_cast<long long>(epoch), static_cast<long long>(c.train.epochs), lr, trained.loss, trained.top1,
-                metrics.top1, pct(metrics.many).c_str(), pct(metrics.medium).c_str(), pct(metrics.few).c_str(),
-                metrics.calibration.ece, side_metrics.c_str(), best ? " *" : "",
-                double(trained.images) / trained.seconds,
-                format_duration(per_epoch * double(c.train.epochs - epoch - 1)).c_str(), skipped.c_str());
+    std::printf(
+        "epoch %3lld/%lld  lr %.4g  loss %.4f  train %.2f  |  top-1 %.2f  many %s  medium %s  few %s  "
+        "ECE %.2f%s%s  |  %.0f img/s  eta %s%s\n",
+        static_cast<long long>(epoch), static_cast<long long>(c.train.epochs), lr, trained.loss, trained.top1,
+        metrics.top1, pct(metrics.many).c_str(), pct(metrics.medium).c_str(), pct(metrics.few).c_str(),
+        metrics.calibration.ece, side_metrics.c_str(), best ? " *" : "", double(trained.images) / trained.seconds,
+        format_duration(per_epoch * double(c.train.epochs - epoch - 1)).c_str(), skipped.c_str());
     std::fflush(stdout);
   }
   nlohmann::json summary = run_summary(run.config, run.data, run.state);
@@ -271,7 +285,7 @@ nlohmann::json train_loop(Run& run) {
 
 void kill_if_debug_step(int64_t global_step) {
   static const char* value = std::getenv("SMCL_DEBUG_KILL_AT_STEP");
-  static const char* rank = std::getenv("SMCL_DEBUG_KILL_RANK");  // in a process group: only this rank
+  static const char* rank = std::getenv("SMCL_DEBUG_KILL_RANK");      // in a process group: only this rank
   static const char* signal = std::getenv("SMCL_DEBUG_KILL_SIGNAL");  // another signal than SIGKILL, by number
   if (value && std::atoll(value) == global_step && (!rank || std::atoll(rank) == dist::rank())) {
     std::raise(signal ? std::atoi(signal) : SIGKILL);
@@ -300,8 +314,9 @@ torch::Device setup_execution(const config::TrainConfig& train) {
              "train.device is cuda, but this libtorch has no CUDA or sees no GPU (Debian's libtorch is CPU-only: "
              "configure with -DCMAKE_PREFIX_PATH=<torch.utils.cmake_prefix_path of a CUDA PyTorch>, see README)");
   // One GPU per process of a launch: LOCAL_RANK's.
-  torch::Device device = train.device == "cpu" || !cuda ? torch::Device(torch::kCPU)
-                                                        : torch::Device(torch::kCUDA, c10::DeviceIndex(launch.local_rank));
+  torch::Device device = train.device == "cpu" || !cuda
+                             ? torch::Device(torch::kCPU)
+                             : torch::Device(torch::kCUDA, c10::DeviceIndex(launch.local_rank));
   SMCL_CHECK(train.amp != "fp16" || device.is_cuda(),
              "train.amp is fp16, which needs a CUDA device (this run is on the CPU; use bf16 or none)");
   return device;
@@ -364,8 +379,7 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
   PrefetchQueue queue(
       [&](int64_t step) {
         auto index = order.narrow(0, step * batch, std::min(batch, n - step * batch));
-        methods::StepInput input{data::gather(train, index), train.labels.index_select(0, index),
-                                 class_weights, epoch};
+        methods::StepInput input{data::gather(train, index), train.labels.index_select(0, index), class_weights, epoch};
         return PreparedBatch{method_.prepare(input, rng), input.labels};
       },
       steps, train_.prefetch);
@@ -418,9 +432,10 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
     } else {
       ++result.skipped;
       SMCL_CHECK(++skipped_in_a_row <= kMaxSkippedInARow,
-                 "the training loss or its gradients stayed non-finite for " << kMaxSkippedInARow
-                     << " fp16 steps in a row (loss scale now " << scaler_.value() << ") at epoch " << epoch
-                     << ", step " << step << ": the run stops here and its last checkpoint is kept; lower optim.lr");
+                 "the training loss or its gradients stayed non-finite for "
+                     << kMaxSkippedInARow << " fp16 steps in a row (loss scale now " << scaler_.value() << ") at epoch "
+                     << epoch << ", step " << step
+                     << ": the run stops here and its last checkpoint is kept; lower optim.lr");
     }
     const int64_t length = batch_in.labels.size(0);
     loss_sum += out.loss.detach().to(torch::kFloat) * double(length);
@@ -442,9 +457,8 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
 
 nlohmann::json run_summary(const config::Config& c, const data::LongTailedData& data, const TrainState& state) {
   auto groups = data::shot_groups(data.counts, c.eval.many_threshold, c.eval.few_threshold);
-  nlohmann::json group_classes = {{"many", nlohmann::json::array()},
-                                  {"medium", nlohmann::json::array()},
-                                  {"few", nlohmann::json::array()}};
+  nlohmann::json group_classes = {
+      {"many", nlohmann::json::array()}, {"medium", nlohmann::json::array()}, {"few", nlohmann::json::array()}};
   const char* names[3] = {"many", "medium", "few"};
   for (size_t k = 0; k < groups.size(); ++k) group_classes[names[groups[k]]].push_back(k);
   return {{"dataset", data::dataset_title(c.data)},
@@ -457,9 +471,7 @@ nlohmann::json run_summary(const config::Config& c, const data::LongTailedData& 
           {"last", nlohmann::json::parse(state.last_json)},
           {"best", nlohmann::json::parse(state.best_json)},
           {"best_is_selected_on_test", !data.has_val()},
-          {"train_images_per_second", state.train_seconds > 0
-                                          ? double(state.train_images) / state.train_seconds
-                                          : 0.0},
+          {"train_images_per_second", state.train_seconds > 0 ? double(state.train_images) / state.train_seconds : 0.0},
           {"wall_seconds", state.wall_seconds},
           {"counts", data.counts},
           {"groups", group_classes},
@@ -487,9 +499,8 @@ config::Config load_run_config(const std::string& run_dir) {
 }
 
 // The keys a resumed run may change: how it runs, not what it computes (train.epochs extends a run).
-const std::vector<std::string> kResumableKeys = {"train.epochs",        "train.threads", "train.prefetch",
-                                                 "data.decode_threads", "eval.batch_size",
-                                                 "train.distributed.timeout"};
+const std::vector<std::string> kResumableKeys = {"train.epochs",        "train.threads",   "train.prefetch",
+                                                 "data.decode_threads", "eval.batch_size", "train.distributed.timeout"};
 
 // The run folder's config.yaml must be the config the checkpoint was trained with, but for kResumableKeys.
 void check_resumable_config(const config::Config& folder, const std::string& checkpoint_yaml,
@@ -534,8 +545,8 @@ std::vector<std::string> read_class_names(const std::string& run_dir, size_t cla
     const std::string index = line.substr(0, space);
     SMCL_CHECK(space != std::string::npos && !index.empty() && index.size() <= 9 &&
                    index.find_first_not_of("0123456789") == std::string::npos && std::stoull(index) < classes,
-               "'" << path << "' line " << number << " is not \"index name\" with an index below " << classes
-                   << ": '" << line << "'");
+               "'" << path << "' line " << number << " is not \"index name\" with an index below " << classes << ": '"
+                   << line << "'");
     names[std::stoull(index)] = line.substr(space + 1);
   }
   return names;
@@ -546,22 +557,24 @@ std::vector<std::string> read_class_names(const std::string& run_dir, size_t cla
 void keep_class_names(const Run& run) {
   if (run.data.class_names.empty() || !dist::is_main()) return;
   std::string text;
-  for (size_t k = 0; k < run.data.class_names.size(); ++k) text += std::to_string(k) + " " + run.data.class_names[k] + "\n";
+  for (size_t k = 0; k < run.data.class_names.size(); ++k)
+    text += std::to_string(k) + " " + run.data.class_names[k] + "\n";
   const std::string path = (fs::path(run.dir) / "classes.txt").string();
   if (fs::exists(path)) {
-    SMCL_CHECK(read_file(path) == text, "the class names of " << data::dataset_title(run.config.data) << " differ from '"
-                                                               << path << "', which this run was started with");
+    SMCL_CHECK(read_file(path) == text, "the class names of " << data::dataset_title(run.config.data)
+                                                              << " differ from '" << path
+                                                              << "', which this run was started with");
   } else {
     write_file_atomic(path, text);
   }
 }
 
 nlohmann::json fit(const config::Config& config, const std::string& out_dir) {
-  SMCL_CHECK(config.retrain.mode == "none", "retrain.mode " << config.retrain.mode
-                                                            << " is for `smcl retrain --run DIR`, not for training");
-  SMCL_CHECK(!fs::exists(fs::path(out_dir) / "config.yaml"),
-             "'" << out_dir << "' already holds a run; continue it with --resume " << out_dir
-                 << " or choose another --out");
+  SMCL_CHECK(config.retrain.mode == "none",
+             "retrain.mode " << config.retrain.mode << " is for `smcl retrain --run DIR`, not for training");
+  SMCL_CHECK(!fs::exists(fs::path(out_dir) / "config.yaml"), "'" << out_dir
+                                                                 << "' already holds a run; continue it with --resume "
+                                                                 << out_dir << " or choose another --out");
   Run run;
   run.config = config;
   run.dir = out_dir;
@@ -599,12 +612,13 @@ nlohmann::json resume(const std::string& run_dir, const std::string& from) {
   keep_class_names(run);
   if (started) {
     try {
-      run.state = load_checkpoint(checkpoint, *run.model, run.optimizer.get(), run.device);
+      run.state = load_checkpoint(checkpoint, *run.model, run.optimizer.get(), run.device, run.method->module().get());
     } catch (const Error& e) {
       const bool other = from == "last" && fs::exists(run.checkpoint("best.pt"));
       throw Error(std::string(e.what()) +
                   (other ? "\nresume from the best checkpoint instead (the epochs after it are trained again): "
-                           "smcl train --resume " + run_dir + " --from best"
+                           "smcl train --resume " +
+                               run_dir + " --from best"
                          : ""));
     }
     check_resumable_config(run.config, run.state.config_yaml, checkpoint);
@@ -612,11 +626,12 @@ nlohmann::json resume(const std::string& run_dir, const std::string& from) {
     run.state.config_yaml = config::to_yaml(run.config);  // the folder's config.yaml is what this run follows
     // From best: the run is now the best checkpoint's, and last.pt (corrupt, or later) must say so at once.
     if (from == "best" && dist::is_main()) {
-      save_checkpoint(run.checkpoint("last.pt"), *run.model, run.optimizer.get(), run.state);
+      save_run_checkpoint(run, "last.pt");
     }
     if (dist::is_main()) {
-      std::printf("resuming '%s' at epoch %lld of %lld%s\n", run_dir.c_str(), static_cast<long long>(run.state.next_epoch),
-                  static_cast<long long>(run.config.train.epochs), from == "best" ? " (from its best checkpoint)" : "");
+      std::printf("resuming '%s' at epoch %lld of %lld%s\n", run_dir.c_str(),
+                  static_cast<long long>(run.state.next_epoch), static_cast<long long>(run.config.train.epochs),
+                  from == "best" ? " (from its best checkpoint)" : "");
     }
   } else {
     if (dist::is_main()) std::printf("'%s' has no checkpoint yet: starting it from epoch 0\n", run_dir.c_str());

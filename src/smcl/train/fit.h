@@ -4,9 +4,9 @@
 #pragma once
 
 #include <torch/optim/sgd.h>
-#include <nlohmann/json.hpp>
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -56,11 +56,11 @@ class LossScaler {
 
 // What a pass of training steps did.
 struct StepsResult {
-  double loss = 0;       // mean training loss per source image
-  double top1 = 0;       // training top-1 (%) of the first source view
-  int64_t images = 0;    // source images trained on
-  int64_t views = 0;     // images through the model, every view counted
-  int64_t skipped = 0;   // steps skipped by the fp16 loss scaler
+  double loss = 0;      // mean training loss per source image
+  double top1 = 0;      // training top-1 (%) of the first source view
+  int64_t images = 0;   // source images trained on
+  int64_t views = 0;    // images through the model, every view counted
+  int64_t skipped = 0;  // steps skipped by the fp16 loss scaler
   double seconds = 0;
 };
 

@@ -28,7 +28,6 @@ namespace {
 namespace F = torch::nn::functional;
 using Clock = std::chrono::steady_clock;
 
-
 // What a killed re-training continues from: the head and the network, whose batch-norm running statistics move
 // while it re-trains in training mode (retrain.bn: train).
 struct ResumePointImpl : torch::nn::Module {
@@ -98,6 +97,16 @@ void tau_normalize(torch::nn::Linear& classifier, double tau) {
   classifier->bias.zero_();
 }
 
+void adjust_logits(torch::nn::Linear& classifier, const std::vector<int64_t>& counts, double tau) {
+  double total = 0;
+  for (int64_t n : counts) total += double(n);
+  std::vector<double> log_prior;
+  for (int64_t n : counts) log_prior.push_back(tau * std::log(double(n) / total));
+  torch::NoGradGuard no_grad;
+  auto& bias = classifier->bias;
+  bias.sub_(torch::tensor(log_prior, torch::kFloat64).to(bias.options()));
+}
+
 torch::Tensor retrain_step(models::Network& model, ClassifierHead& head, torch::optim::Optimizer& optimizer,
                            const torch::Tensor& views, const torch::Tensor& labels) {
   torch::Tensor features;
@@ -112,7 +121,8 @@ torch::Tensor retrain_step(models::Network& model, ClassifierHead& head, torch::
   return loss.detach();
 }
 
-nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfig& options, const std::string& out_dir) {
+nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfig& options,
+                       const std::string& out_dir) {
   require_one_process("smcl retrain");
   config::Config config = load_run_config(source_dir);
   SMCL_CHECK(fs::is_regular_file(path_in(source_dir, "summary.json")),
@@ -120,9 +130,9 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
   SMCL_CHECK(config.retrain.mode == "none", "'" << source_dir << "' is itself a retrained run (retrain.mode "
                                                 << config.retrain.mode << "); retrain the run it came from");
   SMCL_CHECK(!losses::uses_cosine_classifier(config.loss),
-             "'" << source_dir << "' trained LDAM's cosine classifier (loss.name ldam); crt, lws and tau_norm "
+             "'" << source_dir << "' trained LDAM's cosine classifier (loss.name ldam); the retrain modes "
                  << "re-train or rescale a linear classifier");
-  SMCL_CHECK(options.mode != "none", "retrain: the mode must be crt, lws or tau_norm");
+  SMCL_CHECK(options.mode != "none", "retrain: the mode must be crt, lws, tau_norm or logit_adjust");
   config.retrain = options;
   for (const auto& problem : config::validate(config)) {
     throw Error("retrain: " + problem.key + ": " + problem.message);
@@ -163,8 +173,12 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
   state.config_yaml = yaml;
   const std::string metrics_path = path_in(out_dir, "metrics.jsonl");
 
-  if (options.mode == "tau_norm") {
-    tau_normalize(model->classifier(), options.tau);
+  if (options.mode == "tau_norm" || options.mode == "logit_adjust") {
+    if (options.mode == "tau_norm") {
+      tau_normalize(model->classifier(), options.tau);
+    } else {
+      adjust_logits(model->classifier(), data.counts, options.tau);
+    }
     truncate_metrics(metrics_path, 0);
     record_epoch(out_dir, 0, Clock::now(), data, c, device, 0.0, 0.0, state, model);
   } else {
@@ -182,9 +196,9 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
     }
     ClassifierHead head(weight, bias, crt);
     head->to(device);
-    torch::optim::SGD optimizer(head->parameters(), torch::optim::SGDOptions(options.lr)
-                                                        .momentum(c.optim.momentum)
-                                                        .weight_decay(c.optim.weight_decay));
+    torch::optim::SGD optimizer(
+        head->parameters(),
+        torch::optim::SGDOptions(options.lr).momentum(c.optim.momentum).weight_decay(c.optim.weight_decay));
     Rng rng(uint64_t(c.train.seed) * 0x9E3779B97F4A7C15ULL + 2);  // its own stream, not the training run's
     const std::string resume_path = path_in(out_dir, "checkpoints/retrain.pt");
     ResumePoint resume_point(head, model);

@@ -3,6 +3,8 @@
 //             image of it), plain cross-entropy, SGD with a cosine schedule from retrain.lr to 0 by epoch
 //   lws       the run's classifier kept, one scale f_k per class learned the same way: logits (W h + b)_k f_k
 //   tau_norm  W_k / ||W_k||^tau with the bias dropped, no training
+//   logit_adjust  b_k - tau log pi_k, pi_k = n_k / N of the training set: Menon et al.'s post-hoc logit
+//             adjustment (ICLR 2021), argmax_k z_k - tau log pi_k, folded into the bias; no training
 // The backbone's parameters stay frozen; with retrain.bn train (default, as Kang et al.'s code) it runs in training
 // mode, so batch norm uses the class-balanced batches' statistics and updates its running statistics; with frozen
 // it stays in eval mode. Images get the run's training augmentation.
@@ -11,9 +13,9 @@
 // reads it like any run). Killed, it continues from checkpoints/retrain.pt.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "smcl/config/config.h"
@@ -37,6 +39,9 @@ TORCH_MODULE(ClassifierHead);
 
 // tau-norm: each class row W_k / ||W_k||^tau, the bias zero.
 void tau_normalize(torch::nn::Linear& classifier, double tau);
+
+// Post-hoc logit adjustment: b_k -= tau log(n_k / N), counts n_k > 0 the training set's per class.
+void adjust_logits(torch::nn::Linear& classifier, const std::vector<int64_t>& counts, double tau);
 
 // One re-training step on a batch of training views: the model's pooled features without gradients (in the
 // model's current mode: in training mode batch norm uses the batch's statistics and moves its running ones),

@@ -1,0 +1,43 @@
+#include "smcl/methods/bcl.h"
+
+#include <torch/torch.h>
+
+#include "smcl/augment/batch_transforms.h"
+#include "smcl/core/error.h"
+#include "smcl/losses/balanced_contrastive.h"
+
+namespace smcl::methods {
+
+Bcl::Bcl(const config::Config& config, const data::Dataset& train, const models::Network& model)
+    : augment_(config.augment), smcl_(config.smcl), loss_(config.loss, data::class_counts(train)) {
+  SMCL_CHECK(!model->cosine_classifier(), "method bcl takes its prototypes from a linear classifier; loss.name "
+                                              << config.loss.name << " builds a cosine one (choose another loss)");
+  SMCL_CHECK(model->has_projection(), "method bcl needs the network's projection head");
+  const int64_t d = model->feature_dim(), p = models::kProjectionDim;
+  prototype_head_ = torch::nn::Sequential(torch::nn::Linear(d, d), torch::nn::BatchNorm1d(d), torch::nn::ReLU(),
+                                          torch::nn::Linear(d, p));
+}
+
+PreparedStep Bcl::prepare(const StepInput& input, Rng& rng) const {
+  std::vector<torch::Tensor> views;
+  for (int i = 0; i < 3; ++i) views.push_back(augment::train_view(input.images, augment_, rng));
+  auto batch = torch::cat(views);
+  auto head = prototype_head_.ptr();  // a shared_ptr: the step calls the head, which this const method cannot
+  return [this, head, batch, input](models::Network& model) -> StepOutput {
+    const int64_t b = input.labels.size(0);
+    auto out = model->forward(batch);
+    auto logits = out.logits.narrow(0, 0, b);
+    auto total = smcl_.alpha * loss_(logits, input.labels, input.class_weights);
+    if (smcl_.beta != 0) {
+      // The prototypes follow the classifier: W's gradient comes from both terms, as in BCL's code.
+      auto prototypes = torch::nn::functional::normalize(head->forward(model->classifier()->weight),
+                                                         torch::nn::functional::NormalizeFuncOptions().dim(1));
+      auto anchors = out.projection.narrow(0, b, 2 * b);
+      total = total + smcl_.beta * losses::balanced_contrastive(anchors, torch::cat({input.labels, input.labels}),
+                                                                prototypes, smcl_.temperature);
+    }
+    return {total, logits.detach(), batch.size(0)};
+  };
+}
+
+}  // namespace smcl::methods

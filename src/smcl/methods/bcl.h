@@ -1,0 +1,31 @@
+// BCL, balanced contrastive learning (Zhu et al., CVPR 2022; docs/methods.md): three augmented views of each
+// image in one forward pass; the classification loss (loss.name; BCL's recipe: logit_adjusted, tau 1) on the
+// first view, and the balanced contrastive loss over the other two views' projections plus one prototype per
+// class, the class's classifier row W_k through the method's own prototype head, L2-normalised.
+// L = smcl.alpha * CE + smcl.beta * L_BCL, temperature smcl.temperature.
+#pragma once
+
+#include <torch/nn/modules/container/sequential.h>
+
+#include "smcl/data/dataset.h"
+#include "smcl/methods/method.h"
+
+namespace smcl::methods {
+
+class Bcl : public Method {
+ public:
+  // model: the network it trains (linear classifier and projection head needed); the prototype head maps its
+  // feature dimension d to the projection's: Linear(d, d), BatchNorm1d(d), ReLU, Linear(d, p), as BCL's head_fc.
+  // Initialised from torch's global generator (call after the model's initialisation).
+  Bcl(const config::Config& config, const data::Dataset& train, const models::Network& model);
+  PreparedStep prepare(const StepInput& input, Rng& rng) const override;
+  std::shared_ptr<torch::nn::Module> module() const override { return prototype_head_.ptr(); }
+
+ private:
+  config::AugmentConfig augment_;
+  config::SmclConfig smcl_;
+  losses::ClassificationLoss loss_;
+  torch::nn::Sequential prototype_head_;
+};
+
+}  // namespace smcl::methods

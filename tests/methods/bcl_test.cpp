@@ -1,0 +1,93 @@
+#include "smcl/methods/bcl.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "smcl/augment/batch_transforms.h"
+#include "smcl/core/error.h"
+#include "smcl/losses/balanced_contrastive.h"
+
+namespace smcl::methods {
+namespace {
+
+struct Fixture {
+  config::Config config;
+  data::Dataset train;
+  models::Network model{nullptr};
+  torch::Tensor images, labels, weights;
+
+  Fixture() {
+    config.method.name = "bcl";
+    config.loss.name = "logit_adjusted";
+    config.smcl.alpha = 0.8;
+    config.smcl.beta = 0.35;
+    config.smcl.temperature = 0.1;
+    config.augment.mean = {0.5};
+    config.augment.std = {0.25};
+    torch::manual_seed(0);
+    train.images = torch::randint(0, 256, {12, 1, 8, 8}, torch::kInt64).to(torch::kUInt8);
+    train.labels = torch::tensor(std::vector<int64_t>{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 2});
+    train.num_classes = 3;
+    model = build_model(config, 3, 1);
+    images = train.images.narrow(0, 3, 8);
+    labels = train.labels.narrow(0, 3, 8);
+    weights = torch::tensor({1.0f, 2.0f, 4.0f});
+  }
+};
+
+}  // namespace
+
+// The step, rebuilt from its parts with the same draws: three views in one forward pass (eval mode, so that the
+// two passes agree), the logit-adjusted CE of the first, the balanced contrastive loss of the other two
+// projections with the prototypes normalize(head(W)).
+TEST(Bcl, StepIsTheClassificationLossOfTheFirstViewPlusBclOfTheOtherTwo) {
+  Fixture f;
+  f.model->eval();
+  Bcl bcl(f.config, f.train, f.model);
+  bcl.module()->eval();
+  Rng rng(7), replay(7);
+  auto out = bcl.step(f.model, {f.images, f.labels, f.weights, 0}, rng);
+
+  std::vector<torch::Tensor> views;
+  for (int i = 0; i < 3; ++i) views.push_back(augment::train_view(f.images, f.config.augment, replay));
+  EXPECT_EQ(rng.state(), replay.state());
+  auto forward = f.model->forward(torch::cat(views));
+  // log prior of the counts 8, 3, 1 of 12, by hand
+  auto log_prior = torch::log(torch::tensor({8.0f / 12, 3.0f / 12, 1.0f / 12}));
+  auto ce = torch::nn::functional::cross_entropy(forward.logits.narrow(0, 0, 8) + log_prior, f.labels,
+                                                 torch::nn::functional::CrossEntropyFuncOptions().weight(f.weights));
+  auto head = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(bcl.module());
+  ASSERT_NE(head, nullptr);
+  auto prototypes = torch::nn::functional::normalize(head->forward(f.model->classifier()->weight),
+                                                     torch::nn::functional::NormalizeFuncOptions().dim(1));
+  auto contrastive = losses::balanced_contrastive(forward.projection.narrow(0, 8, 16), torch::cat({f.labels, f.labels}),
+                                                  prototypes, 0.1);
+  EXPECT_NEAR(out.loss.item<double>(), (0.8 * ce + 0.35 * contrastive).item<double>(), 1e-5);
+  EXPECT_EQ(out.views, 24);
+  EXPECT_TRUE(torch::equal(out.logits, forward.logits.narrow(0, 0, 8).detach()));
+}
+
+// The prototype head is the method's own: it gets gradients, and so does the classifier from both terms.
+TEST(Bcl, ThePrototypeHeadAndTheClassifierLearnFromTheContrastiveTerm) {
+  Fixture f;
+  Bcl bcl(f.config, f.train, f.model);
+  EXPECT_EQ(bcl.module()->parameters().size(), 6u);  // two linear layers and the batch norm's scale and shift
+  f.config.smcl.alpha = 0;
+  Bcl contrastive_only(f.config, f.train, f.model);
+  Rng rng(3);
+  contrastive_only.step(f.model, {f.images, f.labels, f.weights, 0}, rng).loss.backward();
+  for (const auto& p : contrastive_only.module()->parameters()) {
+    ASSERT_TRUE(p.grad().defined());
+    EXPECT_GT(p.grad().abs().sum().item<double>(), 0);
+  }
+  EXPECT_GT(f.model->classifier()->weight.grad().abs().sum().item<double>(), 0);
+}
+
+TEST(Bcl, RefusesANetworkWithoutLinearClassifierOrProjection) {
+  Fixture f;
+  f.config.loss.name = "ldam";
+  EXPECT_THROW(Bcl(f.config, f.train, build_model(f.config, 3, 1)), Error);
+  EXPECT_THROW(Bcl(f.config, f.train, models::make_model("resnet8", 3, 1, /*with_projection=*/false)), Error);
+}
+
+}  // namespace smcl::methods
