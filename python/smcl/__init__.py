@@ -19,6 +19,7 @@ from smcl._C import (  # noqa: F401  (re-exported)
     LoadedRun,
     MaskBoxes,
     Rng,
+    balanced_contrastive,
     box_mask,
     boxes_at,
     center_peaks,
@@ -39,8 +40,8 @@ from smcl._C import (  # noqa: F401  (re-exported)
 from smcl import _C
 
 __all__ = [
-    "ClassificationLoss", "ClassWeightedSampler", "Error", "MaskBoxes", "Rng", "Run", "box_mask", "boxes_at",
-    "center_peaks", "class_activation_map", "class_balanced_weights", "class_probabilities",
+    "ClassificationLoss", "ClassWeightedSampler", "Error", "MaskBoxes", "Rng", "Run", "balanced_contrastive",
+    "box_mask", "boxes_at", "center_peaks", "class_activation_map", "class_balanced_weights", "class_probabilities",
     "fine_grained_saliency", "fine_grained_saliency_opencv", "load_run", "long_tail_counts", "long_tail_indices",
     "masked_images", "opencv_available", "random_peaks", "resume", "saliency_peaks", "shot_groups", "supcon",
     "train",

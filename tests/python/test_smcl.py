@@ -45,6 +45,25 @@ class Functions(unittest.TestCase):
             self.assertAlmostEqual(loss.item(), expected.item(), delta=1e-10 * max(1.0, abs(expected.item())))
             self.assertTrue(torch.allclose(ours.grad, theirs.grad, rtol=0, atol=1e-10))
 
+    def test_balanced_contrastive_matches_bcl_written_anchor_by_anchor(self):
+        g = torch.Generator().manual_seed(8)
+        labels = torch.tensor([0, 1, 0, 1, 1, 0])  # two views of 3 images; class 2 only as a prototype
+        anchors = torch.nn.functional.normalize(torch.randn(6, 4, generator=g, dtype=torch.float64), dim=1)
+        prototypes = torch.nn.functional.normalize(torch.randn(3, 4, generator=g, dtype=torch.float64), dim=1)
+        contrast = torch.cat([anchors, prototypes])
+        contrast_labels = labels.tolist() + [0, 1, 2]
+        expected = 0.0
+        for a in range(6):
+            ya = contrast_labels[a]
+            terms = [torch.exp(anchors[a] @ contrast[c] / 0.1) /
+                     (contrast_labels.count(contrast_labels[c]) - (contrast_labels[c] == ya))
+                     for c in range(9) if c != a]
+            positives = [c for c in range(9) if c != a and contrast_labels[c] == ya]
+            log_den = torch.log(torch.stack(terms).sum())
+            expected -= sum(anchors[a] @ contrast[p] / 0.1 - log_den for p in positives) / len(positives)
+        ours = smcl.balanced_contrastive(anchors, labels, prototypes, 0.1)
+        self.assertAlmostEqual(ours.item(), (expected / 6).item(), delta=1e-10)
+
     def test_saliency_equals_opencv(self):
         import cv2
         rng = np.random.default_rng(0)
@@ -102,6 +121,10 @@ class Functions(unittest.TestCase):
         expected = F.cross_entropy(z + torch.log(n / n.sum()), y, weight=w)
         self.assertAlmostEqual(smcl.ClassificationLoss("balanced_softmax", counts)(z, y, w).item(), expected.item(),
                                delta=1e-6)
+        # Logit-adjusted: CE(z + tau log(n / N)), weighted mean.
+        expected = F.cross_entropy(z + 0.7 * torch.log(n / n.sum()), y, weight=w)
+        self.assertAlmostEqual(smcl.ClassificationLoss("logit_adjusted", counts, la_tau=0.7)(z, y, w).item(),
+                               expected.item(), delta=1e-6)
         # LDAM: margins C / n^(1/4) with the largest 0.5, on s * (z - m_y).
         m = n ** -0.25
         m = m * (0.5 / m.max())
