@@ -55,6 +55,13 @@ inline torch::Tensor tensor_of(const nlohmann::json& nested, torch::IntArrayRef 
   return torch::tensor(flat).view(shape);
 }
 
+// A JSON array of rows of numbers as a float64 [rows, columns] tensor.
+inline torch::Tensor matrix(const nlohmann::json& rows) {
+  std::vector<torch::Tensor> out;
+  for (const auto& row : rows) out.push_back(torch::tensor(row.get<std::vector<double>>(), torch::kFloat64));
+  return torch::stack(out);
+}
+
 inline torch::Tensor labels_of(const nlohmann::json& j) { return torch::tensor(j.get<std::vector<int64_t>>()); }
 
 inline std::vector<int64_t> to_vector(const torch::Tensor& t) {

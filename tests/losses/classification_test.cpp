@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "reference_model.h"
 #include "smcl/core/error.h"
 #include "smcl/methods/method.h"
 #include "test_util.h"
@@ -12,13 +13,7 @@
 namespace smcl::losses {
 namespace {
 
-torch::Tensor matrix(const nlohmann::json& rows) {
-  std::vector<double> flat;
-  for (const auto& row : rows) {
-    for (double v : row) flat.push_back(v);
-  }
-  return torch::tensor(flat, torch::kFloat64).view({int64_t(rows.size()), -1});
-}
+using test::matrix;
 
 torch::Tensor ints(const nlohmann::json& values) { return torch::tensor(values.get<std::vector<int64_t>>()); }
 

@@ -2,16 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "reference_model.h"
 #include "test_util.h"
 
 namespace smcl::losses {
 namespace {
 
-torch::Tensor matrix(const nlohmann::json& rows) {
-  std::vector<torch::Tensor> out;
-  for (const auto& row : rows) out.push_back(torch::tensor(row.get<std::vector<double>>(), torch::kFloat64));
-  return torch::stack(out);
-}
+using test::matrix;
 
 }  // namespace
 

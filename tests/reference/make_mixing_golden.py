@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import make_smcl_golden as reference  # noqa: E402  the closed-form ResNet-8
+import make_smcl_golden as reference  # noqa: E402  the closed-form ResNet-8 and the weighted CE
 
 GOLDEN = os.environ.get("SMCL_GOLDEN_OUT", os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden"))
 OUT = os.path.join(GOLDEN, "mixing_step.json")
@@ -63,15 +63,6 @@ def remix_share(lam, n_i, n_j):
     return lam
 
 
-def weighted_ce(logits, labels, share):
-    num, den = 0.0, 0.0
-    for i in range(logits.shape[0]):
-        ce = -F.log_softmax(logits[i], 0)[labels[i]]
-        num = num + share[i] * CLASS_WEIGHTS[labels[i]] * ce
-        den = den + CLASS_WEIGHTS[labels[i]]
-    return num / den
-
-
 def step(kind, images_u8):
     model = reference.make_model()
     model.train()
@@ -100,7 +91,9 @@ def step(kind, images_u8):
         mixed[:, :, top:bottom, left:right] = partner[:, :, top:bottom, left:right]
         share = [1 - (bottom - top) * (right - left) / (H * W)] * B
     logits, _ = model(mixed)
-    loss = weighted_ce(logits, labels, share) + weighted_ce(logits, partner_labels, [1 - s for s in share])
+    w = torch.tensor(CLASS_WEIGHTS)
+    loss = (reference.weighted_ce(logits, labels, share, w) +
+            reference.weighted_ce(logits, partner_labels, [1 - s for s in share], w))
     loss.backward()
     gradients = {}
     for p, (name, parameter) in enumerate(model.named_parameters()):

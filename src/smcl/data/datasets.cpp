@@ -23,46 +23,25 @@ const std::vector<double> kImageNetMean{0.485, 0.456, 0.406}, kImageNetStd{0.229
 // File sets: classes come from the files (ImageNet-LT: 1000), channels from data.channels, mean and std are
 // ImageNet's (for one channel, those of its luma).
 const std::vector<DatasetInfo>& known() {
+  // One dataset per line reads as a table.
+  // clang-format off
   static const std::vector<DatasetInfo> infos = {
-      {"fashion_mnist",
-       "Fashion-MNIST",
-       10,
-       1,
-       6000,
-       {0.2860},
-       {0.3530},
-       "/usr/share/datasets/fashion-mnist",
-       false,
+      {"fashion_mnist", "Fashion-MNIST", 10, 1, 6000, {0.2860}, {0.3530}, "/usr/share/datasets/fashion-mnist", false,
        28},
       {"mnist", "MNIST", 10, 1, 6000, {0.1307}, {0.3081}, "data", false, 28},
       // The background-biased wrappers (background.h): 32x32 RGB; mean and std of fashion_mnist_bg's default
       // long-tailed training set (smcl data prints them).
-      {"fashion_mnist_bg",
-       "Fashion-MNIST on biased backgrounds",
-       10,
-       3,
-       6000,
-       {0.6405, 0.5563, 0.5352},
-       {0.2971, 0.2604, 0.2866},
-       "/usr/share/datasets/fashion-mnist",
-       false,
-       kBackgroundSide},
-      {"mnist_bg",
-       "MNIST on biased backgrounds",
-       10,
-       3,
-       6000,
-       {0.6405, 0.5563, 0.5352},
-       {0.2971, 0.2604, 0.2866},
-       "data",
-       false,
-       kBackgroundSide},
+      {"fashion_mnist_bg", "Fashion-MNIST on biased backgrounds", 10, 3, 6000, {0.6405, 0.5563, 0.5352},
+       {0.2971, 0.2604, 0.2866}, "/usr/share/datasets/fashion-mnist", false, kBackgroundSide},
+      {"mnist_bg", "MNIST on biased backgrounds", 10, 3, 6000, {0.6405, 0.5563, 0.5352}, {0.2971, 0.2604, 0.2866},
+       "data", false, kBackgroundSide},
       {"cifar10", "CIFAR-10", 10, 3, 5000, {0.4914, 0.4822, 0.4465}, {0.2023, 0.1994, 0.2010}, "data", false, 32},
       {"cifar100", "CIFAR-100", 100, 3, 500, {0.4914, 0.4822, 0.4465}, {0.2023, 0.1994, 0.2010}, "data", false, 32},
       {"image_list", "image list", 0, 3, 0, kImageNetMean, kImageNetStd, "", true},
       {"imagenet_lt", "ImageNet-LT", 1000, 3, 0, kImageNetMean, kImageNetStd, "data/imagenet", true},
       {"image_folder", "image folder", 0, 3, 0, kImageNetMean, kImageNetStd, "", true},
   };
+  // clang-format on
   return infos;
 }
 
