@@ -52,7 +52,7 @@ double peak_rss_mib() {
 data::LongTailedData cifar_shaped() {
   torch::manual_seed(12345);
   data::LongTailedData out;
-  out.counts = data::long_tail_counts("exp", 100, 500, 100);
+  out.counts = data::long_tail_counts(config::Profile::kExp, 100, 500, 100);
   std::vector<int64_t> labels;
   for (size_t k = 0; k < out.counts.size(); ++k) labels.insert(labels.end(), size_t(out.counts[k]), int64_t(k));
   const int64_t n = int64_t(labels.size());
@@ -120,8 +120,8 @@ int main(int argc, char** argv) {
     }
     auto floor_loss = [&] {
       // Under the same autocast as the pipeline's steps (train.amp), so that the two compare like with like.
-      AutocastScope autocast(device.type(), c.train.amp == "fp16" ? torch::kHalf : torch::kBFloat16,
-                             c.train.amp != "none");
+      AutocastScope autocast(device.type(), c.train.amp == config::Amp::kFp16 ? torch::kHalf : torch::kBFloat16,
+                             c.train.amp != config::Amp::kNone);
       auto out = model->forward(floor_views);
       auto loss = torch::nn::functional::cross_entropy(out.logits, floor_labels);
       return out.projection.defined() ? loss + out.projection.pow(2).mean() : loss;  // the head trains too
@@ -234,7 +234,7 @@ int main(int argc, char** argv) {
                            {"device", device.str()},
                            {"prefetch", c.train.prefetch},
                            {"channels_last", c.train.channels_last},
-                           {"amp", c.train.amp},
+                           {"amp", config::name_of(c.train.amp)},
                            {"libtorch", TORCH_VERSION}};
     if (!phases.empty()) line["phase_seconds_per_step"] = phases;
     std::printf("%s\n", line.dump().c_str());

@@ -37,6 +37,14 @@ std::string run_training(const std::function<nlohmann::json()>& work) {
   return work().dump();
 }
 
+// A configuration choice named from Python; an unknown name is smcl.Error listing the allowed ones.
+template <typename E>
+E choice(const std::string& name, const std::string& what) {
+  const auto value = smcl::config::parse_choice<E>(name);
+  if (!value) throw smcl::Error(what + " '" + name + "' is not one of: " + smcl::config::choice_list<E>());
+  return *value;
+}
+
 torch::Tensor indices_tensor(const std::vector<int64_t>& indices) {
   return torch::tensor(indices, torch::dtype(torch::kInt64));
 }
@@ -160,7 +168,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
       .def(py::init([](const std::string& name, const std::vector<int64_t>& counts, double ldam_max_margin,
                        double ldam_scale, double focal_gamma, double la_tau) {
              smcl::config::LossConfig loss;
-             loss.name = name;
+             loss.name = choice<smcl::config::LossName>(name, "loss");
              loss.ldam_max_margin = ldam_max_margin;
              loss.ldam_scale = ldam_scale;
              loss.focal_gamma = focal_gamma;
@@ -195,8 +203,14 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
         "w_k = (1 - beta) / (1 - beta^n_k), normalised to sum to K (Cui et al. 2019)");
 
   // Long-tailed subsets and class samplers (SPEC sections 1 and 2).
-  m.def("long_tail_counts", &smcl::data::long_tail_counts, "profile"_a, "num_classes"_a, "max_per_class"_a,
-        "imbalance_ratio"_a, "images per class of the exp or step profile");
+  m.def(
+      "long_tail_counts",
+      [](const std::string& profile, int64_t num_classes, int64_t max_per_class, double imbalance_ratio) {
+        return smcl::data::long_tail_counts(choice<smcl::config::Profile>(profile, "profile"), num_classes,
+                                            max_per_class, imbalance_ratio);
+      },
+      "profile"_a, "num_classes"_a, "max_per_class"_a, "imbalance_ratio"_a,
+      "images per class of the exp or step profile");
   m.def(
       "long_tail_indices",
       [](const torch::Tensor& labels, const std::vector<int64_t>& counts, uint32_t seed) {
@@ -206,8 +220,14 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
       "the kept indices, as the Python codebases' numpy RandomState(seed) shuffle per class chooses them");
   m.def("shot_groups", &smcl::data::shot_groups, "counts"_a, "many_threshold"_a = 100, "few_threshold"_a = 20,
         "0 (many), 1 (medium) or 2 (few) per class");
-  m.def("class_probabilities", &smcl::data::class_probabilities, "sampler"_a, "counts"_a, "beta"_a = 0.9999,
-        "power"_a = 1.0, "p_k of effective_number | class_balanced | inverse_power");
+  m.def(
+      "class_probabilities",
+      [](const std::string& sampler, const std::vector<int64_t>& counts, double beta, double power) {
+        return smcl::data::class_probabilities(choice<smcl::config::SamplerName>(sampler, "sampler"), counts, beta,
+                                               power);
+      },
+      "sampler"_a, "counts"_a, "beta"_a = 0.9999, "power"_a = 1.0,
+      "p_k of effective_number | class_balanced | inverse_power");
   py::class_<smcl::data::ClassWeightedSampler>(m, "ClassWeightedSampler",
                                                "draws a class k ~ p, then an image of k uniformly")
       .def(py::init<const torch::Tensor&, const std::vector<double>&>(), "labels"_a, "probabilities"_a)

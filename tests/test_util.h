@@ -12,9 +12,18 @@
 #include <sstream>
 #include <string>
 
+#include "smcl/config/choices.h"
 #include "smcl/core/error.h"
 
 namespace smcl::test {
+
+// The value of E named `name` (a golden file's or a loop's string); a test failure when no value has that name.
+template <typename E>
+E choice(const std::string& name) {
+  const auto value = config::parse_choice<E>(name);
+  if (!value) ADD_FAILURE() << "'" << name << "' is not one of: " << config::choice_list<E>();
+  return value.value_or(config::Choices<E>::table[0].value);
+}
 
 // The message of the smcl::Error that f throws; a test failure (and "") when it throws none.
 inline std::string error_of(const std::function<void()>& f) {

@@ -33,8 +33,8 @@ void add_calibrate(CLI::App& app) {
     config::Config config = train::load_run_config(*run_dir);
     auto data = data::load_long_tailed(config.data);
     config::TrainConfig execution = config.train;
-    execution.device = "auto";
-    execution.amp = "none";
+    execution.device = config::DeviceName::kAuto;
+    execution.amp = config::Amp::kNone;
     const torch::Device device = train::setup_execution(execution);
     const std::string path = (std::filesystem::path(*run_dir) / "checkpoints" / (*which + ".pt")).string();
     auto model = methods::build_model(config, data.train.num_classes, data.train.channels());

@@ -46,8 +46,8 @@ void run_cam(const CamOptions& o) {
                                                   "(fashion_mnist_bg, mnist_bg) have one");
   const data::Dataset& set = o.split == "test" ? data.test : data.conflict;
   config::TrainConfig execution = config.train;
-  execution.device = "auto";
-  execution.amp = "none";
+  execution.device = config::DeviceName::kAuto;
+  execution.amp = config::Amp::kNone;
   const torch::Device device = train::setup_execution(execution);
   auto model = methods::build_model(config, set.num_classes, set.channels());
   model->to(device);
@@ -65,8 +65,9 @@ void run_cam(const CamOptions& o) {
         images, eval::class_activations(model, images, set.labels.index_select(0, index), config.augment, device));
   };
   std::filesystem::create_directories(o.out_dir);
-  const std::string title = o.run_dir + " (method " + config.method.name + ", reweight " + config.loss.reweight +
-                            ", epoch " + std::to_string(state.next_epoch - 1) + "), " + o.split + " split\n";
+  const std::string title = o.run_dir + " (method " + config::name_of(config.method.name) + ", reweight " +
+                            config::name_of(config.loss.reweight) + ", epoch " + std::to_string(state.next_epoch - 1) +
+                            "), " + o.split + " split\n";
   nlohmann::json listing = {{"run", o.run_dir}, {"checkpoint", o.checkpoint}, {"split", o.split}};
 
   // panels.png: n images spread evenly over the split (the same images for every run of the same data).

@@ -70,13 +70,13 @@ void add_data(CLI::App& app) {
     for (int g : groups) ++group_sizes[g];
     int64_t largest = *std::max_element(lt.counts.begin(), lt.counts.end());
     const std::string title = data::dataset_title(config.data);
-    if (config.data.subset == "long_tail") {
+    if (config.data.subset == config::Subset::kLongTail) {
       std::printf(
           "%s, long-tailed subset: %s profile, imbalance ratio %g, n_max %lld, "
           "subset seed %lld: %lld training images, %lld test images\n",
-          title.c_str(), config.data.profile.c_str(), config.data.imbalance_ratio, static_cast<long long>(largest),
-          static_cast<long long>(config.data.subset_seed), static_cast<long long>(lt.train.size()),
-          static_cast<long long>(lt.test.size()));
+          title.c_str(), config::name_of(config.data.profile).c_str(), config.data.imbalance_ratio,
+          static_cast<long long>(largest), static_cast<long long>(config.data.subset_seed),
+          static_cast<long long>(lt.train.size()), static_cast<long long>(lt.test.size()));
     } else {
       std::printf("%s, whole training set: %lld training images, %lld test images\n", title.c_str(),
                   static_cast<long long>(lt.train.size()), static_cast<long long>(lt.test.size()));

@@ -32,8 +32,8 @@ void add_eval(CLI::App& app) {
     const auto& test = data.test;
     // Evaluation runs wherever it can: a run trained on a GPU is evaluated on the CPU of a machine without one.
     config::TrainConfig execution = config.train;
-    execution.device = "auto";
-    execution.amp = "none";
+    execution.device = config::DeviceName::kAuto;
+    execution.amp = config::Amp::kNone;
     torch::Device device = train::setup_execution(execution);
     std::vector<std::pair<std::string, nlohmann::json>> rows;
     nlohmann::json all;
@@ -53,7 +53,7 @@ void add_eval(CLI::App& app) {
       rows.emplace_back(name + " (ep " + std::to_string(state.next_epoch - 1) + ")", metrics);
       all[name] = metrics;
     }
-    std::printf("%s: %s on %s, test accuracy in %%\n", run_dir->c_str(), config.model.name.c_str(),
+    std::printf("%s: %s on %s, test accuracy in %%\n", run_dir->c_str(), config::name_of(config.model.name).c_str(),
                 data::dataset_title(config.data).c_str());
     std::printf("%s\n%s", eval::format_table(rows).c_str(),
                 eval::format_per_class(rows.front().second, counts).c_str());

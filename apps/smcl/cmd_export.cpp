@@ -33,7 +33,7 @@ void add_export(CLI::App& app) {
     auto tensors = train::model_state_dict(*model, *with_head);
     train::write_state_dict(tensors, *out);
     std::printf("wrote %zu tensors of %s (%s, %lld classes) to %s\n", tensors.size(), path.c_str(),
-                config.model.name.c_str(), static_cast<long long>(state.num_classes), out->c_str());
+                config::name_of(config.model.name).c_str(), static_cast<long long>(state.num_classes), out->c_str());
     if (model->cosine_classifier()) {
       std::printf(
           "note: the classifier is LDAM's cosine one (no bias; logits from normalised features and "

@@ -1,5 +1,6 @@
 // smcl retrain: decoupled classifier re-training (crt, lws, tau_norm) or post-hoc logit adjustment of a finished
 // run into a new run folder.
+#include <algorithm>
 #include <cstdio>
 
 #include "commands.h"
@@ -19,9 +20,12 @@ void add_retrain(CLI::App& app) {
   auto out = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
   command->add_option("--run", *run_dir, "finished run folder (its checkpoints/last.pt)")->required();
-  command->add_option("--mode", *mode, "crt | lws | tau_norm | logit_adjust")
-      ->required()
-      ->check(CLI::IsMember({"crt", "lws", "tau_norm", "logit_adjust"}));
+  // retrain.mode's names but none, which is a training run.
+  auto modes = config::choice_names<config::RetrainMode>();
+  modes.erase(std::remove(modes.begin(), modes.end(), config::name_of(config::RetrainMode::kNone)), modes.end());
+  std::string mode_list;
+  for (const auto& m : modes) mode_list += (mode_list.empty() ? "" : " | ") + m;
+  command->add_option("--mode", *mode, mode_list)->required()->check(CLI::IsMember(modes));
   command->add_option("--out,-o", *out, "new run folder (default: RUN-MODE); an unfinished one is continued");
   command->add_option("--set,-s", *overrides,
                       "retrain.epochs=N, retrain.lr=X (crt, lws; default 10, 0.1), "

@@ -10,8 +10,8 @@
 #include "smcl/saliency/saliency.h"
 
 int main() {
-  auto counts = smcl::data::long_tail_counts("exp", 100, 500, 100);
-  auto model = smcl::models::make_model("resnet32", 100, 3);
+  auto counts = smcl::data::long_tail_counts(smcl::config::Profile::kExp, 100, 500, 100);
+  auto model = smcl::models::make_model(smcl::config::ModelName::kResNet32, 100, 3);
   std::printf("smcl %s: CIFAR-100-LT has %lld images; ResNet-32 has %lld parameters\n", smcl::kVersion,
               static_cast<long long>(std::accumulate(counts.begin(), counts.end(), 0LL)),
               static_cast<long long>(smcl::models::parameter_count(*model)));

@@ -46,7 +46,7 @@ TEST_F(Cli, BadInputExitsTwoWithOneClearMessage) {
 TEST_F(Cli, DataPrintsCountsAndWritesIndicesInTrainingOrder) {
   auto r = test::run_smcl("data -c " + dir_ / "tiny.yaml" + " --indices-out " + dir_ / "idx.txt");
   ASSERT_EQ(r.status, 0) << r.output;
-  auto counts = data::long_tail_counts("exp", 10, 100, 10);
+  auto counts = data::long_tail_counts(config::Profile::kExp, 10, 100, 10);
   EXPECT_NE(r.output.find("groups: many (> 100) 0 classes, medium 7, few (< 20) 3"), std::string::npos) << r.output;
   std::istringstream lines(test::slurp(dir_ / "idx.txt"));
   std::vector<int64_t> indices;
@@ -75,7 +75,7 @@ TEST_F(Cli, TrainWritesARunFolderThatEvalReproduces) {
   }
   EXPECT_EQ(summary["last"]["epoch"], 2);
   EXPECT_EQ(summary["last"]["per_class"].size(), 10u);
-  EXPECT_EQ(summary["counts"].get<std::vector<int64_t>>(), data::long_tail_counts("exp", 10, 100, 10));
+  EXPECT_EQ(summary["counts"].get<std::vector<int64_t>>(), data::long_tail_counts(config::Profile::kExp, 10, 100, 10));
   EXPECT_GT(summary["train_images_per_second"].get<double>(), 0);
   EXPECT_GT(summary["wall_seconds"].get<double>(), 0);
   // It learns: 10 classes, chance is 10%.
@@ -155,7 +155,7 @@ TEST_F(Cli, SmclBeforeItsTargetEpochIsSclToTheBit) {
 // of the run's classifier, crt a new one; the backbone is untouched and `smcl eval` reproduces each summary.
 TEST_F(Cli, RetrainCrtLwsTauNormKeepTheBackboneAndWriteRunFolders) {
   ASSERT_EQ(test::run_smcl("train -c " + dir_ / "tiny.yaml" + " --out " + dir_ / "run").status, 0);
-  auto source = models::make_model("resnet8", 10, 1);
+  auto source = models::make_model(config::ModelName::kResNet8, 10, 1);
   train::load_checkpoint(dir_ / "run/checkpoints/last.pt", *source, nullptr, torch::kCPU);
   const auto w = source->classifier()->weight, b = source->classifier()->bias;
   for (std::string mode : {"tau_norm", "logit_adjust", "lws", "crt"}) {
@@ -164,7 +164,7 @@ TEST_F(Cli, RetrainCrtLwsTauNormKeepTheBackboneAndWriteRunFolders) {
     const std::string out = dir_ / ("run-" + mode);
     auto summary = test::read_json(out + "/summary.json");
     EXPECT_EQ(summary["retrain"]["mode"], mode);
-    auto model = models::make_model("resnet8", 10, 1);
+    auto model = models::make_model(config::ModelName::kResNet8, 10, 1);
     train::load_checkpoint(out + "/checkpoints/last.pt", *model, nullptr, torch::kCPU);
     auto params = model->named_parameters();
     for (const auto& p : source->named_parameters()) {
@@ -203,7 +203,7 @@ TEST_F(Cli, RetrainCrtLwsTauNormKeepTheBackboneAndWriteRunFolders) {
                            " --mode lws --set retrain.epochs=1 --set retrain.bn=frozen --out " + dir_ / "lws-frozen")
                 .status,
             0);
-  auto frozen = models::make_model("resnet8", 10, 1);
+  auto frozen = models::make_model(config::ModelName::kResNet8, 10, 1);
   train::load_checkpoint(dir_ / "lws-frozen/checkpoints/last.pt", *frozen, nullptr, torch::kCPU);
   auto frozen_buffers = frozen->named_buffers();
   for (const auto& buffer : source->named_buffers()) {
@@ -218,7 +218,8 @@ TEST_F(Cli, RetrainCrtLwsTauNormKeepTheBackboneAndWriteRunFolders) {
       test::run_smcl("retrain --run " + dir_ / "run" + " --mode crt --set retrain.epochs=2 --out " + dir_ / "cut");
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming"), std::string::npos) << resumed.output;
-  auto whole = models::make_model("resnet8", 10, 1), cut = models::make_model("resnet8", 10, 1);
+  auto whole = models::make_model(config::ModelName::kResNet8, 10, 1),
+       cut = models::make_model(config::ModelName::kResNet8, 10, 1);
   train::load_checkpoint(dir_ / "run-crt/checkpoints/last.pt", *whole, nullptr, torch::kCPU);
   train::load_checkpoint(dir_ / "cut/checkpoints/last.pt", *cut, nullptr, torch::kCPU);
   EXPECT_TRUE(torch::equal(whole->classifier()->weight, cut->classifier()->weight));

@@ -46,8 +46,8 @@ inline void expect_same_run(const std::string& a_dir, const std::string& b_dir, 
     for (const char* key : {"wall_seconds", "train_images_per_second", "method"}) s->erase(key);
   }
   EXPECT_EQ(a_summary, b_summary);
-  auto a = models::make_model("resnet8", 10, 1, with_projection),
-       b = models::make_model("resnet8", 10, 1, with_projection);
+  auto a = models::make_model(config::ModelName::kResNet8, 10, 1, with_projection),
+       b = models::make_model(config::ModelName::kResNet8, 10, 1, with_projection);
   train::load_checkpoint(a_dir + "/checkpoints/last.pt", *a, nullptr, torch::kCPU);
   train::load_checkpoint(b_dir + "/checkpoints/last.pt", *b, nullptr, torch::kCPU);
   auto pb = b->named_parameters();

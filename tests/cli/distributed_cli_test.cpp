@@ -41,8 +41,8 @@ class Distributed : public ::testing::Test {
 // The largest difference between the two runs' weights, relative to the largest weight (batch-norm running
 // statistics relative to their own largest value, or 1).
 double weight_difference(const std::string& a_dir, const std::string& b_dir, bool with_projection) {
-  auto a = models::make_model("resnet8", 10, 1, with_projection),
-       b = models::make_model("resnet8", 10, 1, with_projection);
+  auto a = models::make_model(config::ModelName::kResNet8, 10, 1, with_projection),
+       b = models::make_model(config::ModelName::kResNet8, 10, 1, with_projection);
   train::load_checkpoint(a_dir + "/checkpoints/last.pt", *a, nullptr, torch::kCPU);
   train::load_checkpoint(b_dir + "/checkpoints/last.pt", *b, nullptr, torch::kCPU);
   auto pb = b->named_parameters();

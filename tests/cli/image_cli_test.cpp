@@ -94,7 +94,8 @@ class ImageCli : public ::testing::Test {
       for (const char* key : {"wall_seconds", "train_images_per_second"}) s->erase(key);
     }
     EXPECT_EQ(summary, cut);
-    auto a = models::make_model("resnet8", 3, 3, true), b = models::make_model("resnet8", 3, 3, true);
+    auto a = models::make_model(config::ModelName::kResNet8, 3, 3, true),
+         b = models::make_model(config::ModelName::kResNet8, 3, 3, true);
     train::load_checkpoint(dir_ / "whole/checkpoints/last.pt", *a, nullptr, torch::kCPU);
     train::load_checkpoint(dir_ / "cut/checkpoints/last.pt", *b, nullptr, torch::kCPU);
     auto pb = b->named_parameters();
@@ -183,7 +184,7 @@ TEST_F(ImageCli, ExportedRunLoadsInPyTorchAndStartsAnotherRun) {
   ASSERT_EQ(exported.status, 0) << exported.output;
   EXPECT_NE(exported.output.find("resnet8, 3 classes"), std::string::npos) << exported.output;
   // PyTorch's own ResNet-8 (tests/reference/exchange.py) loads it strictly and computes our logits.
-  auto model = models::make_model("resnet8", 3, 3, /*with_projection=*/true);
+  auto model = models::make_model(config::ModelName::kResNet8, 3, 3, /*with_projection=*/true);
   train::load_checkpoint(dir_ / "run/checkpoints/last.pt", *model, nullptr, torch::kCPU);
   model->eval();
   auto x = torch::randn({4, 3, 16, 16});

@@ -19,13 +19,13 @@ TEST(Config, FileAndOverridesSetTheNamedKeys) {
   test::TempDir dir;
   test::write_bytes(dir / "c.yaml", "data:\n  name: cifar100\n  imbalance_ratio: 50\noptim:\n  lr: 0.05\n");
   Config c = load(dir / "c.yaml", {"optim.milestones=[160, 180]", "train.epochs=3", "augment.flip=false"});
-  EXPECT_EQ(c.data.name, "cifar100");
+  EXPECT_EQ(c.data.name, config::DatasetName::kCifar100);
   EXPECT_DOUBLE_EQ(c.data.imbalance_ratio, 50);
   EXPECT_DOUBLE_EQ(c.optim.lr, 0.05);
   EXPECT_EQ(c.optim.milestones, (std::vector<int64_t>{160, 180}));
   EXPECT_EQ(c.train.epochs, 3);
   EXPECT_FALSE(c.augment.flip);
-  EXPECT_EQ(c.model.name, "resnet32");  // untouched default
+  EXPECT_EQ(c.model.name, config::ModelName::kResNet32);  // untouched default
 }
 
 TEST(Config, LaterOverridesWin) {
@@ -119,7 +119,7 @@ TEST(Config, SmclKeysAreCheckedTogether) {
       << message;
   EXPECT_NE(message.find("smcl.target_beta: 1 is not in [0, 1)"), std::string::npos) << message;
   auto config = load("", {"method.name=smcl", "smcl.saliency=random", "smcl.beta=0", "smcl.target_ce=true"});
-  EXPECT_EQ(config.smcl.saliency, "random");
+  EXPECT_EQ(config.smcl.saliency, config::Saliency::kRandom);
   EXPECT_EQ(config.smcl.beta, 0.0);
   EXPECT_TRUE(config.smcl.target_ce);
 }
@@ -153,7 +153,7 @@ TEST(Config, YamlDumpRoundTrips) {
   EXPECT_DOUBLE_EQ(back.optim.lr, 0.1);
   EXPECT_DOUBLE_EQ(back.loss.cb_beta, 0.999);
   EXPECT_EQ(back.augment.mean, std::vector<double>{0.5});
-  EXPECT_EQ(back.data.name, "mnist");
+  EXPECT_EQ(back.data.name, config::DatasetName::kMnist);
   // Real numbers are written as a person writes them, and still read back to the same double exactly.
   EXPECT_NE(text.find("lr: 0.1\n"), std::string::npos) << text;
   EXPECT_NE(text.find("std: [0.25]"), std::string::npos) << text;
@@ -173,8 +173,8 @@ TEST(Config, ShippedConfigsAreValid) {
     ++configs;
     EXPECT_NO_THROW(load(entry.path().string())) << entry.path();
   }
-  EXPECT_EQ(configs, 34);  // 24 CIFAR / Fashion-MNIST (logit adjustment and BCL: 6), 4 Fashion-MNIST on biased
-                           // backgrounds, 5 ImageNet-LT, 1 image folder
+  EXPECT_EQ(configs, 36);  // 26 CIFAR / Fashion-MNIST (logit adjustment and BCL: 6, GPaCo: 2), 4 Fashion-MNIST on
+                           // biased backgrounds, 5 ImageNet-LT, 1 image folder
 }
 
 // Every shipped table loads (each row's config with its overrides resolves), rows have distinct folders.
@@ -192,10 +192,10 @@ TEST(Config, ShippedTablesLoad) {
   EXPECT_EQ(table.rows.back().name, "DRW+SMCL");
   EXPECT_EQ(*table.rows.back().paper, 54.8);
   auto config = sweep::row_config(table.rows[4], 1);  // DRW+Mixup
-  EXPECT_EQ(config.method.name, "mixup");
+  EXPECT_EQ(config.method.name, config::MethodName::kMixup);
   EXPECT_EQ(config.data.imbalance_ratio, 50.0);
   EXPECT_EQ(config.train.seed, 1);
-  EXPECT_EQ(config.loss.reweight, "drw");
+  EXPECT_EQ(config.loss.reweight, config::Reweight::kDrw);
 }
 
 }  // namespace smcl::config

@@ -11,21 +11,20 @@ namespace smcl::data {
 TEST(ClassSampler, ProbabilitiesFollowTheirClosedForms) {
   std::vector<int64_t> counts{100, 10, 1};
   // effective number with beta 0.5: 1/E_k = 0.5 / (1 - 0.5^n): 0.5, 0.5 / (1 - 2^-10), 1.
-  auto p = class_probabilities("effective_number", counts, 0.5, 0);
+  auto p = class_probabilities(config::SamplerName::kEffectiveNumber, counts, 0.5, 0);
   double w0 = 0.5, w1 = 0.5 / (1 - std::pow(0.5, 10)), w2 = 1.0, total = w0 + w1 + w2;
   EXPECT_NEAR(p[0], w0 / total, 1e-12);
   EXPECT_NEAR(p[1], w1 / total, 1e-12);
   EXPECT_NEAR(p[2], w2 / total, 1e-12);
-  auto balanced = class_probabilities("class_balanced", counts, 0.5, 0);
+  auto balanced = class_probabilities(config::SamplerName::kClassBalanced, counts, 0.5, 0);
   for (double v : balanced) EXPECT_NEAR(v, 1.0 / 3, 1e-12);
   // inverse_power with power 1 is class-balanced; with power 0 it is instance sampling (p_k = n_k / N).
-  auto instance = class_probabilities("inverse_power", counts, 0, 0);
+  auto instance = class_probabilities(config::SamplerName::kInversePower, counts, 0, 0);
   EXPECT_NEAR(instance[0], 100.0 / 111, 1e-12);
   EXPECT_NEAR(instance[2], 1.0 / 111, 1e-12);
-  auto half = class_probabilities("inverse_power", counts, 0, 0.5);
+  auto half = class_probabilities(config::SamplerName::kInversePower, counts, 0, 0.5);
   EXPECT_NEAR(half[1], std::sqrt(10.0) / (10 + std::sqrt(10.0) + 1), 1e-12);
-  EXPECT_THROW(class_probabilities("uniformish", counts, 0.5, 0), Error);
-  EXPECT_THROW(class_probabilities("class_balanced", {5, 0}, 0.5, 0), Error);
+  EXPECT_THROW(class_probabilities(config::SamplerName::kClassBalanced, {5, 0}, 0.5, 0), Error);
 }
 
 TEST(ClassSampler, DrawsFollowTheClassProbabilitiesChiSquare) {
@@ -34,7 +33,7 @@ TEST(ClassSampler, DrawsFollowTheClassProbabilitiesChiSquare) {
   std::vector<int64_t> labels;
   for (size_t k = 0; k < counts.size(); ++k) labels.insert(labels.end(), size_t(counts[k]), int64_t(k));
   auto label_tensor = torch::tensor(labels, torch::kInt64);
-  auto p = class_probabilities("effective_number", counts, 0.9999, 0);
+  auto p = class_probabilities(config::SamplerName::kEffectiveNumber, counts, 0.9999, 0);
   ClassWeightedSampler sampler(label_tensor, p);
   Rng rng(11);
   const int64_t n = 200000;

@@ -221,7 +221,7 @@ TEST(ImageFiles, FolderHoldOutIsAStratifiedSeededSplit) {
   }
   auto config = config::load("", {"data.name=image_folder", "data.root=" + dir.str(), "data.image_size=8"});
   resolve_defaults(config);
-  EXPECT_EQ(config.data.subset, "none");
+  EXPECT_EQ(config.data.subset, config::Subset::kNone);
   auto data = load_long_tailed(config.data);
   // round(0.2 * n) held out per class, at least one: 2, 1, 1.
   EXPECT_EQ(data.counts, (std::vector<int64_t>{8, 4, 1}));
@@ -243,13 +243,13 @@ TEST(ImageFiles, FolderHoldOutIsAStratifiedSeededSplit) {
 
   // A long-tailed cut of the training part: n_max the largest class (8), ratio 8: floor(8 * 8^(-k/2)) = 8, 2, 1.
   config.data.subset_seed = 0;
-  config.data.subset = "long_tail";
+  config.data.subset = config::Subset::kLongTail;
   config.data.imbalance_ratio = 8;
   auto cut = load_long_tailed(config.data);
   EXPECT_EQ(cut.counts, (std::vector<int64_t>{8, 2, 1}));
   EXPECT_EQ(class_counts(cut.train), cut.counts);
   EXPECT_EQ(cut.test.size(), data.test.size());  // the test part is not cut
-  config.data.subset = "none";
+  config.data.subset = config::Subset::kNone;
 
   // A class of one image cannot be split.
   fs::remove(dir / "c2/1.jpg");

@@ -20,16 +20,16 @@ TEST(ClassWeights, DrwSwitchesOnAtItsEpochAndCbAlwaysApplies) {
   std::vector<int64_t> counts{100, 10};
   // beta 0.5: raw weights 0.5 / (1 - 0.5^100) = 0.5 and 0.5 / (1 - 0.5^10) = 0.50049, normalised to sum 2.
   loss.cb_beta = 0.5;
-  loss.reweight = "drw";
+  loss.reweight = config::Reweight::kDrw;
   loss.drw_epoch = 3;
   EXPECT_TRUE(torch::equal(class_weights_at_epoch(loss, counts, 2), torch::ones({2})));
   auto on = class_weights_at_epoch(loss, counts, 3);
   double raw0 = 0.5, raw1 = 0.5 / (1 - std::pow(0.5, 10));
   EXPECT_NEAR(on[0].item<double>(), 2 * raw0 / (raw0 + raw1), 1e-6);
   EXPECT_NEAR(on[1].item<double>(), 2 * raw1 / (raw0 + raw1), 1e-6);
-  loss.reweight = "cb";
+  loss.reweight = config::Reweight::kCb;
   EXPECT_TRUE(torch::allclose(class_weights_at_epoch(loss, counts, 0), on));
-  loss.reweight = "none";
+  loss.reweight = config::Reweight::kNone;
   EXPECT_TRUE(torch::equal(class_weights_at_epoch(loss, counts, 100), torch::ones({2})));
 }
 

@@ -17,8 +17,8 @@ struct Fixture {
   torch::Tensor images, labels, weights;
 
   Fixture() {
-    config.method.name = "bcl";
-    config.loss.name = "logit_adjusted";
+    config.method.name = config::MethodName::kBcl;
+    config.loss.name = config::LossName::kLogitAdjusted;
     config.smcl.alpha = 0.8;
     config.smcl.beta = 0.35;
     config.smcl.temperature = 0.1;
@@ -85,9 +85,10 @@ TEST(Bcl, ThePrototypeHeadAndTheClassifierLearnFromTheContrastiveTerm) {
 
 TEST(Bcl, RefusesANetworkWithoutLinearClassifierOrProjection) {
   Fixture f;
-  f.config.loss.name = "ldam";
+  f.config.loss.name = config::LossName::kLdam;
   EXPECT_THROW(Bcl(f.config, f.train, build_model(f.config, 3, 1)), Error);
-  EXPECT_THROW(Bcl(f.config, f.train, models::make_model("resnet8", 3, 1, /*with_projection=*/false)), Error);
+  EXPECT_THROW(Bcl(f.config, f.train, models::make_model(config::ModelName::kResNet8, 3, 1, /*with_projection=*/false)),
+               Error);
 }
 
 }  // namespace smcl::methods

@@ -21,7 +21,7 @@ struct Fixture {
   torch::Tensor images, labels, weights;
 
   explicit Fixture(const std::string& method) {
-    config.method.name = method;
+    config.method.name = test::choice<config::MethodName>(method);
     config.mix.prob = 1.0;
     config.augment.mean = {0.5};
     config.augment.std = {0.25};
@@ -29,7 +29,7 @@ struct Fixture {
     train.images = torch::randint(0, 256, {12, 1, 8, 8}, torch::kInt64).to(torch::kUInt8);
     train.labels = torch::tensor(std::vector<int64_t>{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 2});
     train.num_classes = 3;
-    model = models::make_model("resnet8", 3, 1);
+    model = models::make_model(config::ModelName::kResNet8, 3, 1);
     model->eval();  // batch statistics would make the reference forward pass below differ
     images = train.images.narrow(0, 3, 8);
     labels = train.labels.narrow(0, 3, 8);
@@ -148,8 +148,8 @@ TEST(Mixing, EveryKindAndLossTrains) {
   for (std::string kind : {"mixup", "cutmix", "remix", "cmo"}) {
     for (std::string loss : {"ce", "ldam", "focal", "balanced_softmax"}) {
       Fixture f(kind);
-      f.config.loss.name = loss;
-      f.config.model.name = "resnet8";
+      f.config.loss.name = test::choice<config::LossName>(loss);
+      f.config.model.name = config::ModelName::kResNet8;
       auto model = build_model(f.config, 3, 1);
       Rng rng(5);
       auto out = make_method(f.config, f.train)->step(model, {f.images, f.labels, f.weights, 0}, rng);
@@ -178,12 +178,13 @@ TEST(Mixing, OneStepOfEachKindMatchesAnIndependentPyTorchImplementation) {
     const std::string kind = expected["kind"];
     SCOPED_TRACE(kind);
     config::Config config;
-    config.method.name = kind;
+    config.method.name = test::choice<config::MethodName>(kind);
     config.mix.prob = 1.0;
     config.mix.alpha = golden["alpha"];
     config.mix.kappa = golden["kappa"];
     config.mix.tau = golden["tau"];
-    config.mix.source_sampler = "inverse_power";  // CMO's 1 / n_k image weights: every class equally likely
+    config.mix.source_sampler =
+        config::SamplerName::kInversePower;  // CMO's 1 / n_k image weights: every class equally likely
     config.mix.source_power = 1.0;
     config.augment.crop_padding = 0;
     config.augment.flip = false;
@@ -214,7 +215,7 @@ TEST(Mixing, OneStepOfEachKindMatchesAnIndependentPyTorchImplementation) {
       continue;
     }
 
-    auto model = models::make_model("resnet8", train.num_classes, 1);
+    auto model = models::make_model(config::ModelName::kResNet8, train.num_classes, 1);
     test::set_reference_parameters(model, golden["parameters"]);
     model->train();
     Rng rng(golden["seed"].get<uint64_t>());

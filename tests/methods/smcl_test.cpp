@@ -33,7 +33,7 @@ TEST(SmclStep, LossAndGradientsMatchAnIndependentPyTorchImplementation) {
   for (const auto& kase : golden["cases"]) {
     const std::string name = kase["name"];
     SCOPED_TRACE(name);
-    auto model = models::make_model("resnet8", golden["classes"], c, /*with_projection=*/true);
+    auto model = models::make_model(config::ModelName::kResNet8, golden["classes"], c, /*with_projection=*/true);
     set_reference_parameters(model, golden["parameters"]);
     model->train();
     config::SmclConfig smcl;
@@ -101,16 +101,16 @@ struct Fixture {
   torch::Tensor images, labels, weights;
 
   Fixture() {
-    config.method.name = "smcl";
+    config.method.name = config::MethodName::kSmcl;
     config.augment.mean = {0.5};
     config.augment.std = {0.25};
     config.smcl.mask_start_epoch = 3;
-    config.smcl.saliency = "center";
+    config.smcl.saliency = config::Saliency::kCenter;
     torch::manual_seed(0);
     train.images = torch::randint(0, 256, {12, 1, 8, 8}, torch::kInt64).to(torch::kUInt8);
     train.labels = torch::tensor(std::vector<int64_t>{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 2});
     train.num_classes = 3;
-    model = models::make_model("resnet8", 3, 1, /*with_projection=*/true);
+    model = models::make_model(config::ModelName::kResNet8, 3, 1, /*with_projection=*/true);
     images = train.images.narrow(0, 2, 6);
     labels = train.labels.narrow(0, 2, 6);
     weights = torch::tensor({1.0f, 2.0f, 4.0f});
@@ -123,7 +123,7 @@ TEST(SmclStep, BeforeTheTargetsStartItIsScl) {
   Fixture f;
   Rng a(9), b(9);
   auto smcl = make_method(f.config, f.train)->step(f.model, {f.images, f.labels, f.weights, 2}, a);
-  f.config.method.name = "scl";
+  f.config.method.name = config::MethodName::kScl;
   auto scl = make_method(f.config, f.train)->step(f.model, {f.images, f.labels, f.weights, 2}, b);
   EXPECT_EQ(smcl.loss.item<double>(), scl.loss.item<double>());
   EXPECT_EQ(a.state(), b.state());
@@ -140,8 +140,8 @@ TEST(SmclStep, FromTheMaskEpochItAddsTargetViewsAndTheMaskedSourceView) {
   // an image), their two views, the mask coin, then u for the centred boxes.
   const auto& a = f.config.augment;
   auto s1 = augment::random_view(f.images, a, replay), s2 = augment::random_view(f.images, a, replay);
-  data::ClassWeightedSampler sampler(f.train.labels,
-                                     data::class_probabilities("effective_number", {8, 3, 1}, 0.9999, 1));
+  data::ClassWeightedSampler sampler(
+      f.train.labels, data::class_probabilities(config::SamplerName::kEffectiveNumber, {8, 3, 1}, 0.9999, 1));
   auto index = torch::tensor(sampler.sample(6, replay));
   auto targets = f.train.images.index_select(0, index);
   auto t1 = augment::random_view(targets, a, replay), t2 = augment::random_view(targets, a, replay);
@@ -174,12 +174,12 @@ TEST(SmclStep, EveryAblationSwitchTrains) {
     f.config.smcl.mask_prob = 1.0;
     for (const auto& [key, value] : variant) {
       auto& c = f.config.smcl;
-      if (key == "saliency") c.saliency = value;
-      if (key == "saliency_of") c.saliency_of = value;
-      if (key == "box") c.box = value;
-      if (key == "mask_fill") c.mask_fill = value;
+      if (key == "saliency") c.saliency = test::choice<config::Saliency>(value);
+      if (key == "saliency_of") c.saliency_of = test::choice<config::SaliencyOf>(value);
+      if (key == "box") c.box = test::choice<config::BoxMode>(value);
+      if (key == "mask_fill") c.mask_fill = test::choice<config::MaskFill>(value);
       if (key == "target_ce") c.target_ce = value == "true";
-      if (key == "target_sampler") c.target_sampler = value;
+      if (key == "target_sampler") c.target_sampler = test::choice<config::SamplerName>(value);
     }
     SCOPED_TRACE(variant[0].first + "=" + variant[0].second);
     f.model->train();
@@ -200,8 +200,8 @@ TEST(SmclStep, BetaZeroLeavesOnlyTheCrossEntropyOfTheSourceViews) {
   auto out = make_method(f.config, f.train)->step(f.model, {f.images, f.labels, f.weights, 5}, rng);
   const auto& a = f.config.augment;
   auto s1 = augment::random_view(f.images, a, replay), s2 = augment::random_view(f.images, a, replay);
-  data::ClassWeightedSampler sampler(f.train.labels,
-                                     data::class_probabilities("effective_number", {8, 3, 1}, 0.9999, 1));
+  data::ClassWeightedSampler sampler(
+      f.train.labels, data::class_probabilities(config::SamplerName::kEffectiveNumber, {8, 3, 1}, 0.9999, 1));
   auto targets = f.train.images.index_select(0, torch::tensor(sampler.sample(6, replay)));
   auto t1 = augment::random_view(targets, a, replay), t2 = augment::random_view(targets, a, replay);
   ASSERT_FALSE(replay.bernoulli(0.0));
@@ -220,7 +220,7 @@ TEST(SmclStep, BetaZeroLeavesOnlyTheCrossEntropyOfTheSourceViews) {
 TEST(SmclStep, UnderBf16AutocastTheLossesAreTheFloat32LossesOfTheBf16Outputs) {
   // train.amp: the model runs in bfloat16, every loss in float32 (losses/precision.h).
   torch::manual_seed(0);
-  auto model = models::make_model("resnet8", 4, 3, /*with_projection=*/true);
+  auto model = models::make_model(config::ModelName::kResNet8, 4, 3, /*with_projection=*/true);
   const int64_t b = 6;
   SmclGroups groups;
   groups.views = torch::randn({5 * b, 3, 16, 16});

@@ -69,7 +69,7 @@ void expect_agreement(const Agreement& a, const std::string& what) {
 TEST(Saliency, FineGrainedMatchesOpenCVOnFashionMnist) {
   if (!opencv_available()) GTEST_SKIP() << "built without OpenCV's saliency module";
   config::DataConfig data;
-  data.name = "fashion_mnist";
+  data.name = config::DatasetName::kFashionMnist;
   auto test = data::load_split(data, /*train=*/false);
   expect_agreement(compare_with_opencv(test.images.narrow(0, 0, 2000)), "Fashion-MNIST test[0:2000]");
 }

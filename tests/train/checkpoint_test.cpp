@@ -17,7 +17,7 @@ namespace smcl::train {
 TEST(Checkpoint, RoundTripRestoresModelOptimiserAndState) {
   test::TempDir dir;
   torch::manual_seed(0);
-  auto model = models::make_model("resnet8", 10, 1);
+  auto model = models::make_model(config::ModelName::kResNet8, 10, 1);
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9).weight_decay(1e-4));
   // One step so that the momentum buffers and batch-norm statistics hold something.
   auto loss = model->forward(torch::randn({4, 1, 28, 28})).logits.sum();
@@ -35,7 +35,7 @@ TEST(Checkpoint, RoundTripRestoresModelOptimiserAndState) {
   save_checkpoint(dir / "c.pt", *model, &optimizer, state);
 
   torch::manual_seed(1);
-  auto other = models::make_model("resnet8", 10, 1);
+  auto other = models::make_model(config::ModelName::kResNet8, 10, 1);
   torch::optim::SGD other_optimizer(other->parameters(),
                                     torch::optim::SGDOptions(0.1).momentum(0.9).weight_decay(1e-4));
   TrainState back = load_checkpoint(dir / "c.pt", *other, &other_optimizer, torch::kCPU);
@@ -67,7 +67,7 @@ TEST(Checkpoint, RoundTripRestoresModelOptimiserAndState) {
 
 TEST(Checkpoint, CorruptOrMismatchedFilesAreClearErrors) {
   test::TempDir dir;
-  auto model = models::make_model("resnet8", 10, 1);
+  auto model = models::make_model(config::ModelName::kResNet8, 10, 1);
   save_checkpoint(dir / "c.pt", *model, nullptr, TrainState{});
   std::string bytes = test::slurp(dir / "c.pt");
   test::write_bytes(dir / "cut.pt", bytes.substr(0, bytes.size() / 2));
@@ -77,7 +77,7 @@ TEST(Checkpoint, CorruptOrMismatchedFilesAreClearErrors) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("cut.pt"), std::string::npos) << e.what();
   }
-  auto bigger = models::make_model("resnet20", 10, 1);
+  auto bigger = models::make_model(config::ModelName::kResNet20, 10, 1);
   EXPECT_THROW(load_checkpoint(dir / "c.pt", *bigger, nullptr, torch::kCPU), Error);
   EXPECT_THROW(load_checkpoint(dir / "none.pt", *model, nullptr, torch::kCPU), Error);
 }
@@ -87,14 +87,14 @@ TEST(Checkpoint, CorruptOrMismatchedFilesAreClearErrors) {
 TEST(Checkpoint, EveryBitFlipIsRefusedBeforeAnythingIsRestored) {
   test::TempDir dir;
   torch::manual_seed(1);
-  auto model = models::make_model("resnet8", 10, 1);
+  auto model = models::make_model(config::ModelName::kResNet8, 10, 1);
   TrainState state;
   state.rng_state = "1 2 3";
   state.best_json = state.last_json = "{}";
   save_checkpoint(dir / "c.pt", *model, nullptr, state);
   const std::string bytes = test::slurp(dir / "c.pt");
   torch::manual_seed(2);
-  auto other = models::make_model("resnet8", 10, 1);
+  auto other = models::make_model(config::ModelName::kResNet8, 10, 1);
   const auto before = other->parameters()[0].clone();
   std::mt19937_64 draw(7);
   for (int trial = 0; trial < 40; ++trial) {
@@ -115,7 +115,7 @@ TEST(Checkpoint, EveryBitFlipIsRefusedBeforeAnythingIsRestored) {
 TEST(Checkpoint, OlderCheckpointsWithoutChecksumStillLoad) {
   test::TempDir dir;
   torch::manual_seed(3);
-  auto model = models::make_model("resnet8", 10, 1);
+  auto model = models::make_model(config::ModelName::kResNet8, 10, 1);
   // The format written before checksums, made here the way that version wrote it.
   torch::serialize::OutputArchive archive, model_archive;
   model->save(model_archive);
@@ -127,7 +127,7 @@ TEST(Checkpoint, OlderCheckpointsWithoutChecksumStillLoad) {
   for (const char* key : {"train_seconds", "wall_seconds"}) archive.write(key, c10::IValue(1.5));
   archive.write("train_images", c10::IValue(int64_t(10)));
   archive.save_to(dir / "old.pt");
-  auto loaded = models::make_model("resnet8", 10, 1);
+  auto loaded = models::make_model(config::ModelName::kResNet8, 10, 1);
   testing::internal::CaptureStderr();
   auto state = load_checkpoint(dir / "old.pt", *loaded, nullptr, torch::kCPU);
   const std::string warning = testing::internal::GetCapturedStderr();
@@ -139,7 +139,7 @@ TEST(Checkpoint, OlderCheckpointsWithoutChecksumStillLoad) {
 // A full disk while writing leaves the previous checkpoint as it was and no temporary file.
 TEST(Checkpoint, AFailedWriteKeepsThePreviousCheckpoint) {
   test::TempDir dir;
-  auto model = models::make_model("resnet8", 10, 1);
+  auto model = models::make_model(config::ModelName::kResNet8, 10, 1);
   TrainState state;
   state.next_epoch = 1;
   save_checkpoint(dir / "last.pt", *model, nullptr, state);

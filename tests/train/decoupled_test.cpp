@@ -34,7 +34,7 @@ TEST(Decoupled, CrtAndLwsStepsMatchAnIndependentPyTorchImplementation) {
   for (const auto& run : golden["runs"]) {
     const std::string mode = run["mode"], bn = run["bn"];
     SCOPED_TRACE(mode + ", bn " + bn);
-    auto model = models::make_model("resnet8", k, 1);
+    auto model = models::make_model(config::ModelName::kResNet8, k, 1);
     test::set_reference_parameters(model, golden["parameters"]);
     model->train(bn == "train");
     const bool crt = mode == "crt";
@@ -77,7 +77,7 @@ TEST(Decoupled, CrtAndLwsStepsMatchAnIndependentPyTorchImplementation) {
 
 TEST(Decoupled, TauNormMatchesAnIndependentPyTorchImplementation) {
   auto golden = test::read_json(test::golden("decoupled.json"));
-  auto model = models::make_model("resnet8", golden["classes"], 1);
+  auto model = models::make_model(config::ModelName::kResNet8, golden["classes"], 1);
   test::set_reference_parameters(model, golden["parameters"]);
   tau_normalize(model->classifier(), golden["tau"]);
   expect_close(model->classifier()->weight, golden["tau_norm"]["weight"], "W");
@@ -86,7 +86,7 @@ TEST(Decoupled, TauNormMatchesAnIndependentPyTorchImplementation) {
 
 TEST(Decoupled, PostHocLogitAdjustmentMatchesAnIndependentPyTorchImplementation) {
   auto golden = test::read_json(test::golden("decoupled.json"));
-  auto model = models::make_model("resnet8", golden["classes"], 1);
+  auto model = models::make_model(config::ModelName::kResNet8, golden["classes"], 1);
   test::set_reference_parameters(model, golden["parameters"]);
   auto weight = model->classifier()->weight.detach().clone();
   adjust_logits(model->classifier(), golden["counts"].get<std::vector<int64_t>>(), golden["tau"]);

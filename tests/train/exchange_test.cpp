@@ -47,7 +47,8 @@ TEST(Exchange, PyTorchStateDictsGiveTheSameLogits) {
                                       std::to_string(arch.channels) + " " + std::to_string(arch.size));
     ASSERT_EQ(made.status, 0) << made.output;
     auto dict = read_state_dict(dir / "model.pt");
-    auto model = models::make_model(arch.name, arch.classes, arch.channels, /*with_projection=*/true);
+    auto model = models::make_model(test::choice<config::ModelName>(arch.name), arch.classes, arch.channels,
+                                    /*with_projection=*/true);
     auto report = load_state_dict(*model, dict, dir / "model.pt");
     EXPECT_EQ(report.loaded, int64_t(dict.size())) << arch.name;
     EXPECT_TRUE(report.unexpected.empty()) << report.describe();
@@ -65,7 +66,8 @@ TEST(Exchange, WhatSmclWritesLoadsInPyTorchWithTheSameLogits) {
   for (const auto& arch : kArchs) {
     test::TempDir dir;
     torch::manual_seed(3);
-    auto model = models::make_model(arch.name, arch.classes, arch.channels, /*with_projection=*/true);
+    auto model = models::make_model(test::choice<config::ModelName>(arch.name), arch.classes, arch.channels,
+                                    /*with_projection=*/true);
     randomise_batch_norm(*model);
     model->eval();
     auto x = torch::randn({3, arch.channels, arch.size, arch.size});
@@ -111,11 +113,11 @@ TEST(Exchange, CheckpointDictsPrefixesAndBadFiles) {
   EXPECT_NE(test::error_of([&] { read_state_dict(dir / "missing.pt"); }).find("does not exist"), std::string::npos);
 
   // Another class count re-initialises the classifier only; another input depth is an error.
-  auto five = models::make_model("resnet8", 5, 1);
+  auto five = models::make_model(config::ModelName::kResNet8, 5, 1);
   auto report = load_state_dict(*five, plain, "model.pt");
   EXPECT_EQ(report.resized.size(), 2u) << report.describe();  // linear.weight and linear.bias
   EXPECT_EQ(report.loaded, int64_t(plain.size()) - 2);
-  auto colour = models::make_model("resnet8", 3, 3);
+  auto colour = models::make_model(config::ModelName::kResNet8, 3, 3);
   auto message = test::error_of([&] { load_state_dict(*colour, plain, "model.pt"); });
   EXPECT_NE(message.find("conv1.weight"), std::string::npos) << message;
 }

@@ -152,15 +152,15 @@ TEST(LossScaler, SkipsNonFiniteStepsHalvesAndGrowsTheScale) {
 
 TEST(Execution, RefusesCudaWithoutCudaAndFp16OnTheCpu) {
   config::TrainConfig train;
-  train.device = "cpu";
+  train.device = config::DeviceName::kCpu;
   EXPECT_EQ(setup_execution(train), torch::Device(torch::kCPU));
-  train.amp = "fp16";
+  train.amp = config::Amp::kFp16;
   EXPECT_NE(test::error_of([&] { setup_execution(train); }).find("fp16, which needs a CUDA device"), std::string::npos);
   if (!torch::cuda::is_available()) {
-    train.device = "cuda";
-    train.amp = "none";
+    train.device = config::DeviceName::kCuda;
+    train.amp = config::Amp::kNone;
     EXPECT_NE(test::error_of([&] { setup_execution(train); }).find("-DCMAKE_PREFIX_PATH"), std::string::npos);
-    train.device = "auto";
+    train.device = config::DeviceName::kAuto;
     EXPECT_EQ(setup_execution(train), torch::Device(torch::kCPU));
   }
 }
@@ -189,8 +189,8 @@ TEST(Execution, AutocastScopeCastsInsideAndRestoresAfter) {
 
 TEST(Execution, ChannelsLastGivesTheSameOutputs) {
   torch::manual_seed(5);
-  auto plain = models::make_model("resnet8", 4, 3, /*with_projection=*/true);
-  auto nhwc = models::make_model("resnet8", 4, 3, true);
+  auto plain = models::make_model(config::ModelName::kResNet8, 4, 3, /*with_projection=*/true);
+  auto nhwc = models::make_model(config::ModelName::kResNet8, 4, 3, true);
   {
     torch::NoGradGuard no_grad;
     auto from = plain->parameters();

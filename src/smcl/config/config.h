@@ -1,6 +1,7 @@
 // The run configuration: plain structs with documented defaults, loaded from YAML, overridden by
 // `--set key=value`, validated as a whole. Keys are dotted paths (`optim.lr`); every key is listed in
-// config.cpp's field table, which is the single place that knows names, types and documentation.
+// config.cpp's field table, which is the single place that knows keys, types and documentation. A key with a
+// closed set of values holds an enum of choices.h, whose table is the one list of its names.
 // Not here: dataset-specific defaults (data/datasets.h resolves them) and any training logic.
 #pragma once
 
@@ -8,15 +9,18 @@
 #include <string>
 #include <vector>
 
+#include "smcl/config/choices.h"
+
 namespace smcl::config {
 
 struct DataConfig {
-  std::string name = "fashion_mnist";   // fashion_mnist | mnist | cifar10 | cifar100 (in memory);
+  DatasetName name =
+      DatasetName::kFashionMnist;       // fashion_mnist | mnist | cifar10 | cifar100 (in memory);
                                         // fashion_mnist_bg | mnist_bg (on biased backgrounds, data/background.h);
                                         // image_list | imagenet_lt | image_folder (files, decoded per batch)
   std::string root;                     // folder holding the dataset files; empty: the dataset's default
-  std::string subset = "auto";          // auto (long_tail for in-memory sets, none for file sets) | long_tail | none
-  std::string profile = "exp";          // long-tail profile: exp | step
+  Subset subset = Subset::kAuto;        // auto (long_tail for in-memory sets, none for file sets) | long_tail | none
+  Profile profile = Profile::kExp;      // long-tail profile: exp | step
   double imbalance_ratio = 100;         // rho = n_max / n_min, >= 1 (1: balanced)
   int64_t max_per_class = 0;            // n_max; 0: the dataset's own per-class count (file sets: the largest class)
   int64_t subset_seed = 0;              // numpy legacy seed that selects the kept images, 0 .. 2^32-1
@@ -36,14 +40,14 @@ struct DataConfig {
 };
 
 struct ModelConfig {
-  std::string name = "resnet32";  // resnet8 | resnet14 | resnet20 | resnet32 | resnet44 | resnet56 | resnet110
-                                  // (ResNet-CIFAR) | resnet50 | resnet101 | resnet152 (torchvision)
-  std::string init_from;          // a PyTorch state dict (torch.save(model.state_dict(), FILE)) a new run starts
-                                  // from; empty: random initialisation
+  ModelName name = ModelName::kResNet32;  // resnet8 | resnet14 | resnet20 | resnet32 | resnet44 | resnet56 | resnet110
+                                          // (ResNet-CIFAR) | resnet50 | resnet101 | resnet152 (torchvision)
+  std::string init_from;  // a PyTorch state dict (torch.save(model.state_dict(), FILE)) a new run starts
+                          // from; empty: random initialisation
 };
 
 struct MethodConfig {
-  std::string name = "erm";  // erm | scl | smcl | bcl | mixup | cutmix | remix | cmo
+  MethodName name = MethodName::kErm;  // the training method (methods/method.h)
 };
 
 // The mixing methods of SPEC section 5 (method.name mixup | cutmix | remix | cmo): with probability prob per
@@ -56,10 +60,10 @@ struct MixConfig {
   int64_t end_epoch = -1;   // first epoch that no longer mixes; -1: mixing never stops
   double kappa = 3.0;       // remix: count ratio from which the label goes to the minor class, >= 1
   double tau = 0.5;         // remix: ... when the major image's share lambda is below tau, in [0, 1]
-  std::string source_sampler = "inverse_power";  // cmo's patch source: effective_number | class_balanced |
-                                                 // inverse_power (power 1: CMO's 1 / n_k image weights)
-  double source_beta = 0.9999;                   // effective_number: beta, in [0, 1)
-  double source_power = 1.0;                     // inverse_power: p_k proportional to n_k^(1 - power)
+  SamplerName source_sampler = SamplerName::kInversePower;  // cmo's patch source: effective_number | class_balanced |
+                                                            // inverse_power (power 1: CMO's 1 / n_k image weights)
+  double source_beta = 0.9999;                              // effective_number: beta, in [0, 1)
+  double source_power = 1.0;                                // inverse_power: p_k proportional to n_k^(1 - power)
 };
 
 // The contrastive methods (SPEC sections 2-4; docs/methods.md for bcl): L = alpha * CE + beta * L_contrastive for
@@ -70,41 +74,52 @@ struct SmclConfig {
   double beta = 1.0;               // weight of the supervised contrastive term, >= 0 (0: contrastive term off)
   double temperature = 0.07;       // SupCon temperature tau, > 0
   double base_temperature = 0.07;  // SupCon base temperature tau_base, > 0
-  std::string target_sampler = "effective_number";  // effective_number | class_balanced | inverse_power
-  double target_beta = 0.9999;                      // effective_number: beta, in [0, 1)
-  double target_power = 1.0;                        // inverse_power: p_k proportional to n_k^(1 - power)
-  std::string saliency = "fine_grained";            // fine_grained | fine_grained_opencv | cam | center | random
-  std::string saliency_of = "source";               // the image whose saliency peak places the box: source | target
-  std::string box = "per_sample";    // per_sample (each its own peak) | per_batch (sample 0's box for all)
-  double box_beta = 1.0;             // a of u ~ Beta(a, a), the box's area share; 1: uniform
-  std::string mask_fill = "target";  // inside the box: target (paste its pixels) | zero
-  int64_t mask_start_epoch = 160;    // first epoch (from 0) that may add the masked sample
-  double mask_prob = 0.2;            // probability per batch of adding the masked sample, in [0, 1]
-  int64_t target_start_epoch = -1;   // first epoch carrying the target views; -1: mask_start_epoch
-  bool target_ce = false;            // the target views join the source views' weighted cross-entropy mean
+  SamplerName target_sampler = SamplerName::kEffectiveNumber;  // effective_number | class_balanced | inverse_power
+  double target_beta = 0.9999;                                 // effective_number: beta, in [0, 1)
+  double target_power = 1.0;                                   // inverse_power: p_k proportional to n_k^(1 - power)
+  Saliency saliency = Saliency::kFineGrained;                  // where the box is centred (choices.h)
+  SaliencyOf saliency_of = SaliencyOf::kSource;  // the image whose saliency peak places the box: source | target
+  BoxMode box = BoxMode::kPerSample;             // per_sample (each its own peak) | per_batch (sample 0's box for all)
+  double box_beta = 1.0;                         // a of u ~ Beta(a, a), the box's area share; 1: uniform
+  MaskFill mask_fill = MaskFill::kTarget;        // inside the box: target (paste its pixels) | zero
+  int64_t mask_start_epoch = 160;                // first epoch (from 0) that may add the masked sample
+  double mask_prob = 0.2;                        // probability per batch of adding the masked sample, in [0, 1]
+  int64_t target_start_epoch = -1;               // first epoch carrying the target views; -1: mask_start_epoch
+  bool target_ce = false;                        // the target views join the source views' weighted cross-entropy mean
+};
+
+// GPaCo's parametric contrastive loss (method.name gpaco; docs/methods.md). Its recipe for CIFAR-100-LT:
+// configs/cifar100_lt_gpaco.yaml.
+struct PacoConfig {
+  double alpha = 0.01;              // weight of each same-class sample as a positive, >= 0
+  double beta = 1.0;                // weight of the own class centre as a positive, > 0
+  double gamma = 1.0;               // weight of the samples in the denominator (the centres': 1), >= 0
+  double temperature = 0.05;        // tau of the projections' similarities, > 0
+  double centre_temperature = 1.0;  // the centre logits (classifier logits + log prior) are divided by it, > 0
 };
 
 struct LossConfig {
-  std::string name = "ce";        // ce | ldam | focal | balanced_softmax | logit_adjusted (losses/classification.h)
-  std::string reweight = "none";  // none | cb (class-balanced weights always) | drw (from drw_epoch on)
-  int64_t drw_epoch = 160;        // first epoch (counted from 0) with DRW weights
-  double cb_beta = 0.9999;        // beta of the effective number, in [0, 1)
-  double ldam_max_margin = 0.5;   // ldam: the largest margin (of the rarest class), > 0
-  double ldam_scale = 30;         // ldam: scale s of the cosine logits, > 0
-  double focal_gamma = 1.0;       // focal: gamma, >= 0 (0: class-weighted sigmoid cross-entropy)
-  double la_tau = 1.0;            // logit_adjusted: tau of CE(z + tau log pi, y), >= 0 (1: balanced_softmax)
+  LossName name = LossName::kCe;        // the classification loss (losses/classification.h)
+  Reweight reweight = Reweight::kNone;  // none | cb (class-balanced weights always) | drw (from drw_epoch on)
+  int64_t drw_epoch = 160;              // first epoch (counted from 0) with DRW weights
+  double cb_beta = 0.9999;              // beta of the effective number, in [0, 1)
+  double ldam_max_margin = 0.5;         // ldam: the largest margin (of the rarest class), > 0
+  double ldam_scale = 30;               // ldam: scale s of the cosine logits, > 0
+  double focal_gamma = 1.0;             // focal: gamma, >= 0 (0: class-weighted sigmoid cross-entropy)
+  double la_tau = 1.0;                  // logit_adjusted: tau of CE(z + tau log pi, y), >= 0 (1: balanced_softmax)
 };
 
 // Decoupled classifier re-training of a finished run (`smcl retrain`, SPEC section 5): the features are frozen
 // and the classifier is re-trained (crt), rescaled per class by learned factors (lws), normalised (tau_norm), or
 // its bias lowered by tau log pi_k (logit_adjust: Menon et al.'s post-hoc logit adjustment).
 struct RetrainConfig {
-  std::string mode = "none";  // none (a training run) | crt | lws | tau_norm | logit_adjust
-  int64_t epochs = 10;        // crt, lws: epochs of class-balanced sampling, >= 1
-  double lr = 0.1;            // crt, lws: initial learning rate of the cosine schedule down to 0, > 0
-  double tau = 1.0;           // tau_norm: W_k / ||W_k||^tau; logit_adjust: b_k - tau log pi_k; in [0, 1]
-  std::string bn = "train";   // crt, lws: the frozen backbone's batch norm: train (the class-balanced batches'
-                              // statistics, running statistics updated, as Kang et al.'s code) | frozen (eval mode)
+  RetrainMode mode = RetrainMode::kNone;  // none (a training run) | crt | lws | tau_norm | logit_adjust
+  int64_t epochs = 10;                    // crt, lws: epochs of class-balanced sampling, >= 1
+  double lr = 0.1;                        // crt, lws: initial learning rate of the cosine schedule down to 0, > 0
+  double tau = 1.0;                       // tau_norm: W_k / ||W_k||^tau; logit_adjust: b_k - tau log pi_k; in [0, 1]
+  RetrainBn bn =
+      RetrainBn::kTrain;  // crt, lws: the frozen backbone's batch norm: train (the class-balanced batches'
+                          // statistics, running statistics updated, as Kang et al.'s code) | frozen (eval mode)
 };
 
 struct AugmentConfig {
@@ -128,18 +143,18 @@ struct AugmentConfig {
 };
 
 struct TrainConfig {
-  int64_t epochs = 200;         // number of epochs, >= 1
-  int64_t batch_size = 128;     // images per step, >= 2 (batch norm needs two)
-  int64_t seed = 0;             // seeds model initialisation and every random choice of training
-  int64_t threads = 0;          // CPU threads for libtorch; 0: all cores
-  std::string device = "auto";  // auto (cuda when libtorch has it and a GPU is present) | cpu | cuda
-  bool prefetch = true;         // prepare the next batches (sampling, augmentation, saliency) on a background thread
-  bool channels_last = false;   // NHWC memory format for the model's activations and convolution weights
-  std::string amp = "none";     // mixed precision: none | bf16 | fp16 (fp16: CUDA only, with dynamic loss scaling)
+  int64_t epochs = 200;                   // number of epochs, >= 1
+  int64_t batch_size = 128;               // images per step, >= 2 (batch norm needs two)
+  int64_t seed = 0;                       // seeds model initialisation and every random choice of training
+  int64_t threads = 0;                    // CPU threads for libtorch; 0: all cores
+  DeviceName device = DeviceName::kAuto;  // auto (cuda when libtorch has it and a GPU is present) | cpu | cuda
+  bool prefetch = true;        // prepare the next batches (sampling, augmentation, saliency) on a background thread
+  bool channels_last = false;  // NHWC memory format for the model's activations and convolution weights
+  Amp amp = Amp::kNone;        // mixed precision: none | bf16 | fp16 (fp16: CUDA only, with dynamic loss scaling)
   // Data-parallel runs (launched with several processes, see README): batch_size stays the global batch.
-  bool sync_bn = false;                      // batch-norm statistics over every process's shard of the batch
-  std::string distributed_backend = "auto";  // auto (nccl on CUDA, gloo on the CPU) | gloo | nccl
-  int64_t distributed_timeout = 300;         // seconds a process waits for the others before failing, >= 1
+  bool sync_bn = false;                          // batch-norm statistics over every process's shard of the batch
+  Backend distributed_backend = Backend::kAuto;  // auto (nccl on CUDA, gloo on the CPU) | gloo | nccl
+  int64_t distributed_timeout = 300;             // seconds a process waits for the others before failing, >= 1
 };
 
 struct OptimConfig {
@@ -147,7 +162,7 @@ struct OptimConfig {
   double momentum = 0.9;                      // SGD momentum, in [0, 1)
   double weight_decay = 2e-4;                 // coupled L2 weight decay, >= 0
   int64_t warmup_epochs = 5;                  // linear warm-up: epoch e < warmup gets lr * (e + 1) / warmup
-  std::string schedule = "step";              // step | cosine
+  Schedule schedule = Schedule::kStep;        // step | cosine
   std::vector<int64_t> milestones{160, 180};  // step schedule: lr *= gamma at each of these epochs
   double gamma = 0.1;                         // step schedule factor, in (0, 1]
 };
@@ -164,6 +179,7 @@ struct Config {
   MethodConfig method;
   MixConfig mix;
   SmclConfig smcl;
+  PacoConfig paco;
   LossConfig loss;
   AugmentConfig augment;
   TrainConfig train;

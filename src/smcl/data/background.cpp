@@ -189,12 +189,10 @@ void add_biased_backgrounds(LongTailedData& data, double bias, uint32_t seed) {
   data.train.images = train_images;
 }
 
-bool is_background_biased(const std::string& name) {
-  return name.size() > 3 && name.compare(name.size() - 3, 3, "_bg") == 0;
-}
-
-std::string background_base_name(const std::string& name) {
-  return is_background_biased(name) ? name.substr(0, name.size() - 3) : name;
+std::optional<config::DatasetName> background_base(config::DatasetName name) {
+  if (name == config::DatasetName::kFashionMnistBg) return config::DatasetName::kFashionMnist;
+  if (name == config::DatasetName::kMnistBg) return config::DatasetName::kMnist;
+  return std::nullopt;
 }
 
 }  // namespace smcl::data

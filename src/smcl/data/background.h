@@ -6,6 +6,7 @@
 // minor-class test object on the own background of a major class. Everything is drawn from data.subset_seed.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,8 +39,7 @@ std::vector<int64_t> major_classes(const std::vector<int64_t>& counts);
 // than background kinds.
 void add_biased_backgrounds(LongTailedData& data, double bias, uint32_t seed);
 
-// "fashion_mnist_bg" -> true; the grayscale set under it: "fashion_mnist".
-bool is_background_biased(const std::string& name);
-std::string background_base_name(const std::string& name);
+// The grayscale set under a background-biased one (fashion_mnist_bg -> fashion_mnist); nullopt for the others.
+std::optional<config::DatasetName> background_base(config::DatasetName name);
 
 }  // namespace smcl::data

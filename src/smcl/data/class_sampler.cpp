@@ -7,20 +7,17 @@
 
 namespace smcl::data {
 
-std::vector<double> class_probabilities(const std::string& sampler, const std::vector<int64_t>& counts, double beta,
+std::vector<double> class_probabilities(config::SamplerName sampler, const std::vector<int64_t>& counts, double beta,
                                         double power) {
   std::vector<double> weights;
   for (int64_t n : counts) {
     SMCL_CHECK(n > 0, "minor-weighted sampling needs at least one training image per class; a class has " << n);
-    if (sampler == "effective_number") {
-      weights.push_back((1.0 - beta) / (1.0 - std::pow(beta, double(n))));  // 1 / E_k
-    } else if (sampler == "class_balanced") {
-      weights.push_back(1.0);
-    } else if (sampler == "inverse_power") {
-      weights.push_back(std::pow(double(n), 1.0 - power));
-    } else {
-      throw Error("unknown target sampler '" + sampler +
-                  "' (allowed: effective_number, class_balanced, inverse_power)");
+    switch (sampler) {
+      case config::SamplerName::kEffectiveNumber:
+        weights.push_back((1.0 - beta) / (1.0 - std::pow(beta, double(n))));  // 1 / E_k
+        break;
+      case config::SamplerName::kClassBalanced: weights.push_back(1.0); break;
+      case config::SamplerName::kInversePower: weights.push_back(std::pow(double(n), 1.0 - power)); break;
     }
   }
   double total = 0;

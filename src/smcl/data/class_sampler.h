@@ -8,16 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "smcl/config/choices.h"
 #include "smcl/core/rng.h"
 
 namespace smcl::data {
 
 // p_k for each class from the training counts n_k > 0:
-//   "effective_number": p_k proportional to 1 / E_k, E_k = (1 - beta^n_k) / (1 - beta), beta in [0, 1);
-//   "class_balanced":   p_k = 1 / K;
-//   "inverse_power":    p_k proportional to n_k^(1 - power) (each image weighted n_k^-power).
-// Throws smcl::Error on an unknown sampler name or a class without images.
-std::vector<double> class_probabilities(const std::string& sampler, const std::vector<int64_t>& counts, double beta,
+//   effective_number: p_k proportional to 1 / E_k, E_k = (1 - beta^n_k) / (1 - beta), beta in [0, 1);
+//   class_balanced:   p_k = 1 / K;
+//   inverse_power:    p_k proportional to n_k^(1 - power) (each image weighted n_k^-power).
+// Throws smcl::Error on a class without images.
+std::vector<double> class_probabilities(config::SamplerName sampler, const std::vector<int64_t>& counts, double beta,
                                         double power);
 
 class ClassWeightedSampler {

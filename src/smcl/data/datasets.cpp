@@ -18,6 +18,8 @@
 namespace smcl::data {
 namespace {
 
+using config::DatasetName;
+
 const std::vector<double> kImageNetMean{0.485, 0.456, 0.406}, kImageNetStd{0.229, 0.224, 0.225};
 
 // File sets: classes come from the files (ImageNet-LT: 1000), channels from data.channels, mean and std are
@@ -26,20 +28,20 @@ const std::vector<DatasetInfo>& known() {
   // One dataset per line reads as a table.
   // clang-format off
   static const std::vector<DatasetInfo> infos = {
-      {"fashion_mnist", "Fashion-MNIST", 10, 1, 6000, {0.2860}, {0.3530}, "/usr/share/datasets/fashion-mnist", false,
+      {DatasetName::kFashionMnist, "Fashion-MNIST", 10, 1, 6000, {0.2860}, {0.3530}, "/usr/share/datasets/fashion-mnist", false,
        28},
-      {"mnist", "MNIST", 10, 1, 6000, {0.1307}, {0.3081}, "data", false, 28},
+      {DatasetName::kMnist, "MNIST", 10, 1, 6000, {0.1307}, {0.3081}, "data", false, 28},
       // The background-biased wrappers (background.h): 32x32 RGB; mean and std of fashion_mnist_bg's default
       // long-tailed training set (smcl data prints them).
-      {"fashion_mnist_bg", "Fashion-MNIST on biased backgrounds", 10, 3, 6000, {0.6405, 0.5563, 0.5352},
+      {DatasetName::kFashionMnistBg, "Fashion-MNIST on biased backgrounds", 10, 3, 6000, {0.6405, 0.5563, 0.5352},
        {0.2971, 0.2604, 0.2866}, "/usr/share/datasets/fashion-mnist", false, kBackgroundSide},
-      {"mnist_bg", "MNIST on biased backgrounds", 10, 3, 6000, {0.6405, 0.5563, 0.5352}, {0.2971, 0.2604, 0.2866},
+      {DatasetName::kMnistBg, "MNIST on biased backgrounds", 10, 3, 6000, {0.6405, 0.5563, 0.5352}, {0.2971, 0.2604, 0.2866},
        "data", false, kBackgroundSide},
-      {"cifar10", "CIFAR-10", 10, 3, 5000, {0.4914, 0.4822, 0.4465}, {0.2023, 0.1994, 0.2010}, "data", false, 32},
-      {"cifar100", "CIFAR-100", 100, 3, 500, {0.4914, 0.4822, 0.4465}, {0.2023, 0.1994, 0.2010}, "data", false, 32},
-      {"image_list", "image list", 0, 3, 0, kImageNetMean, kImageNetStd, "", true},
-      {"imagenet_lt", "ImageNet-LT", 1000, 3, 0, kImageNetMean, kImageNetStd, "data/imagenet", true},
-      {"image_folder", "image folder", 0, 3, 0, kImageNetMean, kImageNetStd, "", true},
+      {DatasetName::kCifar10, "CIFAR-10", 10, 3, 5000, {0.4914, 0.4822, 0.4465}, {0.2023, 0.1994, 0.2010}, "data", false, 32},
+      {DatasetName::kCifar100, "CIFAR-100", 100, 3, 500, {0.4914, 0.4822, 0.4465}, {0.2023, 0.1994, 0.2010}, "data", false, 32},
+      {DatasetName::kImageList, "image list", 0, 3, 0, kImageNetMean, kImageNetStd, "", true},
+      {DatasetName::kImagenetLt, "ImageNet-LT", 1000, 3, 0, kImageNetMean, kImageNetStd, "data/imagenet", true},
+      {DatasetName::kImageFolder, "image folder", 0, 3, 0, kImageNetMean, kImageNetStd, "", true},
   };
   // clang-format on
   return infos;
@@ -62,15 +64,15 @@ std::string find_idx(const std::string& root, const std::string& name, const std
 }
 
 // The class names of the sets that have them in their documentation; cifar100's are left to the numbers.
-std::vector<std::string> official_class_names(const std::string& name) {
-  if (name == "fashion_mnist") {
-    return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+std::vector<std::string> official_class_names(DatasetName name) {
+  switch (name) {
+    case DatasetName::kFashionMnist:
+      return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+    case DatasetName::kMnist: return {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+    case DatasetName::kCifar10:
+      return {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
+    default: return {};
   }
-  if (name == "mnist") return {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
-  if (name == "cifar10") {
-    return {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
-  }
-  return {};
 }
 
 Dataset read_mnist_like(const std::string& root, const std::string& torchvision_folder, bool train) {
@@ -92,34 +94,34 @@ Dataset read_mnist_like(const std::string& root, const std::string& torchvision_
 
 }  // namespace
 
-const DatasetInfo& dataset_info(const std::string& name) {
-  std::string names;
+const DatasetInfo& dataset_info(DatasetName name) {
   for (const auto& info : known()) {
     if (info.name == name) return info;
-    names += (names.empty() ? "" : ", ") + info.name;
   }
-  throw Error("unknown dataset '" + name + "' (known: " + names + ")");
+  SMCL_ASSERT(false, "data.name " << config::name_of(name) << " has no entry in datasets.cpp's table");
 }
 
 void resolve_defaults(config::Config& config) {
   auto& data = config.data;
   const DatasetInfo& info = dataset_info(data.name);
   if (data.root.empty()) data.root = info.default_root;
-  if (data.subset == "auto") data.subset = info.file_backed ? "none" : "long_tail";
+  if (data.subset == config::Subset::kAuto) {
+    data.subset = info.file_backed ? config::Subset::kNone : config::Subset::kLongTail;
+  }
   int64_t channels = info.channels;
   if (info.file_backed) {
     SMCL_CHECK(!data.root.empty(),
-               "data.root is required for data.name " << data.name << " (the folder of the images)");
+               "data.root is required for data.name " << config::name_of(data.name) << " (the folder of the images)");
     if (data.image_size == 0) data.image_size = 224;
-    if (data.name == "imagenet_lt") {
+    if (data.name == DatasetName::kImagenetLt) {
       if (data.train_list.empty()) data.train_list = "ImageNet_LT_train.txt";
       if (data.test_list.empty()) data.test_list = "ImageNet_LT_test.txt";
       if (data.val_list.empty()) data.val_list = "ImageNet_LT_val.txt";
       if (data.num_classes == 0) data.num_classes = info.num_classes;
     }
-    if (data.name != "image_folder") {
+    if (data.name != DatasetName::kImageFolder) {
       SMCL_CHECK(!data.train_list.empty() && !data.test_list.empty(),
-                 "data.train_list and data.test_list are required for data.name " << data.name);
+                 "data.train_list and data.test_list are required for data.name " << config::name_of(data.name));
     }
     channels = data.channels;
     if (channels == 1 && config.augment.mean.empty()) config.augment.mean = {0.449};
@@ -136,18 +138,21 @@ void resolve_defaults(config::Config& config) {
 
 std::string dataset_title(const config::DataConfig& data) {
   const DatasetInfo& info = dataset_info(data.name);
-  if (data.name == "image_list" || data.name == "image_folder") return info.title + " '" + data.root + "'";
+  if (data.name == DatasetName::kImageList || data.name == DatasetName::kImageFolder)
+    return info.title + " '" + data.root + "'";
   return info.title;
 }
 
 Dataset load_split(const config::DataConfig& data, bool train) {
   const DatasetInfo& info = dataset_info(data.name);
-  SMCL_CHECK(!info.file_backed && !is_background_biased(data.name),
-             "load_split reads the official splits of in-memory sets, not " << data.name);
   std::string root = data.root.empty() ? info.default_root : data.root;
-  if (data.name == "fashion_mnist") return read_mnist_like(root, "FashionMNIST", train);
-  if (data.name == "mnist") return read_mnist_like(root, "MNIST", train);
-  return read_cifar(root, int(info.num_classes), train);
+  switch (data.name) {
+    case DatasetName::kFashionMnist: return read_mnist_like(root, "FashionMNIST", train);
+    case DatasetName::kMnist: return read_mnist_like(root, "MNIST", train);
+    case DatasetName::kCifar10:
+    case DatasetName::kCifar100: return read_cifar(root, int(info.num_classes), train);
+    default: throw Error("load_split reads the official splits of in-memory sets, not " + config::name_of(data.name));
+  }
 }
 
 namespace {
@@ -220,7 +225,7 @@ LongTailedData load_file_sets(const config::DataConfig& data) {
   FileList train, test;
   int64_t num_classes = data.num_classes;
   const ImageChecks checks{data.skip_bad_images, data.max_image_pixels, data.decode_threads};
-  if (data.name == "image_folder") {
+  if (data.name == DatasetName::kImageFolder) {
     train = scan_image_folder(data.root, {}, checks);
     report_skipped(train, "'" + data.root + "'");
     if (!data.test_root.empty()) {
@@ -251,7 +256,7 @@ LongTailedData load_file_sets(const config::DataConfig& data) {
   }
   LongTailedData out;
   if (!data.val_list.empty()) {
-    SMCL_CHECK(data.name != "image_folder", "data.val_list is for list files (image_list, imagenet_lt)");
+    SMCL_CHECK(data.name != DatasetName::kImageFolder, "data.val_list is for list files (image_list, imagenet_lt)");
     const std::string val_list = under_root(data.root, data.val_list);
     FileList val = read_image_list(val_list, data.root, num_classes, checks);
     report_skipped(val, "'" + val_list + "'");
@@ -260,7 +265,7 @@ LongTailedData load_file_sets(const config::DataConfig& data) {
   out.class_names = train.class_names;
   Dataset full = file_dataset(train, num_classes, data);
   out.test = file_dataset(test, num_classes, data);
-  set_training_set(out, full, data, /*cut=*/data.subset == "long_tail");
+  set_training_set(out, full, data, /*cut=*/data.subset == config::Subset::kLongTail);
   return out;
 }
 
@@ -273,9 +278,9 @@ std::string LongTailedData::class_name(int64_t k) const {
 LongTailedData load_long_tailed(const config::DataConfig& data) {
   const DatasetInfo& info = dataset_info(data.name);
   if (info.file_backed) return load_file_sets(data);
-  if (is_background_biased(data.name)) {
+  if (const auto objects = background_base(data.name)) {
     config::DataConfig base = data;
-    base.name = background_base_name(data.name);
+    base.name = *objects;
     LongTailedData out = load_long_tailed(base);
     add_biased_backgrounds(out, data.bg_bias, uint32_t(data.subset_seed));
     return out;
@@ -284,8 +289,8 @@ LongTailedData load_long_tailed(const config::DataConfig& data) {
   Dataset full = load_split(data, true);
   out.test = load_split(data, false);
   out.class_names = official_class_names(data.name);
-  // "auto" (a config not yet resolved, e.g. of an older run folder) means long_tail for in-memory sets.
-  set_training_set(out, full, data, /*cut=*/data.subset != "none");
+  // auto (a config not yet resolved, e.g. of an older run folder) means long_tail for in-memory sets.
+  set_training_set(out, full, data, /*cut=*/data.subset != config::Subset::kNone);
   return out;
 }
 

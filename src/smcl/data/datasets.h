@@ -11,7 +11,7 @@
 namespace smcl::data {
 
 struct DatasetInfo {
-  std::string name;   // config name, e.g. "cifar100"
+  config::DatasetName name;
   std::string title;  // for people, e.g. "CIFAR-100"
   int64_t num_classes;
   int64_t channels;
@@ -23,8 +23,8 @@ struct DatasetInfo {
   int64_t side = 0;          // in-memory sets: the images' height and width; file sets: 0 (data.image_size)
 };
 
-// Throws smcl::Error listing the known names.
-const DatasetInfo& dataset_info(const std::string& name);
+// Every data.name has one (tests/config/choices_test.cpp checks).
+const DatasetInfo& dataset_info(config::DatasetName name);
 
 // Fills the dataset-dependent defaults (data.root, data.subset, data.max_per_class, data.image_size, the
 // ImageNet-LT list names, augment.mean/std) so the saved config says exactly what ran. Throws smcl::Error when

@@ -8,19 +8,21 @@
 
 namespace smcl::data {
 
-std::vector<int64_t> long_tail_counts(const std::string& profile, int64_t num_classes, int64_t max_per_class,
+std::vector<int64_t> long_tail_counts(config::Profile profile, int64_t num_classes, int64_t max_per_class,
                                       double imbalance_ratio) {
   std::vector<int64_t> counts;
   for (int64_t k = 0; k < num_classes; ++k) {
-    if (profile == "exp") {
-      // Evaluated in the same order as the Python codebases (n_max * imb_factor ** (k / (K - 1.0))) so that
-      // the floor lands on the same integer.
-      double exponent = num_classes > 1 ? double(k) / (double(num_classes) - 1.0) : 0.0;
-      counts.push_back(int64_t(double(max_per_class) * std::pow(1.0 / imbalance_ratio, exponent)));
-    } else if (profile == "step") {
-      counts.push_back(k < num_classes / 2 ? max_per_class : int64_t(double(max_per_class) / imbalance_ratio));
-    } else {
-      throw Error("unknown long-tail profile '" + profile + "' (allowed: exp, step)");
+    switch (profile) {
+      case config::Profile::kExp: {
+        // Evaluated in the same order as the Python codebases (n_max * imb_factor ** (k / (K - 1.0))) so that
+        // the floor lands on the same integer.
+        double exponent = num_classes > 1 ? double(k) / (double(num_classes) - 1.0) : 0.0;
+        counts.push_back(int64_t(double(max_per_class) * std::pow(1.0 / imbalance_ratio, exponent)));
+        break;
+      }
+      case config::Profile::kStep:
+        counts.push_back(k < num_classes / 2 ? max_per_class : int64_t(double(max_per_class) / imbalance_ratio));
+        break;
     }
   }
   return counts;

@@ -9,11 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "smcl/config/choices.h"
+
 namespace smcl::data {
 
-// n_k for k = 0..K-1. "exp": floor(n_max * (1/rho)^(k/(K-1))); "step": n_max for the first floor(K/2)
-// classes, floor(n_max / rho) for the rest. Throws smcl::Error on an unknown profile.
-std::vector<int64_t> long_tail_counts(const std::string& profile, int64_t num_classes, int64_t max_per_class,
+// n_k for k = 0..K-1. exp: floor(n_max * (1/rho)^(k/(K-1))); step: n_max for the first floor(K/2) classes,
+// floor(n_max / rho) for the rest.
+std::vector<int64_t> long_tail_counts(config::Profile profile, int64_t num_classes, int64_t max_per_class,
                                       double imbalance_ratio);
 
 // Original indices kept, in training-set order: for each class k in order, the indices of class k in file

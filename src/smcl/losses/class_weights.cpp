@@ -22,7 +22,8 @@ torch::Tensor class_balanced_weights(const std::vector<int64_t>& counts, double 
 
 torch::Tensor class_weights_at_epoch(const config::LossConfig& config, const std::vector<int64_t>& counts,
                                      int64_t epoch) {
-  bool on = config.reweight == "cb" || (config.reweight == "drw" && epoch >= config.drw_epoch);
+  const bool on = config.reweight == config::Reweight::kCb ||
+                  (config.reweight == config::Reweight::kDrw && epoch >= config.drw_epoch);
   if (!on) return torch::ones({int64_t(counts.size())}, torch::kFloat32);
   return class_balanced_weights(counts, config.cb_beta);
 }

@@ -20,36 +20,43 @@ torch::Tensor per_sample_cross_entropy(const torch::Tensor& logits, const torch:
 
 ClassificationLoss::ClassificationLoss(const config::LossConfig& config, const std::vector<int64_t>& counts)
     : config_(config) {
-  for (int64_t n : counts) SMCL_CHECK(n > 0, "loss '" << config.name << "' needs training images in every class");
-  if (config.name == "ldam") {
-    // In double precision as the reference (numpy), then float32.
-    std::vector<double> m;
-    double largest = 0;
-    for (int64_t n : counts) {
-      m.push_back(1.0 / std::sqrt(std::sqrt(double(n))));
-      largest = std::max(largest, m.back());
+  for (int64_t n : counts) {
+    SMCL_CHECK(n > 0, "loss '" << config::name_of(config.name) << "' needs training images in every class");
+  }
+  double prior_power = 1.0;  // tau of the log-prior shift: 1 for balanced softmax
+  switch (config.name) {
+    case config::LossName::kCe:
+    case config::LossName::kFocal: return;
+    case config::LossName::kLdam: {
+      // In double precision as the reference (numpy), then float32.
+      std::vector<double> m;
+      double largest = 0;
+      for (int64_t n : counts) {
+        m.push_back(1.0 / std::sqrt(std::sqrt(double(n))));
+        largest = std::max(largest, m.back());
+      }
+      for (auto& v : m) v *= config.ldam_max_margin / largest;
+      margins_ = torch::tensor(m, torch::kFloat64).to(torch::kFloat32);
+      return;
     }
-    for (auto& v : m) v *= config.ldam_max_margin / largest;
-    margins_ = torch::tensor(m, torch::kFloat64).to(torch::kFloat32);
-  } else if (config.name == "balanced_softmax" || config.name == "logit_adjusted") {
-    const double tau = config.name == "logit_adjusted" ? config.la_tau : 1.0;
-    double total = 0;
-    for (int64_t n : counts) total += double(n);
-    std::vector<double> log_prior;
-    for (int64_t n : counts) log_prior.push_back(tau * std::log(double(n) / total));
-    log_prior_ = torch::tensor(log_prior, torch::kFloat64).to(torch::kFloat32);
-  } else {
-    SMCL_CHECK(config.name == "ce" || config.name == "focal",
-               "unknown loss '" << config.name << "' (allowed: ce, ldam, focal, balanced_softmax, logit_adjusted)");
+    case config::LossName::kLogitAdjusted: prior_power = config.la_tau; [[fallthrough]];
+    case config::LossName::kBalancedSoftmax: {
+      double total = 0;
+      for (int64_t n : counts) total += double(n);
+      std::vector<double> log_prior;
+      for (int64_t n : counts) log_prior.push_back(prior_power * std::log(double(n) / total));
+      log_prior_ = torch::tensor(log_prior, torch::kFloat64).to(torch::kFloat32);
+      return;
+    }
   }
 }
 
 torch::Tensor ClassificationLoss::per_sample(const torch::Tensor& logits_in, const torch::Tensor& labels) const {
   const AutocastPause full_precision(logits_in.device().type());
   const auto logits = at_least_float32(logits_in);
-  const auto& name = config_.name;
-  if (name == "ce") return per_sample_cross_entropy(logits, labels);
-  if (name == "ldam") {
+  const auto name = config_.name;
+  if (name == config::LossName::kCe) return per_sample_cross_entropy(logits, labels);
+  if (name == config::LossName::kLdam) {
     auto one_hot = F::one_hot(labels, logits.size(1)).to(logits.dtype());
     auto shifted = logits - one_hot * margins_.to(logits.device()).unsqueeze(0);
     return per_sample_cross_entropy(config_.ldam_scale * shifted, labels);
@@ -72,7 +79,7 @@ torch::Tensor ClassificationLoss::operator()(const torch::Tensor& logits, const 
   const AutocastPause full_precision(logits.device().type());
   auto w = class_weights.index_select(0, labels);
   auto terms = (share.defined() ? share * w : w) * per_sample(logits, labels);
-  if (config_.name == "focal") return terms.sum() / double(labels.size(0));
+  if (config_.name == config::LossName::kFocal) return terms.sum() / double(labels.size(0));
   return terms.sum() / w.sum();
 }
 
@@ -82,10 +89,10 @@ torch::Tensor ClassificationLoss::mixed(const torch::Tensor& logits, const torch
   return (*this)(logits, labels_a, class_weights, lambda) + (*this)(logits, labels_b, class_weights, 1 - lambda);
 }
 
-bool uses_cosine_classifier(const config::LossConfig& config) { return config.name == "ldam"; }
+bool uses_cosine_classifier(const config::LossConfig& config) { return config.name == config::LossName::kLdam; }
 
 std::optional<double> initial_classifier_bias(const config::LossConfig& config, int64_t num_classes) {
-  if (config.name != "focal") return std::nullopt;
+  if (config.name != config::LossName::kFocal) return std::nullopt;
   return -std::log(double(num_classes - 1));
 }
 

@@ -11,7 +11,8 @@ namespace smcl::methods {
 Bcl::Bcl(const config::Config& config, const data::Dataset& train, const models::Network& model)
     : augment_(config.augment), smcl_(config.smcl), loss_(config.loss, data::class_counts(train)) {
   SMCL_CHECK(!model->cosine_classifier(), "method bcl takes its prototypes from a linear classifier; loss.name "
-                                              << config.loss.name << " builds a cosine one (choose another loss)");
+                                              << config::name_of(config.loss.name)
+                                              << " builds a cosine one (choose another loss)");
   SMCL_CHECK(model->has_projection(), "method bcl needs the network's projection head");
   const int64_t d = model->feature_dim(), p = models::kProjectionDim;
   prototype_head_ = torch::nn::Sequential(torch::nn::Linear(d, d), torch::nn::BatchNorm1d(d), torch::nn::ReLU(),

@@ -3,6 +3,7 @@
 #include "smcl/augment/batch_transforms.h"
 #include "smcl/core/error.h"
 #include "smcl/methods/bcl.h"
+#include "smcl/methods/gpaco.h"
 #include "smcl/methods/mixing.h"
 #include "smcl/methods/smcl.h"
 
@@ -31,10 +32,11 @@ PreparedStep Scl::prepare(const StepInput& input, Rng& rng) const {
   };
 }
 
-std::vector<std::string> method_names() { return {"erm", "scl", "smcl", "bcl", "mixup", "cutmix", "remix", "cmo"}; }
-
 bool uses_projection_head(const config::Config& config) {
-  return config.method.name == "scl" || config.method.name == "smcl" || config.method.name == "bcl";
+  using config::MethodName;
+  const auto name = config.method.name;
+  return name == MethodName::kScl || name == MethodName::kSmcl || name == MethodName::kBcl ||
+         name == MethodName::kGpaco;
 }
 
 models::Network build_model(const config::Config& config, int64_t num_classes, int64_t in_channels) {
@@ -49,20 +51,20 @@ models::Network build_model(const config::Config& config, int64_t num_classes, i
 
 std::unique_ptr<Method> make_method(const config::Config& config, const data::Dataset& train,
                                     const models::Network* model) {
-  const auto& name = config.method.name;
-  if (name == "erm") return std::make_unique<Erm>(config, train);
-  if (name == "scl") return std::make_unique<Scl>(config, train);
-  if (name == "smcl") return std::make_unique<Smcl>(config, train);
-  if (name == "bcl") {
-    SMCL_CHECK(model != nullptr, "method bcl needs the network it trains (its prototype head is sized by it)");
-    return std::make_unique<Bcl>(config, train, *model);
+  switch (config.method.name) {
+    case config::MethodName::kErm: return std::make_unique<Erm>(config, train);
+    case config::MethodName::kScl: return std::make_unique<Scl>(config, train);
+    case config::MethodName::kSmcl: return std::make_unique<Smcl>(config, train);
+    case config::MethodName::kBcl:
+      SMCL_CHECK(model != nullptr, "method bcl needs the network it trains (its prototype head is sized by it)");
+      return std::make_unique<Bcl>(config, train, *model);
+    case config::MethodName::kGpaco: return std::make_unique<Gpaco>(config, train);
+    case config::MethodName::kMixup:
+    case config::MethodName::kCutMix:
+    case config::MethodName::kRemix:
+    case config::MethodName::kCmo: return std::make_unique<Mixing>(config, train);
   }
-  if (name == "mixup" || name == "cutmix" || name == "remix" || name == "cmo") {
-    return std::make_unique<Mixing>(config, train);
-  }
-  std::string names;
-  for (const auto& n : method_names()) names += (names.empty() ? "" : ", ") + n;
-  throw Error("unknown method '" + config.method.name + "' (allowed: " + names + ")");
+  throw Error("method value " + config::name_of(config.method.name) + " has no factory");
 }
 
 }  // namespace smcl::methods

@@ -87,11 +87,9 @@ bool uses_projection_head(const config::Config& config);
 models::Network build_model(const config::Config& config, int64_t num_classes, int64_t in_channels);
 
 // method.name -> method; train is the training set (smcl draws its targets from it); model is the network it will
-// train, for methods whose own parameters are sized by it (bcl; the others ignore it). Throws smcl::Error on an
-// unknown name, or when bcl gets no model.
+// train, for methods whose own parameters are sized by it (bcl; the others ignore it). Throws smcl::Error when bcl
+// gets no model.
 std::unique_ptr<Method> make_method(const config::Config& config, const data::Dataset& train,
                                     const models::Network* model = nullptr);
-
-std::vector<std::string> method_names();
 
 }  // namespace smcl::methods

@@ -17,16 +17,18 @@ double remix_label_share(double lambda, int64_t count_i, int64_t count_j, double
 }
 
 Mixing::Mixing(const config::Config& config, const data::Dataset& train)
-    : kind_(config.method.name),
+    : partners_from_training_set_(config.method.name == config::MethodName::kCmo),
+      blends_(config.method.name == config::MethodName::kMixup || config.method.name == config::MethodName::kRemix),
+      remix_labels_(config.method.name == config::MethodName::kRemix),
       augment_(config.augment),
       mix_(config.mix),
       loss_(config.loss, data::class_counts(train)),
       counts_(data::class_counts(train)),
       train_(train),
       train_labels_(train.labels) {
-  SMCL_ASSERT(kind_ == "mixup" || kind_ == "cutmix" || kind_ == "remix" || kind_ == "cmo",
-              "Mixing: unknown method " << kind_);
-  if (kind_ == "cmo") {
+  SMCL_ASSERT(blends_ || partners_from_training_set_ || config.method.name == config::MethodName::kCutMix,
+              "Mixing: method " << config::name_of(config.method.name) << " is not a mixing method");
+  if (partners_from_training_set_) {
     partners_.emplace(train.labels,
                       data::class_probabilities(mix_.source_sampler, counts_, mix_.source_beta, mix_.source_power));
   }
@@ -46,7 +48,7 @@ PreparedStep Mixing::prepare(const StepInput& input, Rng& rng) const {
   }
   const int64_t b = view.size(0), h = view.size(2), w = view.size(3);
   torch::Tensor partner, partner_labels;
-  if (kind_ == "cmo") {
+  if (partners_from_training_set_) {
     auto index = torch::tensor(partners_->sample(b, rng), torch::kInt64).to(train_labels_.device());
     partner = augment::train_view(data::gather(train_, index), augment_, rng);
     partner_labels = train_labels_.index_select(0, index);
@@ -57,10 +59,10 @@ PreparedStep Mixing::prepare(const StepInput& input, Rng& rng) const {
   }
   const double lambda = rng.beta(mix_.alpha, mix_.alpha);
   torch::Tensor mixed, share;  // share [B]: the label share of each image's own label
-  if (kind_ == "mixup" || kind_ == "remix") {
+  if (blends_) {
     mixed = lambda * view + (1 - lambda) * partner;
     std::vector<float> shares(static_cast<size_t>(b), static_cast<float>(lambda));
-    if (kind_ == "remix") {
+    if (remix_labels_) {
       // One copy of the labels to the CPU, not one read per sample.
       auto own_cpu = input.labels.cpu(), other_cpu = partner_labels.cpu();
       auto own = own_cpu.accessor<int64_t, 1>(), other = other_cpu.accessor<int64_t, 1>();

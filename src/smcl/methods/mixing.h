@@ -30,7 +30,10 @@ class Mixing : public Method {
   bool mixes_in(int64_t epoch) const;
 
  private:
-  std::string kind_;  // mixup | cutmix | remix | cmo
+  // The three parts of a mixing method, fixed by method.name in the constructor.
+  bool partners_from_training_set_;  // cmo: minor-weighted images of the training set; else the batch permuted
+  bool blends_;                      // mixup, remix: lambda x + (1 - lambda) x'; cutmix, cmo: a box pasted
+  bool remix_labels_;                // remix: Remix's label rule; else each label's share is its pixel share
   config::AugmentConfig augment_;
   config::MixConfig mix_;
   losses::ClassificationLoss loss_;

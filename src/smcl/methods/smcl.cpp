@@ -65,7 +65,7 @@ Smcl::Smcl(const config::Config& config, const data::Dataset& train)
       train_(train),
       train_labels_(train.labels),
       targets_(train.labels, target_probabilities(config.smcl, train)) {
-  if (smcl_.saliency == "fine_grained_opencv") {
+  if (smcl_.saliency == config::Saliency::kFineGrainedOpenCv) {
     SMCL_CHECK(saliency::opencv_available(),
                "smcl.saliency: fine_grained_opencv needs a build with OpenCV's "
                "saliency module (libopencv-contrib-dev); fine_grained is the same map");
@@ -78,11 +78,14 @@ int64_t Smcl::target_start_epoch() const {
 
 torch::Tensor Smcl::saliency_peaks(const torch::Tensor& images, Rng& rng) const {
   const int64_t b = images.size(0), h = images.size(2), w = images.size(3);
-  if (smcl_.saliency == "center") return saliency::center_peaks(b, h, w).to(images.device());
-  if (smcl_.saliency == "random") return saliency::random_peaks(b, h, w, rng).to(images.device());
-  if (smcl_.saliency == "fine_grained") return saliency::peaks(saliency::fine_grained(images));
-  SMCL_ASSERT(smcl_.saliency == "fine_grained_opencv", "saliency " << smcl_.saliency << " needs the model");
-  return saliency::peaks(saliency::fine_grained_opencv(images));
+  switch (smcl_.saliency) {
+    case config::Saliency::kCenter: return saliency::center_peaks(b, h, w).to(images.device());
+    case config::Saliency::kRandom: return saliency::random_peaks(b, h, w, rng).to(images.device());
+    case config::Saliency::kFineGrained: return saliency::peaks(saliency::fine_grained(images));
+    case config::Saliency::kFineGrainedOpenCv: return saliency::peaks(saliency::fine_grained_opencv(images));
+    case config::Saliency::kCam: break;
+  }
+  SMCL_ASSERT(false, "saliency " << config::name_of(smcl_.saliency) << " needs the model (cam_peaks)");
 }
 
 torch::Tensor Smcl::cam_peaks(models::Network& model, const torch::Tensor& images, const torch::Tensor& labels) const {
@@ -120,14 +123,15 @@ PreparedStep Smcl::prepare(const StepInput& input, Rng& rng) const {
     return [loss, groups](models::Network& model) { return loss(model, groups); };
   }
   // The masked sample: a box of area share u at the saliency peak of s1 (or t1), filled from t1 (or zeros).
-  const bool of_source = smcl_.saliency_of == "source";
+  const bool of_source = smcl_.saliency_of == config::SaliencyOf::kSource;
   const auto& saliency_images = of_source ? s1 : t1;
   const auto& saliency_labels = of_source ? input.labels : groups.target_labels;
-  torch::Tensor peaks = smcl_.saliency == "cam" ? torch::Tensor() : saliency_peaks(saliency_images, rng);
+  torch::Tensor peaks =
+      smcl_.saliency == config::Saliency::kCam ? torch::Tensor() : saliency_peaks(saliency_images, rng);
   const double u = rng.beta(smcl_.box_beta, smcl_.box_beta);
   auto add_masked = [this, b, u](SmclGroups g, const torch::Tensor& at) {
-    auto boxes = augment::boxes_at(at, u, g.views.size(2), g.views.size(3), smcl_.box == "per_batch");
-    auto fill = smcl_.mask_fill == "target" ? g.views.narrow(0, 2 * b, b) : torch::Tensor();
+    auto boxes = augment::boxes_at(at, u, g.views.size(2), g.views.size(3), smcl_.box == config::BoxMode::kPerBatch);
+    auto fill = smcl_.mask_fill == config::MaskFill::kTarget ? g.views.narrow(0, 2 * b, b) : torch::Tensor();
     g.views = torch::cat({g.views, augment::masked_images(g.views.narrow(0, 0, b), fill, boxes)});
     g.lambda = boxes.lambda.to(g.views.device());
     return g;

@@ -79,29 +79,32 @@ Output NetworkImpl::forward_local(const torch::Tensor& x) {
   return {map, features, classify(features), projection};
 }
 
-std::vector<std::string> model_names() {
-  return {"resnet8",  "resnet14",  "resnet20", "resnet32",  "resnet44",
-          "resnet56", "resnet110", "resnet50", "resnet101", "resnet152"};
-}
-
-Network make_model(const std::string& name, int64_t num_classes, int64_t in_channels, bool with_projection,
+Network make_model(config::ModelName name, int64_t num_classes, int64_t in_channels, bool with_projection,
                    bool cosine_classifier) {
-  const std::string prefix = "resnet";
-  const auto names = model_names();
-  if (std::find(names.begin(), names.end(), name) != names.end()) {
-    const int64_t depth = std::stoll(name.substr(prefix.size()));
-    std::shared_ptr<NetworkImpl> network;
-    if (depth == 50 || depth == 101 || depth == 152) {
-      network = std::make_shared<ResNetImpl>(depth, num_classes, in_channels, with_projection, cosine_classifier);
-    } else {
-      network = std::make_shared<ResNetCifarImpl>(depth, num_classes, in_channels, with_projection, cosine_classifier);
-    }
-    return Network(network);
+  using config::ModelName;
+  int64_t cifar_depth = 0;  // ResNet-CIFAR's 6n+2; 0: torchvision's ResNet
+  int64_t depth = 0;
+  switch (name) {
+    case ModelName::kResNet8: cifar_depth = 8; break;
+    case ModelName::kResNet14: cifar_depth = 14; break;
+    case ModelName::kResNet20: cifar_depth = 20; break;
+    case ModelName::kResNet32: cifar_depth = 32; break;
+    case ModelName::kResNet44: cifar_depth = 44; break;
+    case ModelName::kResNet56: cifar_depth = 56; break;
+    case ModelName::kResNet110: cifar_depth = 110; break;
+    case ModelName::kResNet50: depth = 50; break;
+    case ModelName::kResNet101: depth = 101; break;
+    case ModelName::kResNet152: depth = 152; break;
   }
-  std::string list;
-  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  throw Error("unknown model '" + name + "' (allowed: " + list +
-              "; resnet8 .. resnet110 are ResNet-CIFAR of depth 6n+2, resnet50/101/152 torchvision's ResNets)");
+  SMCL_ASSERT(cifar_depth > 0 || depth > 0, "model.name value " << static_cast<int>(name) << " has no network");
+  std::shared_ptr<NetworkImpl> network;
+  if (cifar_depth > 0) {
+    network =
+        std::make_shared<ResNetCifarImpl>(cifar_depth, num_classes, in_channels, with_projection, cosine_classifier);
+  } else {
+    network = std::make_shared<ResNetImpl>(depth, num_classes, in_channels, with_projection, cosine_classifier);
+  }
+  return Network(network);
 }
 
 int64_t parameter_count(const torch::nn::Module& module) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "smcl/config/choices.h"
 #include "smcl/models/batch_norm.h"
 
 namespace smcl::models {
@@ -82,12 +83,9 @@ class Network : public torch::nn::ModuleHolder<NetworkImpl> {
 };
 
 // model.name -> network: resnet8 .. resnet110 (ResNet-CIFAR, depth 6n+2) or resnet50, resnet101, resnet152
-// (torchvision). Throws smcl::Error listing the names on an unknown one.
-Network make_model(const std::string& name, int64_t num_classes, int64_t in_channels, bool with_projection = false,
+// (torchvision).
+Network make_model(config::ModelName name, int64_t num_classes, int64_t in_channels, bool with_projection = false,
                    bool cosine_classifier = false);
-
-// The names make_model accepts, for config validation and help.
-std::vector<std::string> model_names();
 
 // Number of trainable parameters.
 int64_t parameter_count(const torch::nn::Module& module);

@@ -19,7 +19,7 @@
 //                                   # rows a question compares)
 //     - name: cRT
 //       from: ERM                   # a retrain row: the classifier of row ERM's run of the same seed
-//       retrain: crt                # crt | lws | tau_norm | logit_adjust; set then takes retrain.* keys only
+//       retrain: crt                # a retrain.mode; set then takes retrain.* keys only
 #pragma once
 
 #include <cstdint>
@@ -40,7 +40,7 @@ struct Row {
   std::vector<std::string> overrides;  // --set values
   std::optional<double> paper;         // the paper's top-1
   std::string from;                    // retrain rows: id of the row whose runs are re-trained
-  std::string retrain;                 // retrain rows: crt | lws | tau_norm | logit_adjust
+  std::string retrain;                 // retrain rows: the retrain.mode name (validated by config::load)
   std::vector<int64_t> seeds;          // train.seed of each run: the row's own seeds key, else the table's
 };
 

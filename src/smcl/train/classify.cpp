@@ -25,8 +25,8 @@ Classifier::Classifier(const std::string& run_dir, const std::string& checkpoint
   config_ = load_run_config(run_dir);
   // Wherever it can run: a run trained on a GPU classifies on the CPU of a machine without one.
   config::TrainConfig execution = config_.train;
-  execution.device = "auto";
-  execution.amp = "none";
+  execution.device = config::DeviceName::kAuto;
+  execution.amp = config::Amp::kNone;
   device_ = setup_execution(execution);
   const std::string path = (fs::path(run_dir) / "checkpoints" / (checkpoint + ".pt")).string();
   const auto shapes = read_checkpoint_shapes(path);

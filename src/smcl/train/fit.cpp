@@ -165,7 +165,8 @@ void setup(Run& run, bool fresh) {
   run.method = methods::make_method(c, run.data.train, &run.model);
   auto parameters = run.model->parameters();
   if (auto own = run.method->module()) {
-    SMCL_CHECK(!dist::active(), "method " << c.method.name << " has parameters of its own, which data-parallel "
+    SMCL_CHECK(!dist::active(), "method " << config::name_of(c.method.name)
+                                          << " has parameters of its own, which data-parallel "
                                           << "training does not share out yet; train it in one process");
     own->to(run.device);
     own->train();
@@ -310,14 +311,14 @@ torch::Device setup_execution(const config::TrainConfig& train) {
   // thread; run one now, so that the prefetch thread's own setting of 1 cannot reach the training thread.
   torch::ones({1 << 17}).sum();
   const bool cuda = torch::cuda::is_available();
-  SMCL_CHECK(train.device != "cuda" || cuda,
+  SMCL_CHECK(train.device != config::DeviceName::kCuda || cuda,
              "train.device is cuda, but this libtorch has no CUDA or sees no GPU (Debian's libtorch is CPU-only: "
              "configure with -DCMAKE_PREFIX_PATH=<torch.utils.cmake_prefix_path of a CUDA PyTorch>, see README)");
   // One GPU per process of a launch: LOCAL_RANK's.
-  torch::Device device = train.device == "cpu" || !cuda
+  torch::Device device = train.device == config::DeviceName::kCpu || !cuda
                              ? torch::Device(torch::kCPU)
                              : torch::Device(torch::kCUDA, c10::DeviceIndex(launch.local_rank));
-  SMCL_CHECK(train.amp != "fp16" || device.is_cuda(),
+  SMCL_CHECK(train.amp != config::Amp::kFp16 || device.is_cuda(),
              "train.amp is fp16, which needs a CUDA device (this run is on the CPU; use bf16 or none)");
   return device;
 }
@@ -325,8 +326,8 @@ torch::Device setup_execution(const config::TrainConfig& train) {
 void join_process_group(const config::TrainConfig& train, const torch::Device& device) {
   const auto launch = dist::launch_info_from_environment();
   if (launch.world_size == 1 || dist::active()) return;
-  std::string backend = train.distributed_backend;
-  if (backend == "auto") backend = device.is_cuda() ? "nccl" : "gloo";
+  std::string backend = config::name_of(train.distributed_backend);
+  if (train.distributed_backend == config::Backend::kAuto) backend = device.is_cuda() ? "nccl" : "gloo";
   dist::init(launch, backend, std::chrono::seconds(train.distributed_timeout));
   if (dist::is_main()) {
     std::printf("data-parallel: %lld processes (%s), global batch %lld%s\n", static_cast<long long>(launch.world_size),
@@ -383,8 +384,8 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
         return PreparedBatch{method_.prepare(input, rng), input.labels};
       },
       steps, train_.prefetch);
-  const bool amp = train_.amp != "none";
-  const bool fp16 = train_.amp == "fp16";
+  const bool amp = train_.amp != config::Amp::kNone;
+  const bool fp16 = train_.amp == config::Amp::kFp16;
   StepsResult result;
   // Accumulated on the device; reading values back every step would stall a GPU.
   auto loss_sum = torch::zeros({}, torch::TensorOptions().device(device_));
@@ -462,10 +463,10 @@ nlohmann::json run_summary(const config::Config& c, const data::LongTailedData& 
   const char* names[3] = {"many", "medium", "few"};
   for (size_t k = 0; k < groups.size(); ++k) group_classes[names[groups[k]]].push_back(k);
   return {{"dataset", data::dataset_title(c.data)},
-          {"model", c.model.name},
-          {"method", c.method.name},
-          {"loss", c.loss.name},
-          {"reweight", c.loss.reweight},
+          {"model", config::name_of(c.model.name)},
+          {"method", config::name_of(c.method.name)},
+          {"loss", config::name_of(c.loss.name)},
+          {"reweight", config::name_of(c.loss.reweight)},
           {"epochs", c.train.epochs},
           {"seed", c.train.seed},
           {"last", nlohmann::json::parse(state.last_json)},
@@ -570,8 +571,9 @@ void keep_class_names(const Run& run) {
 }
 
 nlohmann::json fit(const config::Config& config, const std::string& out_dir) {
-  SMCL_CHECK(config.retrain.mode == "none",
-             "retrain.mode " << config.retrain.mode << " is for `smcl retrain --run DIR`, not for training");
+  SMCL_CHECK(
+      config.retrain.mode == config::RetrainMode::kNone,
+      "retrain.mode " << config::name_of(config.retrain.mode) << " is for `smcl retrain --run DIR`, not for training");
   SMCL_CHECK(!fs::exists(fs::path(out_dir) / "config.yaml"), "'" << out_dir
                                                                  << "' already holds a run; continue it with --resume "
                                                                  << out_dir << " or choose another --out");
@@ -594,8 +596,9 @@ nlohmann::json resume(const std::string& run_dir, const std::string& from) {
   Run run;
   run.config = load_run_config(run_dir);
   run.dir = run_dir;
-  SMCL_CHECK(run.config.retrain.mode == "none",
-             "'" << run_dir << "' is a classifier re-training (retrain.mode " << run.config.retrain.mode
+  SMCL_CHECK(run.config.retrain.mode == config::RetrainMode::kNone,
+             "'" << run_dir << "' is a classifier re-training (retrain.mode "
+                 << config::name_of(run.config.retrain.mode)
                  << "); continue it with the `smcl retrain` command that started it");
   if (dist::is_main()) {
     fs::create_directories(fs::path(run_dir) / "checkpoints");

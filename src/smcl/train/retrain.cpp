@@ -127,12 +127,14 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
   config::Config config = load_run_config(source_dir);
   SMCL_CHECK(fs::is_regular_file(path_in(source_dir, "summary.json")),
              "'" << source_dir << "' is not a finished run (it has no summary.json): retrain needs its final model");
-  SMCL_CHECK(config.retrain.mode == "none", "'" << source_dir << "' is itself a retrained run (retrain.mode "
-                                                << config.retrain.mode << "); retrain the run it came from");
+  SMCL_CHECK(config.retrain.mode == config::RetrainMode::kNone,
+             "'" << source_dir << "' is itself a retrained run (retrain.mode " << config::name_of(config.retrain.mode)
+                 << "); retrain the run it came from");
   SMCL_CHECK(!losses::uses_cosine_classifier(config.loss),
              "'" << source_dir << "' trained LDAM's cosine classifier (loss.name ldam); the retrain modes "
                  << "re-train or rescale a linear classifier");
-  SMCL_CHECK(options.mode != "none", "retrain: the mode must be crt, lws, tau_norm or logit_adjust");
+  SMCL_CHECK(options.mode != config::RetrainMode::kNone,
+             "retrain: the mode must be crt, lws, tau_norm or logit_adjust");
   config.retrain = options;
   for (const auto& problem : config::validate(config)) {
     throw Error("retrain: " + problem.key + ": " + problem.message);
@@ -173,8 +175,9 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
   state.config_yaml = yaml;
   const std::string metrics_path = path_in(out_dir, "metrics.jsonl");
 
-  if (options.mode == "tau_norm" || options.mode == "logit_adjust") {
-    if (options.mode == "tau_norm") {
+  const bool learns = options.mode == config::RetrainMode::kCrt || options.mode == config::RetrainMode::kLws;
+  if (!learns) {
+    if (options.mode == config::RetrainMode::kTauNorm) {
       tau_normalize(model->classifier(), options.tau);
     } else {
       adjust_logits(model->classifier(), data.counts, options.tau);
@@ -182,7 +185,7 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
     truncate_metrics(metrics_path, 0);
     record_epoch(out_dir, 0, Clock::now(), data, c, device, 0.0, 0.0, state, model);
   } else {
-    const bool crt = options.mode == "crt";
+    const bool crt = options.mode == config::RetrainMode::kCrt;
     torch::Tensor weight, bias;
     if (crt) {
       // A fresh classifier as the model builds one: Kaiming-normal weights, PyTorch's default bias.
@@ -209,15 +212,15 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
                   static_cast<long long>(state.next_epoch), static_cast<long long>(options.epochs));
     }
     truncate_metrics(metrics_path, state.next_epoch);
-    data::ClassWeightedSampler sampler(data.train.labels,
-                                       data::class_probabilities("class_balanced", data.counts, 0.0, 0.0));
+    data::ClassWeightedSampler sampler(
+        data.train.labels, data::class_probabilities(config::SamplerName::kClassBalanced, data.counts, 0.0, 0.0));
     const auto train = data::to_device(data.train, device);
     const int64_t n = data.train.size(), batch = c.train.batch_size;
     const int64_t steps = (n + batch - 1) / batch;
     // The backbone's parameters stay frozen either way (its forward runs without gradients); in training mode its
     // batch norm normalises with each class-balanced batch's statistics and updates its running statistics, as
     // Kang et al.'s code re-trains. Evaluation switches to eval mode and back.
-    model->train(options.bn == "train");
+    model->train(options.bn == config::RetrainBn::kTrain);
     for (int64_t epoch = state.next_epoch; epoch < options.epochs; ++epoch) {
       auto epoch_start = Clock::now();
       const double lr = 0.5 * options.lr * (1 + std::cos(M_PI * double(epoch) / double(options.epochs)));
@@ -251,7 +254,7 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
     }
   }
   nlohmann::json summary = run_summary(c, data, state);
-  summary["retrain"] = {{"mode", options.mode}, {"source_run", source_dir}};
+  summary["retrain"] = {{"mode", config::name_of(options.mode)}, {"source_run", source_dir}};
   write_file_atomic(path_in(out_dir, "summary.json"), summary.dump(2) + "\n");
   return summary;
 }

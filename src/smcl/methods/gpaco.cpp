@@ -1,0 +1,44 @@
+#include "smcl/methods/gpaco.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "smcl/augment/batch_transforms.h"
+#include "smcl/core/error.h"
+
+namespace smcl::methods {
+
+Gpaco::Gpaco(const config::Config& config, const data::Dataset& train)
+    : augment_(config.augment),
+      options_{config.paco.alpha, config.paco.beta, config.paco.gamma, config.paco.temperature,
+               config.paco.centre_temperature} {
+  SMCL_CHECK(config.loss.name == config::LossName::kCe && config.loss.reweight == config::Reweight::kNone,
+             "method gpaco's class-centre terms are its classification loss: loss.name must be ce and loss.reweight "
+             "none (they are " << config::name_of(config.loss.name) << " and "
+                               << config::name_of(config.loss.reweight) << ")");
+  const auto counts = data::class_counts(train);
+  double total = 0;
+  for (int64_t n : counts) {
+    SMCL_CHECK(n > 0, "method gpaco needs training images in every class (its log prior)");
+    total += double(n);
+  }
+  std::vector<double> log_prior;
+  for (int64_t n : counts) log_prior.push_back(std::log(double(n) / total));
+  log_prior_ = torch::tensor(log_prior, torch::kFloat64).to(torch::kFloat32);
+}
+
+PreparedStep Gpaco::prepare(const StepInput& input, Rng& rng) const {
+  auto first = augment::train_view(input.images, augment_, rng);
+  auto second = augment::train_view(input.images, augment_, rng);
+  auto batch = torch::cat({first, second});
+  return [this, batch, input](models::Network& model) -> StepOutput {
+    const int64_t b = input.labels.size(0);
+    auto out = model->forward(batch);
+    auto labels = torch::cat({input.labels, input.labels});
+    auto loss = losses::parametric_contrastive(out.projection, labels, out.logits, log_prior_, options_);
+    return {loss, out.logits.narrow(0, 0, b).detach(), batch.size(0)};
+  };
+}
+
+}  // namespace smcl::methods
