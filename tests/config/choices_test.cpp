@@ -88,7 +88,8 @@ TEST(Choices, EveryNameRoundTripsThroughAConfigFile) {
   expect_config_round_trip<RetrainMode>("retrain.mode", [](const Config& c) { return c.retrain.mode; });
   expect_config_round_trip<RetrainBn>("retrain.bn", [](const Config& c) { return c.retrain.bn; });
   expect_config_round_trip<DeviceName>("train.device", [](const Config& c) { return c.train.device; });
-  expect_config_round_trip<Backend>("train.distributed.backend", [](const Config& c) { return c.train.distributed_backend; });
+  expect_config_round_trip<Backend>("train.distributed.backend",
+                                    [](const Config& c) { return c.train.distributed_backend; });
   expect_config_round_trip<Schedule>("optim.schedule", [](const Config& c) { return c.optim.schedule; });
   expect_config_round_trip<Amp>("train.amp", [](const Config& c) { return c.train.amp; });
 }

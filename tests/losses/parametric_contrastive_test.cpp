@@ -36,8 +36,7 @@ TEST(ParametricContrastive, ValuesAndGradientsMatchTheReference) {
       EXPECT_NEAR(loss.item<double>(), expected, tolerance * std::max(1.0, std::abs(expected))) << dtype;
       EXPECT_TRUE(torch::allclose(anchors.grad().to(torch::kFloat64), matrix(c["grad_anchors"]), 0, tolerance))
           << dtype;
-      EXPECT_TRUE(torch::allclose(logits.grad().to(torch::kFloat64), matrix(c["grad_logits"]), 0, tolerance))
-          << dtype;
+      EXPECT_TRUE(torch::allclose(logits.grad().to(torch::kFloat64), matrix(c["grad_logits"]), 0, tolerance)) << dtype;
     }
   }
 }

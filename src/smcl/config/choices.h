@@ -139,7 +139,8 @@ struct Choices<BoxMode> {
 enum class MaskFill { kTarget, kZero };
 template <>
 struct Choices<MaskFill> {
-  static constexpr std::array<ChoiceName<MaskFill>, 2> table{{{MaskFill::kTarget, "target"}, {MaskFill::kZero, "zero"}}};
+  static constexpr std::array<ChoiceName<MaskFill>, 2> table{
+      {{MaskFill::kTarget, "target"}, {MaskFill::kZero, "zero"}}};
 };
 
 enum class LossName { kCe, kLdam, kFocal, kBalancedSoftmax, kLogitAdjusted };

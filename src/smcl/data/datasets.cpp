@@ -28,17 +28,19 @@ const std::vector<DatasetInfo>& known() {
   // One dataset per line reads as a table.
   // clang-format off
   static const std::vector<DatasetInfo> infos = {
-      {DatasetName::kFashionMnist, "Fashion-MNIST", 10, 1, 6000, {0.2860}, {0.3530}, "/usr/share/datasets/fashion-mnist", false,
-       28},
+      {DatasetName::kFashionMnist, "Fashion-MNIST", 10, 1, 6000, {0.2860}, {0.3530},
+       "/usr/share/datasets/fashion-mnist", false, 28},
       {DatasetName::kMnist, "MNIST", 10, 1, 6000, {0.1307}, {0.3081}, "data", false, 28},
       // The background-biased wrappers (background.h): 32x32 RGB; mean and std of fashion_mnist_bg's default
       // long-tailed training set (smcl data prints them).
       {DatasetName::kFashionMnistBg, "Fashion-MNIST on biased backgrounds", 10, 3, 6000, {0.6405, 0.5563, 0.5352},
        {0.2971, 0.2604, 0.2866}, "/usr/share/datasets/fashion-mnist", false, kBackgroundSide},
-      {DatasetName::kMnistBg, "MNIST on biased backgrounds", 10, 3, 6000, {0.6405, 0.5563, 0.5352}, {0.2971, 0.2604, 0.2866},
-       "data", false, kBackgroundSide},
-      {DatasetName::kCifar10, "CIFAR-10", 10, 3, 5000, {0.4914, 0.4822, 0.4465}, {0.2023, 0.1994, 0.2010}, "data", false, 32},
-      {DatasetName::kCifar100, "CIFAR-100", 100, 3, 500, {0.4914, 0.4822, 0.4465}, {0.2023, 0.1994, 0.2010}, "data", false, 32},
+      {DatasetName::kMnistBg, "MNIST on biased backgrounds", 10, 3, 6000, {0.6405, 0.5563, 0.5352},
+       {0.2971, 0.2604, 0.2866}, "data", false, kBackgroundSide},
+      {DatasetName::kCifar10, "CIFAR-10", 10, 3, 5000, {0.4914, 0.4822, 0.4465}, {0.2023, 0.1994, 0.2010},
+       "data", false, 32},
+      {DatasetName::kCifar100, "CIFAR-100", 100, 3, 500, {0.4914, 0.4822, 0.4465}, {0.2023, 0.1994, 0.2010},
+       "data", false, 32},
       {DatasetName::kImageList, "image list", 0, 3, 0, kImageNetMean, kImageNetStd, "", true},
       {DatasetName::kImagenetLt, "ImageNet-LT", 1000, 3, 0, kImageNetMean, kImageNetStd, "data/imagenet", true},
       {DatasetName::kImageFolder, "image folder", 0, 3, 0, kImageNetMean, kImageNetStd, "", true},

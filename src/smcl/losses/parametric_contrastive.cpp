@@ -18,9 +18,9 @@ torch::Tensor parametric_contrastive(const torch::Tensor& anchors_in, const torc
   const auto type = anchors.scalar_type();
   const auto centre_logits =
       (at_least_float32(logits_in).to(type) + log_prior.to(anchors.device(), type).unsqueeze(0)) /
-      options.centre_temperature;                                               // [N, K]
+      options.centre_temperature;                                                // [N, K]
   const auto sample_logits = anchors.matmul(anchors.t()) / options.temperature;  // [N, N]
-  auto all = torch::cat({centre_logits, sample_logits}, 1);                     // [N, K + N]
+  auto all = torch::cat({centre_logits, sample_logits}, 1);                      // [N, K + N]
   // Subtracting the row maximum changes no log-probability and keeps exp() finite.
   all = all - std::get<0>(all.max(1, /*keepdim=*/true)).detach();
 
@@ -29,7 +29,8 @@ torch::Tensor parametric_contrastive(const torch::Tensor& anchors_in, const torc
   const auto same = labels.unsqueeze(1).eq(labels.unsqueeze(0)).logical_and(not_self);  // [N, N]
   const auto own_centre = torch::one_hot(labels, k).to(type);                           // [N, K]
   const auto positives = torch::cat({options.beta * own_centre, options.alpha * same.to(type)}, 1);
-  const auto in_denominator = torch::cat({torch::ones({n, k}, anchors.options()), options.gamma * not_self.to(type)}, 1);
+  const auto in_denominator =
+      torch::cat({torch::ones({n, k}, anchors.options()), options.gamma * not_self.to(type)}, 1);
 
   const auto log_denominator = (all.exp() * in_denominator).sum(1, /*keepdim=*/true).log();
   const auto log_prob = all - log_denominator;

@@ -15,8 +15,8 @@ Gpaco::Gpaco(const config::Config& config, const data::Dataset& train)
                config.paco.centre_temperature} {
   SMCL_CHECK(config.loss.name == config::LossName::kCe && config.loss.reweight == config::Reweight::kNone,
              "method gpaco's class-centre terms are its classification loss: loss.name must be ce and loss.reweight "
-             "none (they are " << config::name_of(config.loss.name) << " and "
-                               << config::name_of(config.loss.reweight) << ")");
+             "none (they are "
+                 << config::name_of(config.loss.name) << " and " << config::name_of(config.loss.reweight) << ")");
   const auto counts = data::class_counts(train);
   double total = 0;
   for (int64_t n : counts) {
