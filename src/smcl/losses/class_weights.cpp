@@ -28,4 +28,12 @@ torch::Tensor class_weights_at_epoch(const config::LossConfig& config, const std
   return class_balanced_weights(counts, config.cb_beta);
 }
 
+torch::Tensor log_prior(const std::vector<int64_t>& counts, double tau) {
+  double total = 0;
+  for (int64_t n : counts) total += double(n);
+  std::vector<double> shift;
+  for (int64_t n : counts) shift.push_back(tau * std::log(double(n) / total));
+  return torch::tensor(shift, torch::kFloat64);
+}
+
 }  // namespace smcl::losses

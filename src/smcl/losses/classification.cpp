@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "smcl/core/error.h"
+#include "smcl/losses/class_weights.h"
 #include "smcl/losses/precision.h"
 
 namespace smcl::losses {
@@ -40,14 +41,7 @@ ClassificationLoss::ClassificationLoss(const config::LossConfig& config, const s
       return;
     }
     case config::LossName::kLogitAdjusted: prior_power = config.la_tau; [[fallthrough]];
-    case config::LossName::kBalancedSoftmax: {
-      double total = 0;
-      for (int64_t n : counts) total += double(n);
-      std::vector<double> log_prior;
-      for (int64_t n : counts) log_prior.push_back(prior_power * std::log(double(n) / total));
-      log_prior_ = torch::tensor(log_prior, torch::kFloat64).to(torch::kFloat32);
-      return;
-    }
+    case config::LossName::kBalancedSoftmax: log_prior_ = log_prior(counts, prior_power).to(torch::kFloat32); return;
   }
 }
 

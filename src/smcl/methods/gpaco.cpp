@@ -2,10 +2,9 @@
 
 #include <torch/torch.h>
 
-#include <cmath>
-
 #include "smcl/augment/batch_transforms.h"
 #include "smcl/core/error.h"
+#include "smcl/losses/class_weights.h"
 
 namespace smcl::methods {
 
@@ -18,14 +17,8 @@ Gpaco::Gpaco(const config::Config& config, const data::Dataset& train)
              "none (they are "
                  << config::name_of(config.loss.name) << " and " << config::name_of(config.loss.reweight) << ")");
   const auto counts = data::class_counts(train);
-  double total = 0;
-  for (int64_t n : counts) {
-    SMCL_CHECK(n > 0, "method gpaco needs training images in every class (its log prior)");
-    total += double(n);
-  }
-  std::vector<double> log_prior;
-  for (int64_t n : counts) log_prior.push_back(std::log(double(n) / total));
-  log_prior_ = torch::tensor(log_prior, torch::kFloat64).to(torch::kFloat32);
+  for (int64_t n : counts) SMCL_CHECK(n > 0, "method gpaco needs training images in every class (its log prior)");
+  log_prior_ = losses::log_prior(counts).to(torch::kFloat32);
 }
 
 PreparedStep Gpaco::prepare(const StepInput& input, Rng& rng) const {

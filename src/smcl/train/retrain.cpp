@@ -15,6 +15,7 @@
 #include "smcl/core/stop.h"
 #include "smcl/data/class_sampler.h"
 #include "smcl/eval/evaluate.h"
+#include "smcl/losses/class_weights.h"
 #include "smcl/losses/classification.h"
 #include "smcl/methods/method.h"
 #include "smcl/train/checkpoint.h"
@@ -98,13 +99,9 @@ void tau_normalize(torch::nn::Linear& classifier, double tau) {
 }
 
 void adjust_logits(torch::nn::Linear& classifier, const std::vector<int64_t>& counts, double tau) {
-  double total = 0;
-  for (int64_t n : counts) total += double(n);
-  std::vector<double> log_prior;
-  for (int64_t n : counts) log_prior.push_back(tau * std::log(double(n) / total));
   torch::NoGradGuard no_grad;
   auto& bias = classifier->bias;
-  bias.sub_(torch::tensor(log_prior, torch::kFloat64).to(bias.options()));
+  bias.sub_(losses::log_prior(counts, tau).to(bias.options()));
 }
 
 torch::Tensor retrain_step(models::Network& model, ClassifierHead& head, torch::optim::Optimizer& optimizer,
