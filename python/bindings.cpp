@@ -31,10 +31,10 @@ namespace {
 
 // Training runs with smcl's SIGINT/SIGTERM handlers (stop at the next step boundary, the last checkpoint
 // resumable) and without the GIL; a stop becomes KeyboardInterrupt in Python.
-std::string run_training(const std::function<nlohmann::json()>& work) {
+std::string run_training(const std::function<smcl::train::RunSummary()>& work) {
   py::gil_scoped_release release;
   smcl::StopHandlerScope handlers;
-  return work().dump();
+  return smcl::train::to_json(work()).dump();
 }
 
 // A configuration choice named from Python; an unknown name is smcl.Error listing the allowed ones.

@@ -66,6 +66,16 @@ inline std::string slurp(const std::string& path) {
 
 inline nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(slurp(path)); }
 
+// The JSON objects of a .jsonl file (metrics.jsonl), one per non-empty line.
+inline std::vector<nlohmann::json> read_json_lines(const std::string& path) {
+  std::istringstream in(slurp(path));
+  std::vector<nlohmann::json> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
+  }
+  return lines;
+}
+
 // Nested JSON lists of numbers (any depth, rectangular) as a tensor of that shape and `dtype` (golden images and
 // values written by the Python scripts of tests/reference).
 inline torch::Tensor tensor_from_json(const nlohmann::json& nested, torch::ScalarType dtype) {

@@ -10,9 +10,8 @@
 #include "smcl/core/rng.h"
 #include "smcl/data/datasets.h"
 #include "smcl/eval/evaluate.h"
-#include "smcl/methods/method.h"
-#include "smcl/train/checkpoint.h"
 #include "smcl/train/fit.h"
+#include "smcl/train/run_folder.h"
 
 namespace smcl::app {
 
@@ -30,16 +29,12 @@ void add_calibrate(CLI::App& app) {
       ->check(CLI::Range(0.01, 1.0));
   command->callback([=] {
     train::require_one_process("smcl calibrate");
-    config::Config config = train::load_run_config(*run_dir);
+    train::OpenRun run = train::open_run(*run_dir, *which);
+    const config::Config& config = run.config;
+    const torch::Device device = run.device;
+    models::Network& model = run.model;
+    const int64_t epoch = run.epoch;
     auto data = data::load_long_tailed(config.data);
-    config::TrainConfig execution = config.train;
-    execution.device = config::DeviceName::kAuto;
-    execution.amp = config::Amp::kNone;
-    const torch::Device device = train::setup_execution(execution);
-    const std::string path = (std::filesystem::path(*run_dir) / "checkpoints" / (*which + ".pt")).string();
-    auto model = methods::build_model(config, data.train.num_classes, data.train.channels());
-    model->to(device);
-    const int64_t epoch = train::load_checkpoint(path, *model, nullptr, device).next_epoch - 1;
     data::Dataset fit_set;
     std::string fitted_on;
     if (data.has_val()) {

@@ -11,10 +11,9 @@
 #include "smcl/data/datasets.h"
 #include "smcl/eval/cam.h"
 #include "smcl/eval/evaluate.h"
-#include "smcl/methods/method.h"
 #include "smcl/report/gnuplot.h"
-#include "smcl/train/checkpoint.h"
 #include "smcl/train/fit.h"
+#include "smcl/train/run_folder.h"
 
 namespace smcl::app {
 namespace {
@@ -38,21 +37,16 @@ int64_t scale_for(int64_t side) { return std::max<int64_t>(1, 96 / side); }
 
 void run_cam(const CamOptions& o) {
   train::require_one_process("smcl cam");
-  config::Config config = train::load_run_config(o.run_dir);
+  train::OpenRun run = train::open_run(o.run_dir, o.checkpoint);
+  const config::Config& config = run.config;
+  const torch::Device device = run.device;
+  models::Network& model = run.model;
   auto data = data::load_long_tailed(config.data);
   SMCL_CHECK(o.split == "test" || data.has_conflict(),
              "--split conflict: the data of '" << o.run_dir << "' (" << data::dataset_title(config.data)
                                                << ") has no conflict split; only the background-biased sets "
                                                   "(fashion_mnist_bg, mnist_bg) have one");
   const data::Dataset& set = o.split == "test" ? data.test : data.conflict;
-  config::TrainConfig execution = config.train;
-  execution.device = config::DeviceName::kAuto;
-  execution.amp = config::Amp::kNone;
-  const torch::Device device = train::setup_execution(execution);
-  auto model = methods::build_model(config, set.num_classes, set.channels());
-  model->to(device);
-  const std::string checkpoint = (std::filesystem::path(o.run_dir) / "checkpoints" / (o.checkpoint + ".pt")).string();
-  auto state = train::load_checkpoint(checkpoint, *model, nullptr, device);
 
   auto background_note = [&](int64_t row) {  // whose background a conflict image carries
     if (o.split != "conflict") return std::string();
@@ -66,8 +60,8 @@ void run_cam(const CamOptions& o) {
   };
   std::filesystem::create_directories(o.out_dir);
   const std::string title = o.run_dir + " (method " + config::name_of(config.method.name) + ", reweight " +
-                            config::name_of(config.loss.reweight) + ", epoch " + std::to_string(state.next_epoch - 1) +
-                            "), " + o.split + " split\n";
+                            config::name_of(config.loss.reweight) + ", epoch " + std::to_string(run.epoch) + "), " +
+                            o.split + " split\n";
   nlohmann::json listing = {{"run", o.run_dir}, {"checkpoint", o.checkpoint}, {"split", o.split}};
 
   // panels.png: n images spread evenly over the split (the same images for every run of the same data).

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "smcl/core/error.h"
 #include "smcl/core/stop.h"
+#include "smcl/eval/evaluate.h"
 #include "smcl/train/retrain.h"
 
 namespace smcl::app {
@@ -44,10 +45,9 @@ void add_retrain(CLI::App& app) {
     while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
     std::string dir = out->empty() ? trimmed + "-" + *mode : *out;
     auto summary = train::retrain(*run_dir, options, dir);
-    const auto& last = summary["last"];
-    std::printf("\n%s of %s -> %s\ntop-1 %.2f  many %s  medium %s  few %s\n", mode->c_str(), run_dir->c_str(),
-                dir.c_str(), last["top1"].get<double>(), last["many"].dump().c_str(), last["medium"].dump().c_str(),
-                last["few"].dump().c_str());
+    std::printf(
+        "\n%s of %s -> %s\n%s", mode->c_str(), run_dir->c_str(), dir.c_str(),
+        eval::format_table({{"last (ep " + std::to_string(summary.last.epoch) + ")", summary.last.test}}).c_str());
   });
 }
 

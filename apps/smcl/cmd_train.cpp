@@ -36,23 +36,23 @@ std::string default_out_dir(const std::string& config_file) {
   return "runs/" + stem + "-" + stamp;
 }
 
-void print_summary(const nlohmann::json& summary) {
-  auto label = [&](const char* name) {
-    return std::string(name) + " (ep " + std::to_string(summary[name]["epoch"].get<int64_t>()) + ")";
+void print_summary(const train::RunSummary& summary) {
+  auto label = [](const char* name, const eval::EpochRecord& record) {
+    return std::string(name) + " (ep " + std::to_string(record.epoch) + ")";
   };
-  std::printf("\n%s, %s, %s + %s (reweight %s): test accuracy in %%\n", summary["dataset"].get<std::string>().c_str(),
-              summary["model"].get<std::string>().c_str(), summary["method"].get<std::string>().c_str(),
-              summary["loss"].get<std::string>().c_str(), summary["reweight"].get<std::string>().c_str());
-  std::printf("%s", eval::format_table({{label("last"), summary["last"]}, {label("best"), summary["best"]}}).c_str());
-  if (summary["best_is_selected_on_test"].get<bool>()) {
+  std::printf("\n%s, %s, %s + %s (reweight %s): test accuracy in %%\n", summary.dataset.c_str(), summary.model.c_str(),
+              summary.method.c_str(), summary.loss.c_str(), summary.reweight.c_str());
+  std::printf("%s", eval::format_table({{label("last", summary.last), summary.last.test},
+                                        {label("best", summary.best), summary.best.test}})
+                        .c_str());
+  if (summary.best_is_selected_on_test) {
     std::printf(
         "(best = highest test top-1 over epochs: selected on the test set, as the Python codebases report)\n\n");
   } else {
     std::printf("(best = the epoch of the highest validation top-1 (data.val_list); its test accuracy)\n\n");
   }
-  std::printf("%s", eval::format_per_class(summary["last"], summary["counts"].get<std::vector<int64_t>>()).c_str());
-  std::printf("\ntraining: %.0f images/s, %.1f s wall\n", summary["train_images_per_second"].get<double>(),
-              summary["wall_seconds"].get<double>());
+  std::printf("%s", eval::format_per_class(summary.last.test, summary.counts).c_str());
+  std::printf("\ntraining: %.0f images/s, %.1f s wall\n", summary.train_images_per_second, summary.wall_seconds);
 }
 
 }  // namespace
@@ -77,7 +77,7 @@ void add_train(CLI::App& app) {
     const auto launch = dist::launch_info_from_environment();
     const bool main = launch.rank == 0;
     install_stop_handlers();
-    nlohmann::json summary;
+    train::RunSummary summary;
     SMCL_CHECK(*from == "last" || !resume->empty(), "--from goes with --resume");
     if (!resume->empty()) {
       SMCL_CHECK(options->file.empty() && options->overrides.empty() && out->empty(),

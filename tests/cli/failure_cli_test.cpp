@@ -11,6 +11,7 @@
 #include "cli/cli_util.h"
 #include "smcl/models/network.h"
 #include "smcl/train/checkpoint.h"
+#include "smcl/train/run_folder.h"
 #include "test_util.h"
 
 namespace smcl {
@@ -282,6 +283,25 @@ TEST_F(Failure, SweepSkipsBrokenRunFoldersOrRerunsThem) {
   ASSERT_EQ(rerun.status, 0) << rerun.output;
   EXPECT_TRUE(fs::exists(dir_ / "runs/t/a/seed1.broken"));
   EXPECT_EQ(test::read_json(dir_ / "runs/t/a/seed1/summary.json")["seed"], 1);
+}
+
+// Two sweeps of one table share out its runs: a folder another process is training into (its lock held, here by
+// this test) is skipped, not resumed a second time.
+TEST_F(Failure, SweepSkipsARunAnotherProcessIsTraining) {
+  test::write_bytes(dir_ / "t.yaml",
+                    "name: t\nseeds: [0]\nrows:\n  - {name: A, config: tiny.yaml, set: [train.epochs=1]}\n");
+  const std::string sweep = "sweep --table " + dir_ / "t.yaml" + " --runs " + dir_ / "runs";
+  ASSERT_EQ(test::run_smcl(sweep).status, 0);
+  fs::remove(dir_ / "runs/t/a/seed0/summary.json");  // unfinished again
+  train::RunFolder held(dir_ / "runs/t/a/seed0");
+  held.reopen();
+  auto skipped = test::run_smcl(sweep);
+  EXPECT_NE(skipped.output.find("A, seed 0: in use by another process, skipped"), std::string::npos) << skipped.output;
+  EXPECT_FALSE(fs::exists(dir_ / "runs/t/a/seed0/summary.json"));
+  held = train::RunFolder(dir_ / "runs/t/a/seed0");  // released: now the sweep resumes it
+  auto resumed = test::run_smcl(sweep);
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  EXPECT_TRUE(fs::exists(dir_ / "runs/t/a/seed0/summary.json"));
 }
 
 }  // namespace smcl

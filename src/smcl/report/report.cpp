@@ -1,15 +1,17 @@
 #include "smcl/report/report.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "smcl/core/error.h"
 #include "smcl/core/io.h"
 #include "smcl/report/gnuplot.h"
-#include "smcl/train/fit.h"
+#include "smcl/train/run_folder.h"
 
 namespace smcl::report {
 namespace fs = std::filesystem;
@@ -33,27 +35,36 @@ std::string cell(const nlohmann::json& value) {
   return out.str();
 }
 
-std::string fixed(const nlohmann::json& value) {
-  if (value.is_null()) return "-";
+std::string cell(const std::optional<double>& value) {
+  if (!value || std::isnan(*value)) return "?";
+  std::ostringstream out;
+  out << *value;
+  return out.str();
+}
+
+std::string cell(double value) { return cell(std::optional<double>(value)); }
+
+std::string fixed(const std::optional<double>& value) {
+  if (!value || std::isnan(*value)) return "-";
   char text[32];
-  std::snprintf(text, sizeof(text), "%.2f", value.get<double>());
+  std::snprintf(text, sizeof(text), "%.2f", *value);
   return text;
 }
 
 std::string output(const std::string& name) { return "set output " + quoted(partial_name(name)) + "\n"; }
 
 // The metrics.jsonl records, in epoch order.
-std::vector<nlohmann::json> read_epochs(const std::string& path) {
+std::vector<eval::EpochRecord> read_epochs(const std::string& path) {
   std::ifstream in(path);
   SMCL_CHECK(in, "cannot read '" << path << "': a run folder holds metrics.jsonl once an epoch has finished");
-  std::vector<nlohmann::json> epochs;
+  std::vector<eval::EpochRecord> epochs;
   std::string line;
   for (int64_t number = 1; std::getline(in, line); ++number) {
     if (line.empty()) continue;
-    auto record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    SMCL_CHECK(!record.is_discarded() && record.contains("epoch") && record.contains("top1"),
-               "'" << path << "' line " << number << " is not an epoch record (JSON with epoch and top1)");
-    epochs.push_back(record);
+    const std::string origin = "'" + path + "' line " + std::to_string(number);
+    auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    SMCL_CHECK(!json.is_discarded(), origin << " is not JSON");
+    epochs.push_back(eval::epoch_record_from_json(json, origin));
   }
   SMCL_CHECK(!epochs.empty(), "'" << path << "' has no epoch yet");
   return epochs;
@@ -61,50 +72,54 @@ std::vector<nlohmann::json> read_epochs(const std::string& path) {
 
 std::vector<std::string> run_report_of(const std::string& run_dir, const std::string& out_dir) {
   const auto epochs = read_epochs((fs::path(run_dir) / "metrics.jsonl").string());
-  const std::string summary_path = (fs::path(run_dir) / "summary.json").string();
-  SMCL_CHECK(fs::is_regular_file(summary_path),
+  const train::RunFolder folder(run_dir);
+  SMCL_CHECK(folder.finished(),
              "'" << run_dir << "' has no summary.json: smcl report draws finished runs (resume it with smcl train "
                  << "--resume first)");
-  const auto summary = read_json(summary_path);
-  const auto& last = summary["last"];
-  const bool bias = last.contains("bg_flip_rate");
-  const auto counts = summary["counts"].get<std::vector<int64_t>>();
+  const auto summary = folder.summary();
+  const auto& last = summary.last.test;
+  const bool bias = summary.last.bias.has_value();
+  const auto& counts = summary.counts;
   const auto names = train::read_class_names(run_dir, counts.size());
   fs::create_directories(out_dir);
 
   std::ostringstream epoch_rows, class_rows, confusion_rows;
   epoch_rows << "# epoch\tlr\ttrain_loss\ttop1\tmany\tmedium\tfew\tconflict_top1\tbg_flip_rate\n";
   for (const auto& e : epochs) {
-    auto get = [&](const char* key) { return e.contains(key) ? cell(e[key]) : std::string("?"); };
-    epoch_rows << e["epoch"].get<int64_t>() << "\t" << get("lr") << "\t" << get("train_loss") << "\t" << get("top1")
-               << "\t" << get("many") << "\t" << get("medium") << "\t" << get("few") << "\t" << get("conflict_top1")
-               << "\t" << get("bg_flip_rate") << "\n";
+    const auto& t = e.training;
+    const auto& b = e.bias;
+    epoch_rows << e.epoch << "\t" << cell(t ? std::optional(t->lr) : std::nullopt) << "\t"
+               << cell(t ? std::optional(t->loss) : std::nullopt) << "\t" << cell(e.test.top1) << "\t"
+               << cell(e.test.many) << "\t" << cell(e.test.medium) << "\t" << cell(e.test.few) << "\t"
+               << cell(b ? std::optional(b->conflict_top1) : std::nullopt) << "\t"
+               << cell(b ? std::optional(b->bg_flip_rate) : std::nullopt) << "\n";
   }
-  const auto& per_class = last["per_class"];
+  const auto& per_class = last.per_class;
+  SMCL_CHECK(per_class.size() == counts.size(), "'" << folder.path("summary.json") << "': last.per_class has "
+                                                    << per_class.size() << " classes, counts " << counts.size());
   class_rows << "# class\ttrain_images\taccuracy\tname\n";
   for (size_t k = 0; k < counts.size(); ++k) {
     class_rows << k << "\t" << counts[k] << "\t" << cell(per_class[k]) << "\t" << names[k] << "\n";
   }
-  const auto& confusion = last["confusion"];
-  for (const auto& row : confusion) {
+  for (const auto& row : last.confusion) {
     int64_t total = 0;
-    for (const auto& v : row) total += v.get<int64_t>();
+    for (int64_t v : row) total += v;
     for (size_t j = 0; j < row.size(); ++j) {
-      confusion_rows << (j ? " " : "") << (total > 0 ? 100.0 * double(row[j].get<int64_t>()) / double(total) : 0.0);
+      confusion_rows << (j ? " " : "") << (total > 0 ? 100.0 * double(row[j]) / double(total) : 0.0);
     }
     confusion_rows << "\n";
   }
   // Runs of smcl before calibration was measured have no reliability bins: no reliability diagram then.
-  const bool reliability = last.contains("reliability");
+  const auto& r = last.reliability;
+  const bool reliability = !r.count.empty();
   if (reliability) {
     std::ostringstream bins;
     bins << "# bin_center\taccuracy\tconfidence\tcount\n";
-    const auto& r = last["reliability"];
-    for (size_t b = 0; b < r["count"].size(); ++b) {
-      const double center = (double(b) + 0.5) / double(r["count"].size());
-      const bool empty = r["count"][b].get<int64_t>() == 0;
-      bins << center << "\t" << (empty ? "?" : cell(r["accuracy"][b])) << "\t"
-           << (empty ? "?" : cell(r["confidence"][b])) << "\t" << r["count"][b].get<int64_t>() << "\n";
+    for (size_t b = 0; b < r.count.size(); ++b) {
+      const double center = (double(b) + 0.5) / double(r.count.size());
+      const bool empty = r.count[b] == 0;
+      bins << center << "\t" << (empty ? "?" : cell(r.accuracy[b])) << "\t" << (empty ? "?" : cell(r.confidence[b]))
+           << "\t" << r.count[b] << "\n";
     }
     write_file_atomic((fs::path(out_dir) / "reliability.tsv").string(), bins.str());
   }
@@ -139,8 +154,7 @@ std::vector<std::string> run_report_of(const std::string& run_dir, const std::st
          << "unset logscale x\n";
   if (reliability) {
     char title[96];
-    std::snprintf(title, sizeof(title), "reliability diagram, last epoch (ECE %.2f %%, 15 bins)",
-                  last["ece"].get<double>());
+    std::snprintf(title, sizeof(title), "reliability diagram, last epoch (ECE %.2f %%, 15 bins)", last.calibration.ece);
     script << output("reliability.png") << "set title \"" << title << "\"\n"
            << "set xlabel \"confidence (top probability)\"\nset ylabel \"accuracy\"\nset xrange [0:1]\n"
            << "set yrange [0:1.1]\nset key inside top left\nset style fill solid 0.5 border\nset boxwidth 1.0/15\n"
@@ -170,17 +184,19 @@ std::vector<std::string> run_report_of(const std::string& run_dir, const std::st
 
   std::ostringstream md;
   md << "# Run report: " << run_dir << "\n\n"
-     << summary.value("dataset", "") << ", " << summary.value("model", "") << ", method " << summary.value("method", "")
-     << ", loss " << summary.value("loss", "") << " (reweight " << summary.value("reweight", "") << "), "
-     << summary.value("epochs", 0) << " epochs, seed " << summary.value("seed", 0) << "; "
-     << summary.value("train_size", 0) << " training images, " << summary.value("test_size", 0) << " test images.\n\n"
+     << summary.dataset << ", " << summary.model << ", method " << summary.method << ", loss " << summary.loss
+     << " (reweight " << summary.reweight << "), " << summary.epochs << " epochs, seed " << summary.seed << "; "
+     << summary.train_size << " training images, " << summary.test_size << " test images.\n\n"
      << "| epoch | top-1 | top-5 | many | medium | few |" << (bias ? " conflict top-1 | flip rate |" : "")
      << "\n|---|---|---|---|---|---|---|" << (bias ? "---|---|" : "") << "\n";
-  for (const char* which : {"last", "best"}) {
-    const auto& m = summary[which];
-    md << "| " << which << " (" << m.value("epoch", -1) << ") | " << fixed(m["top1"]) << " | " << fixed(m["top5"])
-       << " | " << fixed(m["many"]) << " | " << fixed(m["medium"]) << " | " << fixed(m["few"]) << " |";
-    if (bias) md << " " << fixed(m["conflict_top1"]) << " | " << fixed(m["bg_flip_rate"]) << " |";
+  for (const auto& [which, record] : {std::pair{"last", &summary.last}, std::pair{"best", &summary.best}}) {
+    const auto& m = record->test;
+    md << "| " << which << " (" << record->epoch << ") | " << fixed(m.top1) << " | " << fixed(m.top5) << " | "
+       << fixed(m.many) << " | " << fixed(m.medium) << " | " << fixed(m.few) << " |";
+    if (bias) {
+      md << " " << fixed(record->bias ? std::optional(record->bias->conflict_top1) : std::nullopt) << " | "
+         << fixed(record->bias ? std::optional(record->bias->bg_flip_rate) : std::nullopt) << " |";
+    }
     md << "\n";
   }
   md << "\nAccuracies in percent on the test set"
@@ -189,14 +205,14 @@ std::vector<std::string> run_report_of(const std::string& run_dir, const std::st
                 "carries)"
               : "")
      << "; best is "
-     << (summary.value("best_is_selected_on_test", true) ? "selected on the test set"
-                                                         : "selected on the validation set")
+     << (summary.best_is_selected_on_test ? "selected on the test set" : "selected on the validation set")
      << ".\n\n![training loss and learning rate](epochs.png)\n\n![accuracy per epoch](accuracy.png)\n\n"
      << "![accuracy of each class against its training images](per_class.png)\n\n"
      << "![confusion matrix](confusion.png)\n\n";
   if (reliability) {
-    md << "Calibration of the last epoch: ECE " << fixed(last["ece"]) << " % (15 equal-width confidence bins), NLL "
-       << fixed(last["nll"]) << ", Brier score " << fixed(last["brier"])
+    md << "Calibration of the last epoch: ECE " << fixed(last.calibration.ece)
+       << " % (15 equal-width confidence bins), NLL " << fixed(last.calibration.nll) << ", Brier score "
+       << fixed(last.calibration.brier)
        << "; each bar is the accuracy of the test images whose top probability falls in it, the number above it "
           "their count.\n\n![reliability diagram](reliability.png)\n\n";
   }

@@ -17,6 +17,7 @@
 #include "smcl/train/checkpoint.h"
 #include "smcl/train/fit.h"
 #include "smcl/train/retrain.h"
+#include "smcl/train/run_folder.h"
 
 namespace fs = std::filesystem;
 
@@ -36,22 +37,30 @@ std::string slug(const std::string& name) {
   return out;
 }
 
-bool finished(const std::string& dir) { return fs::is_regular_file(fs::path(dir) / "summary.json"); }
+bool finished(const std::string& dir) { return train::RunFolder(dir).finished(); }
 
-// What is wrong with a run folder that exists (a config.yaml that does not load, a summary.json that is not
-// JSON with the table's epoch, a checkpoint that fails its checksum), or "" when it can be continued or read.
-std::string folder_problem(const std::string& dir, const std::string& epoch) {
+// The value of a table metric (kMetricKeys) in an epoch's record; none where the run has no such metric.
+std::optional<double> metric_of(const eval::EpochRecord& record, const std::string& key) {
+  if (key == "top1") return record.test.top1;
+  if (key == "many") return record.test.many;
+  if (key == "medium") return record.test.medium;
+  if (key == "few") return record.test.few;
+  if (key == "conflict_top1" && record.bias) return record.bias->conflict_top1;
+  if (key == "bg_flip_rate" && record.bias) return record.bias->bg_flip_rate;
+  return std::nullopt;
+}
+
+// What is wrong with a run folder that exists (a config.yaml that does not load, a summary.json that is not a
+// run's summary, a checkpoint that fails its checksum), or "" when it can be continued or read.
+std::string folder_problem(const std::string& dir) {
   try {
-    config::load((fs::path(dir) / "config.yaml").string());
-    const auto summary = fs::path(dir) / "summary.json";
-    if (fs::exists(summary)) {
-      auto json = nlohmann::json::parse(read_file(summary.string()), nullptr, /*allow_exceptions=*/false);
-      SMCL_CHECK(!json.is_discarded() && json.is_object() && json.contains(epoch) && json[epoch].is_object(),
-                 "'" << summary.string() << "' is not the summary of a finished run (corrupt JSON)");
+    const train::RunFolder folder(dir);
+    folder.config();
+    if (folder.finished()) {
+      folder.summary();
     } else {
       for (const char* name : {"last.pt", "best.pt"}) {
-        const auto checkpoint = fs::path(dir) / "checkpoints" / name;
-        if (fs::exists(checkpoint)) train::verify_checkpoint(checkpoint.string());
+        if (fs::exists(folder.checkpoint(name))) train::verify_checkpoint(folder.checkpoint(name));
       }
     }
   } catch (const Error& e) {
@@ -342,7 +351,7 @@ int64_t run(const Table& table, const std::string& runs_root, const std::vector<
     const std::string expected = config::to_yaml(config);
     const std::string saved = (fs::path(dir) / "config.yaml").string();
     if (fs::exists(saved)) {
-      const std::string problem = folder_problem(dir, table.epoch);
+      const std::string problem = folder_problem(dir);
       if (!problem.empty() && !rerun_broken) {
         std::printf("broken, skipped: %s (rerun it with --rerun-broken)\n", problem.c_str());
         ++broken;
@@ -362,6 +371,10 @@ int64_t run(const Table& table, const std::string& runs_root, const std::vector<
                      << "'; move it away or rename the row (compare with `smcl config -c " << saved << "`)");
       if (finished(dir)) {
         std::printf("finished, skipped\n");
+        continue;
+      }
+      if (train::RunFolder(dir).in_use()) {  // another sweep of the same table is training it
+        std::printf("in use by another process, skipped\n");
         continue;
       }
       std::printf("resuming %s\n", dir.c_str());
@@ -384,18 +397,18 @@ std::vector<RowResult> results(const Table& table, const std::string& runs_root)
     for (int64_t seed : row.seeds) {
       std::string dir = run_folder(runs_root, table, row, seed);
       if (!finished(dir)) continue;
-      if (const std::string problem = folder_problem(dir, table.epoch); !problem.empty()) {
+      if (const std::string problem = folder_problem(dir); !problem.empty()) {
         std::fprintf(stderr, "warning: %s, seed %lld left out of the table: %s\n", row.name.c_str(),
                      static_cast<long long>(seed), problem.c_str());
         continue;
       }
-      auto summary = nlohmann::json::parse(read_file((fs::path(dir) / "summary.json").string()));
-      const auto& m = summary[table.epoch];
+      const auto summary = train::RunFolder(dir).summary();
+      const auto& record = table.epoch == "best" ? summary.best : summary.last;
       ++result.seeds;
       for (const auto& key : kMetricKeys) {
-        if (m.contains(key) && m[key].is_number()) {
+        if (const auto value = metric_of(record, key)) {
           result.metrics[key].seeds.push_back(seed);
-          result.metrics[key].values.push_back(m[key].get<double>());
+          result.metrics[key].values.push_back(*value);
         }
       }
     }

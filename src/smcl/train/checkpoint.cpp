@@ -88,8 +88,12 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
   archive.write("train_seconds", c10::IValue(state.train_seconds));
   archive.write("train_images", c10::IValue(state.train_images));
   archive.write("wall_seconds", c10::IValue(state.wall_seconds));
-  archive.write("best_json", c10::IValue(state.best_json));
-  archive.write("last_json", c10::IValue(state.last_json));
+  // The records as JSON text (empty: none yet), as every version of smcl has written them.
+  auto json_of = [](const std::optional<eval::EpochRecord>& r) {
+    return r ? eval::to_json(*r, /*with_details=*/true).dump() : std::string();
+  };
+  archive.write("best_json", c10::IValue(json_of(state.best)));
+  archive.write("last_json", c10::IValue(json_of(state.last)));
   archive.write("config_yaml", c10::IValue(state.config_yaml));
   archive.write("loss_scale", c10::IValue(state.loss_scale));
   // Serialised in memory, so that the file is written by write_file_atomic, whose failures (a full disk) are
@@ -149,8 +153,16 @@ TrainState load_checkpoint(const std::string& path, torch::nn::Module& model, to
     state.train_seconds = read_double("train_seconds");
     state.train_images = read_int("train_images");
     state.wall_seconds = read_double("wall_seconds");
-    state.best_json = read_string("best_json");
-    state.last_json = read_string("last_json");
+    auto read_record = [&](const char* key) -> std::optional<eval::EpochRecord> {
+      const std::string text = read_string(key);
+      if (text.empty()) return std::nullopt;
+      const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+      const std::string origin = "checkpoint '" + path + "': " + key;
+      SMCL_CHECK(!json.is_discarded(), origin << " is not JSON");
+      return eval::epoch_record_from_json(json, origin);
+    };
+    state.best = read_record("best_json");
+    state.last = read_record("last_json");
     state.config_yaml = read_string("config_yaml");
     if (archive.try_read("loss_scale", value)) state.loss_scale = value.toDouble();  // absent before fp16 existed
   } catch (const c10::Error& e) {

@@ -8,7 +8,10 @@
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
 
+#include <optional>
 #include <string>
+
+#include "smcl/eval/record.h"
 
 namespace smcl::train {
 
@@ -16,15 +19,15 @@ constexpr int64_t kCheckpointVersion = 1;
 
 // Everything besides model and optimiser that a resumed run needs to continue exactly.
 struct TrainState {
-  int64_t next_epoch = 0;    // the first epoch not yet completed
-  std::string rng_state;     // smcl::Rng state at the start of next_epoch
-  double train_seconds = 0;  // time spent in training steps, over all sessions
-  int64_t train_images = 0;  // images trained on, over all sessions
-  double wall_seconds = 0;   // wall time of completed epochs (training + evaluation), over all sessions
-  std::string best_json;     // metrics of the best epoch so far (JSON), empty before the first epoch
-  std::string last_json;     // metrics of the last completed epoch (JSON)
-  std::string config_yaml;   // the resolved config of the run
-  double loss_scale = 0;     // train.amp fp16: the loss scaler's scale; 0: none yet (older checkpoints too)
+  int64_t next_epoch = 0;                 // the first epoch not yet completed
+  std::string rng_state;                  // smcl::Rng state at the start of next_epoch
+  double train_seconds = 0;               // time spent in training steps, over all sessions
+  int64_t train_images = 0;               // images trained on, over all sessions
+  double wall_seconds = 0;                // wall time of completed epochs (training + evaluation), over all sessions
+  std::optional<eval::EpochRecord> best;  // the best epoch so far (with details), none before the first epoch
+  std::optional<eval::EpochRecord> last;  // the last completed epoch (with details)
+  std::string config_yaml;                // the resolved config of the run
+  double loss_scale = 0;  // train.amp fp16: the loss scaler's scale; 0: none yet (older checkpoints too)
 };
 
 // Writes the checkpoint atomically; throws smcl::Error naming the file when it cannot be written (a full disk),

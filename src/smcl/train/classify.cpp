@@ -12,31 +12,20 @@
 #include "smcl/core/parallel.h"
 #include "smcl/data/datasets.h"
 #include "smcl/data/image_files.h"
-#include "smcl/methods/method.h"
-#include "smcl/train/checkpoint.h"
-#include "smcl/train/fit.h"
+#include "smcl/train/run_folder.h"
 
 namespace smcl::train {
 namespace fs = std::filesystem;
 
 Classifier::Classifier(const std::string& run_dir, const std::string& checkpoint) {
-  SMCL_CHECK(checkpoint == "last" || checkpoint == "best",
-             "the checkpoint is last or best, not '" << checkpoint << "'");
-  config_ = load_run_config(run_dir);
-  // Wherever it can run: a run trained on a GPU classifies on the CPU of a machine without one.
-  config::TrainConfig execution = config_.train;
-  execution.device = config::DeviceName::kAuto;
-  execution.amp = config::Amp::kNone;
-  device_ = setup_execution(execution);
-  const std::string path = (fs::path(run_dir) / "checkpoints" / (checkpoint + ".pt")).string();
-  const auto shapes = read_checkpoint_shapes(path);
-  model_ = methods::build_model(config_, shapes.num_classes, shapes.in_channels);
-  model_->to(device_);
-  epoch_ = load_checkpoint(path, *model_, nullptr, device_).next_epoch - 1;
-  model_->eval();
-  class_names_ = read_class_names(run_dir, size_t(shapes.num_classes));
-  temperature_ = stored_temperature(run_dir, checkpoint).value_or(1.0);
-  channels_ = shapes.in_channels;
+  OpenRun run = open_run(run_dir, checkpoint);
+  config_ = run.config;
+  device_ = run.device;
+  model_ = run.model;
+  epoch_ = run.epoch;
+  class_names_ = run.class_names;
+  temperature_ = run.temperature.value_or(1.0);
+  channels_ = run.in_channels;
   const auto& info = data::dataset_info(config_.data.name);
   side_ = info.file_backed ? 0 : info.side;
 }

@@ -10,14 +10,12 @@
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <thread>
 
 #include "smcl/core/distributed.h"
 #include "smcl/core/error.h"
-#include "smcl/core/io.h"
 #include "smcl/core/progress.h"
 #include "smcl/core/rng.h"
 #include "smcl/core/stop.h"
@@ -30,6 +28,7 @@
 #include "smcl/models/network.h"
 #include "smcl/train/checkpoint.h"
 #include "smcl/train/exchange.h"
+#include "smcl/train/run_folder.h"
 #include "smcl/train/schedule.h"
 
 namespace fs = std::filesystem;
@@ -124,7 +123,7 @@ class PrefetchQueue {
 // Everything a run needs in memory; built the same way for a new and a resumed run.
 struct Run {
   config::Config config;
-  std::string dir;
+  RunFolder folder{""};
   torch::Device device = torch::kCPU;
   data::LongTailedData data;
   models::Network model{nullptr};
@@ -133,8 +132,6 @@ struct Run {
   std::unique_ptr<StepRunner> runner;
   Rng rng;
   TrainState state;
-
-  std::string checkpoint(const std::string& name) const { return (fs::path(dir) / "checkpoints" / name).string(); }
 };
 
 // fresh: a new run (model.init_from applies); a resumed run's weights come from its checkpoint instead.
@@ -182,8 +179,8 @@ void setup(Run& run, bool fresh) {
 }
 
 // checkpoints/<name>: the model, the optimiser, the method's own module and the state.
-void save_run_checkpoint(Run& run, const std::string& name) {
-  save_checkpoint(run.checkpoint(name), *run.model, run.optimizer.get(), run.state, run.method->module().get());
+void save_run_checkpoint(Run& run, const std::string& path) {
+  save_checkpoint(path, *run.model, run.optimizer.get(), run.state, run.method->module().get());
 }
 
 StepsResult train_epoch(Run& run, int64_t epoch, double lr) {
@@ -202,9 +199,9 @@ StepsResult train_epoch(Run& run, int64_t epoch, double lr) {
       run.data.train, order, weights, epoch, run.rng,
       [&](int64_t step) {
         kill_if_debug_step(epoch * steps + step);
-        stop_if_requested("at epoch " + std::to_string(epoch) + ", step " + std::to_string(step) + ": '" + run.dir +
-                          "' keeps its checkpoint of " + std::to_string(epoch) +
-                          " finished epochs; continue it with `smcl train --resume " + run.dir + "`");
+        stop_if_requested("at epoch " + std::to_string(epoch) + ", step " + std::to_string(step) + ": '" +
+                          run.folder.dir() + "' keeps its checkpoint of " + std::to_string(epoch) +
+                          " finished epochs; continue it with `smcl train --resume " + run.folder.dir() + "`");
       },
       [&](int64_t done, int64_t, double loss) {
         if (bar.enabled()) bar.update(done, "loss " + std::to_string(loss).substr(0, 6));
@@ -213,71 +210,31 @@ StepsResult train_epoch(Run& run, int64_t epoch, double lr) {
   return result;
 }
 
-nlohmann::json train_loop(Run& run) {
+RunSummary train_loop(Run& run) {
   const auto& c = run.config;
-  const std::string metrics_path = (fs::path(run.dir) / "metrics.jsonl").string();
   // In a process group every process trains, evaluates and keeps the same state; rank 0 alone writes and prints.
   const bool main = dist::is_main();
-  if (main) truncate_metrics(metrics_path, run.state.next_epoch);
+  if (main) run.folder.keep_epochs_before(run.state.next_epoch);
   run.rng.set_state(run.state.rng_state);
   if (run.state.loss_scale > 0) run.runner->scaler().set_value(run.state.loss_scale);
-  auto session_start = Clock::now();
-  const int64_t first_epoch = run.state.next_epoch;
-  for (int64_t epoch = first_epoch; epoch < c.train.epochs; ++epoch) {
+  EpochRecorder recorder(
+      run.folder, run.data, c, run.device, [&run](const std::string& path) { save_run_checkpoint(run, path); }, "epoch",
+      c.train.epochs);
+  for (int64_t epoch = run.state.next_epoch; epoch < c.train.epochs; ++epoch) {
     auto epoch_start = Clock::now();
-    double lr = learning_rate(c.optim, epoch, c.train.epochs);
+    const double lr = learning_rate(c.optim, epoch, c.train.epochs);
     StepsResult trained = train_epoch(run, epoch, lr);
-    auto [metrics, record, line] = eval::evaluate_epoch(run.model, run.data, c, run.device);
-    double epoch_seconds = seconds_since(epoch_start);
-    record["epoch"] = line["epoch"] = epoch;
-    line["lr"] = lr;
-    line["train_loss"] = trained.loss;
-    line["train_top1"] = trained.top1;
-    line["train_images_per_second"] = double(trained.images) / trained.seconds;
-    line["epoch_seconds"] = epoch_seconds;
-    if (main) append_line(metrics_path, line.dump());
-
-    run.state.next_epoch = epoch + 1;
     run.state.train_seconds += trained.seconds;
     run.state.train_images += trained.images;
-    run.state.wall_seconds += epoch_seconds;
     run.state.rng_state = run.rng.state();
     run.state.loss_scale = run.runner->scaler().value();
-    run.state.last_json = record.dump();
-    bool best = run.state.best_json.empty() ||
-                eval::selection_top1(record) > eval::selection_top1(nlohmann::json::parse(run.state.best_json));
-    if (best) {
-      run.state.best_json = record.dump();
-      if (main) save_run_checkpoint(run, "best.pt");
-    }
-    if (main) save_run_checkpoint(run, "last.pt");
-    if (!main) continue;
-
-    double per_epoch = seconds_since(session_start) / double(epoch + 1 - first_epoch);
-    auto pct = [](const std::optional<double>& v) {
-      char text[16];
-      if (!v) return std::string("-");
-      std::snprintf(text, sizeof(text), "%.2f", *v);
-      return std::string(text);
-    };
-    std::string skipped = trained.skipped ? "  (" + std::to_string(trained.skipped) + " fp16 steps skipped)" : "";
-    // The validation set's top-1 and the background-bias metrics, where the data has them.
-    std::string side_metrics = record.contains("val") ? "  val " + pct(record["val"]["top1"].get<double>()) : "";
-    if (record.contains("bg_flip_rate")) {
-      side_metrics += "  conflict " + pct(record["conflict_top1"].get<double>()) + "  flip " +
-                      pct(record["bg_flip_rate"].get<double>());
-    }
-    std::printf(
-        "epoch %3lld/%lld  lr %.4g  loss %.4f  train %.2f  |  top-1 %.2f  many %s  medium %s  few %s  "
-        "ECE %.2f%s%s  |  %.0f img/s  eta %s%s\n",
-        static_cast<long long>(epoch), static_cast<long long>(c.train.epochs), lr, trained.loss, trained.top1,
-        metrics.top1, pct(metrics.many).c_str(), pct(metrics.medium).c_str(), pct(metrics.few).c_str(),
-        metrics.calibration.ece, side_metrics.c_str(), best ? " *" : "", double(trained.images) / trained.seconds,
-        format_duration(per_epoch * double(c.train.epochs - epoch - 1)).c_str(), skipped.c_str());
-    std::fflush(stdout);
+    const std::string skipped = trained.skipped ? "  (" + std::to_string(trained.skipped) + " fp16 steps skipped)" : "";
+    recorder.record(run.model, epoch, epoch_start,
+                    {lr, trained.loss, trained.top1, double(trained.images) / trained.seconds, std::nullopt}, run.state,
+                    skipped);
   }
-  nlohmann::json summary = run_summary(run.config, run.data, run.state);
-  if (main) write_file_atomic((fs::path(run.dir) / "summary.json").string(), summary.dump(2) + "\n");
+  RunSummary summary = make_summary(run.config, run.data, run.state);
+  if (main) run.folder.write_summary(summary);
   dist::barrier();  // the others leave only once rank 0 has written everything
   return summary;
 }
@@ -456,49 +413,6 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
   return result;
 }
 
-nlohmann::json run_summary(const config::Config& c, const data::LongTailedData& data, const TrainState& state) {
-  auto groups = data::shot_groups(data.counts, c.eval.many_threshold, c.eval.few_threshold);
-  nlohmann::json group_classes = {
-      {"many", nlohmann::json::array()}, {"medium", nlohmann::json::array()}, {"few", nlohmann::json::array()}};
-  const char* names[3] = {"many", "medium", "few"};
-  for (size_t k = 0; k < groups.size(); ++k) group_classes[names[groups[k]]].push_back(k);
-  return {{"dataset", data::dataset_title(c.data)},
-          {"model", config::name_of(c.model.name)},
-          {"method", config::name_of(c.method.name)},
-          {"loss", config::name_of(c.loss.name)},
-          {"reweight", config::name_of(c.loss.reweight)},
-          {"epochs", c.train.epochs},
-          {"seed", c.train.seed},
-          {"last", nlohmann::json::parse(state.last_json)},
-          {"best", nlohmann::json::parse(state.best_json)},
-          {"best_is_selected_on_test", !data.has_val()},
-          {"train_images_per_second", state.train_seconds > 0 ? double(state.train_images) / state.train_seconds : 0.0},
-          {"wall_seconds", state.wall_seconds},
-          {"counts", data.counts},
-          {"groups", group_classes},
-          {"train_size", data.train.size()},
-          {"test_size", data.test.size()},
-          {"conflict_size", data.has_conflict() ? nlohmann::json(data.conflict.size()) : nlohmann::json(nullptr)},
-          {"major_classes", data.major_classes}};
-}
-
-void truncate_metrics(const std::string& path, int64_t next_epoch) {
-  std::ifstream in(path);
-  std::string line, kept;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_discarded() && j.contains("epoch") && j["epoch"].get<int64_t>() < next_epoch) kept += line + "\n";
-  }
-  write_file_atomic(path, kept);
-}
-
-config::Config load_run_config(const std::string& run_dir) {
-  std::string path = (fs::path(run_dir) / "config.yaml").string();
-  SMCL_CHECK(fs::is_regular_file(path), "'" << run_dir << "' is not a run folder: it has no config.yaml");
-  return config::load(path);
-}
-
 // The keys a resumed run may change: how it runs, not what it computes (train.epochs extends a run).
 const std::vector<std::string> kResumableKeys = {"train.epochs",        "train.threads",   "train.prefetch",
                                                  "data.decode_threads", "eval.batch_size", "train.distributed.timeout"};
@@ -522,102 +436,45 @@ void check_resumable_config(const config::Config& folder, const std::string& che
               " may change on resume; restore config.yaml, or train a new run");
 }
 
-std::optional<double> stored_temperature(const std::string& run_dir, const std::string& checkpoint) {
-  const std::string path = (fs::path(run_dir) / "calibration.json").string();
-  if (!fs::exists(path)) return std::nullopt;
-  const auto json = nlohmann::json::parse(read_file(path), nullptr, /*allow_exceptions=*/false);
-  SMCL_CHECK(json.is_object() && json.contains("temperature") && json["temperature"].is_number() &&
-                 json.contains("checkpoint") && json["checkpoint"].is_string(),
-             "'" << path << "' is not as smcl calibrate writes it (remove it, or calibrate the run again)");
-  const double t = json["temperature"].get<double>();
-  SMCL_CHECK(std::isfinite(t) && t > 0, "'" << path << "': temperature " << t << " is not a positive number");
-  if (json["checkpoint"].get<std::string>() != checkpoint) return std::nullopt;
-  return t;
-}
-
-std::vector<std::string> read_class_names(const std::string& run_dir, size_t classes) {
-  std::vector<std::string> names;
-  for (size_t k = 0; k < classes; ++k) names.push_back(std::to_string(k));
-  const std::string path = (fs::path(run_dir) / "classes.txt").string();
-  std::ifstream in(path);
-  std::string line;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
-    const auto space = line.find(' ');
-    const std::string index = line.substr(0, space);
-    SMCL_CHECK(space != std::string::npos && !index.empty() && index.size() <= 9 &&
-                   index.find_first_not_of("0123456789") == std::string::npos && std::stoull(index) < classes,
-               "'" << path << "' line " << number << " is not \"index name\" with an index below " << classes << ": '"
-                   << line << "'");
-    names[std::stoull(index)] = line.substr(space + 1);
-  }
-  return names;
-}
-
-// Sets with class names (image_folder's folders, the official names): one "index name" line each, in classes.txt.
-// A resumed run must see the same classes, or its indices would silently mean other classes.
-void keep_class_names(const Run& run) {
-  if (run.data.class_names.empty() || !dist::is_main()) return;
-  std::string text;
-  for (size_t k = 0; k < run.data.class_names.size(); ++k)
-    text += std::to_string(k) + " " + run.data.class_names[k] + "\n";
-  const std::string path = (fs::path(run.dir) / "classes.txt").string();
-  if (fs::exists(path)) {
-    SMCL_CHECK(read_file(path) == text, "the class names of " << data::dataset_title(run.config.data)
-                                                              << " differ from '" << path
-                                                              << "', which this run was started with");
-  } else {
-    write_file_atomic(path, text);
-  }
-}
-
-nlohmann::json fit(const config::Config& config, const std::string& out_dir) {
+RunSummary fit(const config::Config& config, const std::string& out_dir) {
   SMCL_CHECK(
       config.retrain.mode == config::RetrainMode::kNone,
       "retrain.mode " << config::name_of(config.retrain.mode) << " is for `smcl retrain --run DIR`, not for training");
-  SMCL_CHECK(!fs::exists(fs::path(out_dir) / "config.yaml"), "'" << out_dir
-                                                                 << "' already holds a run; continue it with --resume "
-                                                                 << out_dir << " or choose another --out");
   Run run;
   run.config = config;
-  run.dir = out_dir;
+  run.folder = RunFolder(out_dir);
+  SMCL_CHECK(!run.folder.holds_run(), "'" << out_dir << "' already holds a run; continue it with --resume " << out_dir
+                                          << " or choose another --out");
   setup(run, /*fresh=*/true);  // joins the process group: every process has checked the folder by now
   if (dist::is_main()) {
-    std::error_code ec;
-    fs::create_directories(fs::path(out_dir) / "checkpoints", ec);
-    SMCL_CHECK(!ec, "cannot create run folder '" << out_dir << "': " << ec.message());
-    write_file_atomic((fs::path(out_dir) / "config.yaml").string(), run.state.config_yaml);
+    run.folder.create(run.state.config_yaml);
+    run.folder.keep_class_names(run.data.class_names, data::dataset_title(config.data));
   }
-  keep_class_names(run);
   return train_loop(run);
 }
 
-nlohmann::json resume(const std::string& run_dir, const std::string& from) {
+RunSummary resume(const std::string& run_dir, const std::string& from) {
   SMCL_CHECK(from == "last" || from == "best", "--from is last or best, not '" << from << "'");
   Run run;
-  run.config = load_run_config(run_dir);
-  run.dir = run_dir;
+  run.folder = RunFolder(run_dir);
+  run.config = run.folder.config();
   SMCL_CHECK(run.config.retrain.mode == config::RetrainMode::kNone,
              "'" << run_dir << "' is a classifier re-training (retrain.mode "
                  << config::name_of(run.config.retrain.mode)
                  << "); continue it with the `smcl retrain` command that started it");
-  if (dist::is_main()) {
-    fs::create_directories(fs::path(run_dir) / "checkpoints");
-    for (const auto& dir : {fs::path(run_dir), fs::path(run_dir) / "checkpoints"}) {
-      if (int removed = remove_stale_temporaries(dir.string())) {
-        std::printf("removed %d unfinished temporary file(s) of a killed run in '%s'\n", removed, dir.c_str());
-      }
-    }
-  }
-  const std::string checkpoint = run.checkpoint(from + ".pt");
-  const bool started = fs::exists(run.checkpoint("last.pt")) || fs::exists(checkpoint);
+  const std::string checkpoint = run.folder.checkpoint(from + ".pt");
+  const bool started = fs::exists(run.folder.checkpoint("last.pt")) || fs::exists(checkpoint);
   SMCL_CHECK(from == "last" || fs::exists(checkpoint), "'" << checkpoint << "' does not exist");
-  setup(run, /*fresh=*/!started);
-  keep_class_names(run);
+  setup(run, /*fresh=*/!started);  // joins the process group: only then is rank 0 known
+  if (dist::is_main()) {
+    run.folder.reopen();
+    run.folder.keep_class_names(run.data.class_names, data::dataset_title(run.config.data));
+  }
   if (started) {
     try {
       run.state = load_checkpoint(checkpoint, *run.model, run.optimizer.get(), run.device, run.method->module().get());
     } catch (const Error& e) {
-      const bool other = from == "last" && fs::exists(run.checkpoint("best.pt"));
+      const bool other = from == "last" && fs::exists(run.folder.checkpoint("best.pt"));
       throw Error(std::string(e.what()) +
                   (other ? "\nresume from the best checkpoint instead (the epochs after it are trained again): "
                            "smcl train --resume " +
@@ -629,7 +486,7 @@ nlohmann::json resume(const std::string& run_dir, const std::string& from) {
     run.state.config_yaml = config::to_yaml(run.config);  // the folder's config.yaml is what this run follows
     // From best: the run is now the best checkpoint's, and last.pt (corrupt, or later) must say so at once.
     if (from == "best" && dist::is_main()) {
-      save_run_checkpoint(run, "last.pt");
+      save_run_checkpoint(run, run.folder.checkpoint("last.pt"));
     }
     if (dist::is_main()) {
       std::printf("resuming '%s' at epoch %lld of %lld%s\n", run_dir.c_str(),

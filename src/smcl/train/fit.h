@@ -1,13 +1,11 @@
-// The training loop in layers: train_epoch (one pass over the sampled batches) and evaluation, driven by
-// fit, which owns the run folder: config.yaml, metrics.jsonl, summary.json, checkpoints/{last,best}.pt.
+// The training loop in layers: StepRunner (the steps of an epoch), train_epoch (one pass over the sampled batches),
+// and fit / resume, which train into a run folder (train/run_folder.h) and end each epoch with its EpochRecorder.
 // Resuming continues from checkpoints/last.pt and ends exactly where the uninterrupted run would.
 #pragma once
 
 #include <torch/optim/sgd.h>
 
 #include <functional>
-#include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 
 #include "smcl/config/config.h"
@@ -16,6 +14,7 @@
 #include "smcl/methods/method.h"
 #include "smcl/models/network.h"
 #include "smcl/train/checkpoint.h"
+#include "smcl/train/run_folder.h"
 
 namespace smcl::train {
 
@@ -97,37 +96,19 @@ class StepRunner {
   LossScaler scaler_;
 };
 
-// Trains `config` (resolved) into run folder `out_dir`, which must not hold a run yet. Returns summary.json.
-nlohmann::json fit(const config::Config& config, const std::string& out_dir);
+// Trains `config` (resolved) into run folder `out_dir`, which must not hold a run yet. Returns its summary.
+RunSummary fit(const config::Config& config, const std::string& out_dir);
 
 // Continues the run in `run_dir` from its last checkpoint (`from` "best": from its best one, training the epochs
 // after it again); a finished run just returns its summary. Temporary files of a killed process are removed
 // first. The folder's config.yaml must match the checkpoint's config but for the keys that may change on
 // resume (train.epochs, train.threads, train.prefetch, data.decode_threads, eval.batch_size,
 // train.distributed.timeout); otherwise an smcl::Error lists the differing keys.
-nlohmann::json resume(const std::string& run_dir, const std::string& from = "last");
-
-// summary.json of a finished run (also written by retrain).
-nlohmann::json run_summary(const config::Config& config, const data::LongTailedData& data, const TrainState& state);
-
-// Keeps only the metrics.jsonl lines of epochs before next_epoch: a killed run may have logged an epoch it
-// never saved.
-void truncate_metrics(const std::string& path, int64_t next_epoch);
+RunSummary resume(const std::string& run_dir, const std::string& from = "last");
 
 // Tests kill a run with SIGKILL at a chosen global step (environment SMCL_DEBUG_KILL_AT_STEP) to check that
 // resume loses nothing (SMCL_DEBUG_KILL_SIGNAL: another signal, e.g. 15 for SIGTERM, to test a clean stop);
 // training and retraining call this before each step.
 void kill_if_debug_step(int64_t global_step);
-
-// The resolved config saved in a run folder (run_dir/config.yaml). Throws smcl::Error when it is missing.
-config::Config load_run_config(const std::string& run_dir);
-
-// The temperature `smcl calibrate` stored in run_dir/calibration.json for `checkpoint` (last or best), if any.
-// Throws smcl::Error naming the file when it is malformed.
-std::optional<double> stored_temperature(const std::string& run_dir, const std::string& checkpoint);
-
-// The names of a run's `classes` classes: its classes.txt ("index name" lines, written by training for sets with
-// names), the numbers "0", "1", ... where it has none. Throws smcl::Error naming a malformed line.
-std::vector<std::string> read_class_names(const std::string& run_dir, size_t classes);
 
 }  // namespace smcl::train

@@ -20,6 +20,7 @@
 #include "smcl/methods/method.h"
 #include "smcl/train/checkpoint.h"
 #include "smcl/train/fit.h"
+#include "smcl/train/run_folder.h"
 
 namespace fs = std::filesystem;
 
@@ -38,33 +39,6 @@ struct ResumePointImpl : torch::nn::Module {
   }
 };
 TORCH_MODULE(ResumePoint);
-
-std::string path_in(const std::string& dir, const std::string& name) { return (fs::path(dir) / name).string(); }
-
-// Evaluates one epoch (begun at epoch_start: its wall time includes the evaluation), appends it to metrics.jsonl
-// and keeps it in state as last / best.
-void record_epoch(const std::string& out_dir, int64_t epoch, Clock::time_point epoch_start,
-                  const data::LongTailedData& data, const config::Config& config, const torch::Device& device,
-                  double lr, double loss, TrainState& state, models::Network& model) {
-  auto [metrics, record, line] = eval::evaluate_epoch(model, data, config, device);
-  state.wall_seconds += std::chrono::duration<double>(Clock::now() - epoch_start).count();
-  record["epoch"] = line["epoch"] = epoch;
-  line["lr"] = lr;
-  line["train_loss"] = loss;
-  append_line(path_in(out_dir, "metrics.jsonl"), line.dump());
-  state.next_epoch = epoch + 1;
-  state.last_json = record.dump();
-  bool best = state.best_json.empty() ||
-              eval::selection_top1(record) > eval::selection_top1(nlohmann::json::parse(state.best_json));
-  if (best) {
-    state.best_json = record.dump();
-    save_checkpoint(path_in(out_dir, "checkpoints/best.pt"), *model, nullptr, state);
-  }
-  save_checkpoint(path_in(out_dir, "checkpoints/last.pt"), *model, nullptr, state);
-  std::printf("retrain epoch %3lld  lr %.4g  loss %.4f  |  top-1 %.2f%s\n", static_cast<long long>(epoch), lr, loss,
-              metrics.top1, best ? " *" : "");
-  std::fflush(stdout);
-}
 
 }  // namespace
 
@@ -118,11 +92,11 @@ torch::Tensor retrain_step(models::Network& model, ClassifierHead& head, torch::
   return loss.detach();
 }
 
-nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfig& options,
-                       const std::string& out_dir) {
+RunSummary retrain(const std::string& source_dir, const config::RetrainConfig& options, const std::string& out_dir) {
   require_one_process("smcl retrain");
-  config::Config config = load_run_config(source_dir);
-  SMCL_CHECK(fs::is_regular_file(path_in(source_dir, "summary.json")),
+  RunFolder source(source_dir);
+  config::Config config = source.config();
+  SMCL_CHECK(source.finished(),
              "'" << source_dir << "' is not a finished run (it has no summary.json): retrain needs its final model");
   SMCL_CHECK(config.retrain.mode == config::RetrainMode::kNone,
              "'" << source_dir << "' is itself a retrained run (retrain.mode " << config::name_of(config.retrain.mode)
@@ -137,40 +111,30 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
     throw Error("retrain: " + problem.key + ": " + problem.message);
   }
   const std::string yaml = config::to_yaml(config);
-  if (fs::exists(path_in(out_dir, "config.yaml"))) {
+  RunFolder folder(out_dir);
+  if (folder.holds_run()) {
     // Compared after loading, so a folder written before a new config key existed still matches.
-    SMCL_CHECK(config::to_yaml(config::load(path_in(out_dir, "config.yaml"))) == yaml,
+    SMCL_CHECK(config::to_yaml(folder.config()) == yaml,
                "'" << out_dir << "' already holds another run or retrain; choose another --out");
-    if (fs::exists(path_in(out_dir, "summary.json"))) {
+    if (folder.finished()) {
       std::printf("'%s' is finished\n", out_dir.c_str());
-      auto summary = nlohmann::json::parse(read_file(path_in(out_dir, "summary.json")), nullptr, false);
-      SMCL_CHECK(summary.is_object(), "'" << path_in(out_dir, "summary.json") << "' is corrupt (not JSON); remove it "
-                                          << "to re-evaluate the re-training, or the folder to redo it");
-      return summary;
+      return folder.summary();
     }
-    for (const auto& dir : {out_dir, path_in(out_dir, "checkpoints")}) {
-      if (int removed = remove_stale_temporaries(dir)) {
-        std::printf("removed %d unfinished temporary file(s) of a killed run in '%s'\n", removed, dir.c_str());
-      }
-    }
+    folder.reopen();
   } else {
-    std::error_code ec;
-    fs::create_directories(path_in(out_dir, "checkpoints"), ec);
-    SMCL_CHECK(!ec, "cannot create run folder '" << out_dir << "': " << ec.message());
-    write_file_atomic(path_in(out_dir, "config.yaml"), yaml);
+    folder.create(yaml);
   }
 
   const auto& c = config;
-  const torch::Device device = setup_execution(c.train);
-  torch::manual_seed(uint64_t(c.train.seed));
   auto data = data::load_long_tailed(c.data);
-  auto model = methods::build_model(c, data.train.num_classes, data.train.channels());
-  model->to(device);
-  load_checkpoint(path_in(source_dir, "checkpoints/last.pt"), *model, nullptr, device);
-  model->eval();
+  OpenRun run = open_run(source_dir, "last");
+  const torch::Device device = run.device;
+  models::Network& model = run.model;
   TrainState state;
   state.config_yaml = yaml;
-  const std::string metrics_path = path_in(out_dir, "metrics.jsonl");
+  EpochRecorder recorder(
+      folder, data, c, device, [&](const std::string& path) { save_checkpoint(path, *model, nullptr, state); },
+      "retrain", options.epochs);
 
   const bool learns = options.mode == config::RetrainMode::kCrt || options.mode == config::RetrainMode::kLws;
   if (!learns) {
@@ -179,8 +143,8 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
     } else {
       adjust_logits(model->classifier(), data.counts, options.tau);
     }
-    truncate_metrics(metrics_path, 0);
-    record_epoch(out_dir, 0, Clock::now(), data, c, device, 0.0, 0.0, state, model);
+    folder.keep_epochs_before(0);
+    recorder.record(model, 0, Clock::now(), {0.0, 0.0, std::nullopt, std::nullopt, std::nullopt}, state);
   } else {
     const bool crt = options.mode == config::RetrainMode::kCrt;
     torch::Tensor weight, bias;
@@ -200,7 +164,7 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
         head->parameters(),
         torch::optim::SGDOptions(options.lr).momentum(c.optim.momentum).weight_decay(c.optim.weight_decay));
     Rng rng(uint64_t(c.train.seed) * 0x9E3779B97F4A7C15ULL + 2);  // its own stream, not the training run's
-    const std::string resume_path = path_in(out_dir, "checkpoints/retrain.pt");
+    const std::string resume_path = folder.checkpoint("retrain.pt");
     ResumePoint resume_point(head, model);
     if (fs::exists(resume_path)) {
       state = load_checkpoint(resume_path, *resume_point, &optimizer, device);
@@ -208,7 +172,7 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
       std::printf("resuming retrain '%s' at epoch %lld of %lld\n", out_dir.c_str(),
                   static_cast<long long>(state.next_epoch), static_cast<long long>(options.epochs));
     }
-    truncate_metrics(metrics_path, state.next_epoch);
+    folder.keep_epochs_before(state.next_epoch);
     data::ClassWeightedSampler sampler(
         data.train.labels, data::class_probabilities(config::SamplerName::kClassBalanced, data.counts, 0.0, 0.0));
     const auto train = data::to_device(data.train, device);
@@ -246,13 +210,13 @@ nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfi
       state.train_images += seen;
       state.train_seconds += std::chrono::duration<double>(Clock::now() - epoch_start).count();
       state.rng_state = rng.state();
-      record_epoch(out_dir, epoch, epoch_start, data, c, device, lr, mean_loss, state, model);
+      recorder.record(model, epoch, epoch_start, {lr, mean_loss, std::nullopt, std::nullopt, std::nullopt}, state);
       save_checkpoint(resume_path, *resume_point, &optimizer, state);  // after last.pt: the resume point comes last
     }
   }
-  nlohmann::json summary = run_summary(c, data, state);
-  summary["retrain"] = {{"mode", config::name_of(options.mode)}, {"source_run", source_dir}};
-  write_file_atomic(path_in(out_dir, "summary.json"), summary.dump(2) + "\n");
+  RunSummary summary = make_summary(c, data, state);
+  summary.retrain = RunSummary::Retrain{config::name_of(options.mode), source_dir};
+  folder.write_summary(summary);
   return summary;
 }
 

@@ -15,11 +15,11 @@
 
 #include <torch/torch.h>
 
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "smcl/config/config.h"
 #include "smcl/models/network.h"
+#include "smcl/train/run_folder.h"
 
 namespace smcl::train {
 
@@ -52,7 +52,7 @@ torch::Tensor retrain_step(models::Network& model, ClassifierHead& head, torch::
 // Re-trains (or rescales) the classifier of the finished run in source_dir into out_dir. A folder that already
 // holds the same retrain is continued, or just returns its summary when finished. Throws smcl::Error naming
 // the folder when the source is not a finished run, uses the cosine classifier (ldam), or out_dir holds another
-// run. Returns summary.json.
-nlohmann::json retrain(const std::string& source_dir, const config::RetrainConfig& options, const std::string& out_dir);
+// run. Returns its summary.
+RunSummary retrain(const std::string& source_dir, const config::RetrainConfig& options, const std::string& out_dir);
 
 }  // namespace smcl::train
