@@ -244,7 +244,7 @@ eval::EpochRecord EpochRecorder::record(models::Network& model, int64_t epoch,
   record.epoch = epoch;
   record.training = training;
   const double seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
-  if (training.images_per_second) record.training->seconds = seconds;  // training's line has the epoch's time
+  record.training->seconds = seconds;
   const bool main = dist::is_main();
   if (main) folder_.append(record);
 
