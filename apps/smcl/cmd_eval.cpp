@@ -25,8 +25,8 @@ void add_eval(CLI::App& app) {
     const config::Config config = train::load_run_config(*run_dir);
     // The training set is read too: its class counts define many / medium / few.
     auto data = data::load_long_tailed(config.data);
-    std::vector<std::pair<std::string, eval::Metrics>> rows;
-    std::vector<std::pair<std::string, eval::EpochRecord>> records;
+    std::vector<std::pair<std::string, eval::Metrics>> rows;  // the table's: "last (ep 19)", its test metrics
+    std::vector<eval::EpochRecord> records;
     nlohmann::json all;
     for (const auto& name : *which) {
       train::OpenRun run = train::open_run(*run_dir, name);
@@ -38,17 +38,17 @@ void add_eval(CLI::App& app) {
       record.epoch = run.epoch;
       record.temperature = run.temperature;
       rows.emplace_back(name + " (ep " + std::to_string(run.epoch) + ")", record.test);
-      records.emplace_back(rows.back().first, record);
+      records.push_back(record);
       all[name] = eval::to_json(record, /*with_details=*/true);
     }
     std::printf("%s: %s on %s, test accuracy in %%\n", run_dir->c_str(), config::name_of(config.model.name).c_str(),
                 data::dataset_title(config.data).c_str());
     std::printf("%s\n%s", eval::format_table(rows).c_str(),
                 eval::format_per_class(rows.front().second, data.counts).c_str());
-    for (const auto& [name, record] : records) {
-      if (!record.bias) continue;
-      std::printf("%s: conflict split top-1 %.2f, background-flip rate %.2f\n", name.c_str(),
-                  record.bias->conflict_top1, record.bias->bg_flip_rate);
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (!records[i].bias) continue;
+      std::printf("%s: conflict split top-1 %.2f, background-flip rate %.2f\n", rows[i].first.c_str(),
+                  records[i].bias->conflict_top1, records[i].bias->bg_flip_rate);
     }
     if (!json_out->empty()) write_file_atomic(*json_out, all.dump(2) + "\n");
   });
