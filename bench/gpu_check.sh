@@ -95,6 +95,14 @@ timeout "$(budget 200)" python3 bench/speed.py --device cuda --rounds 1 --data c
   --warmup 3 --workers 8 --binary "$B" --json "$out/speed-gpu-cifar.json"
 [[ $methods == *smcl* ]] || smcl_rows cifar_shaped
 
+stamp "fused SGD update against the per-parameter one: ERM and SMCL pipeline, CIFAR-100-LT-shaped set"
+for method in erm smcl; do
+  for fused in on off; do
+    timeout "$(budget 60)" "$B" --mode pipeline --method $method --data cifar_shaped --steps 12 --warmup 3 \
+      --set train.device=cuda --set train.fused_sgd=$fused | tee -a "$out/speed-gpu-fused-sgd.jsonl"
+  done
+done
+
 stamp "speed benchmark on the GPU: Fashion-MNIST-LT"
 timeout "$(budget 150)" python3 bench/speed.py --device cuda --rounds 1 --data fashion_mnist --methods $methods \
   --step-scale 6 --warmup 3 --workers 8 --binary "$B" --fmnist-root "$fmnist" --json "$out/speed-gpu-fmnist.json"

@@ -104,9 +104,10 @@ int main(int argc, char** argv) {
     auto model = methods::build_model(c, data.train.num_classes, data.train.images.size(1));
     model->to(device);
     if (c.train.channels_last) model->use_channels_last();
-    torch::optim::SGD optimizer(
+    train::FusedSgd optimizer(
         model->parameters(),
-        torch::optim::SGDOptions(c.optim.lr).momentum(c.optim.momentum).weight_decay(c.optim.weight_decay));
+        torch::optim::SGDOptions(c.optim.lr).momentum(c.optim.momentum).weight_decay(c.optim.weight_decay),
+        train::fuses_sgd(c.train.fused_sgd, device));
     const int64_t per_step = batch * views_per_image(method);
     // The floor's ready tensors (floor and profile only): random normalised images and labels, as many as the
     // method's step puts through the model.
@@ -133,7 +134,7 @@ int main(int argc, char** argv) {
     if (mode == "floor") {
       auto one_step = [&] {
         auto loss = floor_loss();
-        optimizer.zero_grad();
+        optimizer.zero_gradients();
         loss.backward();
         optimizer.step();
         loss.item<double>();  // wait for the device
@@ -184,8 +185,9 @@ int main(int argc, char** argv) {
           return method_impl->prepare(
               {data::gather(data.train, index), data.train.labels.index_select(0, index), weights, 0}, rng);
         });
-        auto out = timed("pipeline: forward + losses", [&] { return prepared(model); });
-        optimizer.zero_grad();
+        methods::StepModel step_model(model);
+        auto out = timed("pipeline: forward + losses", [&] { return prepared(step_model); });
+        optimizer.zero_gradients();
         timed("pipeline: backward", [&] {
           out.loss.backward();
           return 0;
@@ -195,7 +197,7 @@ int main(int argc, char** argv) {
           return 0;
         });
         auto floor_out = timed("floor: forward + cross-entropy", floor_loss);
-        optimizer.zero_grad();
+        optimizer.zero_gradients();
         timed("floor: backward", [&] {
           floor_out.backward();
           return 0;

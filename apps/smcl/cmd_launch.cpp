@@ -45,12 +45,6 @@ int free_port() {
   return ntohs(address.sin_port);
 }
 
-std::string describe(int status) {
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "was killed by signal " + std::to_string(WTERMSIG(status));
-  return "stopped";
-}
-
 struct LaunchOptions {
   int64_t nproc = 1;
   int64_t nnodes = 1;
@@ -109,7 +103,7 @@ void launch(const LaunchOptions& o) {
       const int64_t rank = rank_of[pid];
       rank_of.erase(pid);
       if (status != 0 && failure.empty()) {
-        failure = "rank " + std::to_string(rank) + " " + describe(status);
+        failure = "rank " + std::to_string(rank) + " " + describe_exit(status);
         std::fprintf(stderr, "smcl launch: %s; waiting up to %.0f s for the other processes\n", failure.c_str(),
                      o.grace);
         stop_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.grace));
@@ -136,6 +130,12 @@ void launch(const LaunchOptions& o) {
 }
 
 }  // namespace
+
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "was killed by signal " + std::to_string(WTERMSIG(status));
+  return "stopped";
+}
 
 void add_launch(CLI::App& app) {
   auto options = std::make_shared<LaunchOptions>();

@@ -1,7 +1,18 @@
-// smcl sweep: train every missing run of a results table and print / write the table.
+// smcl sweep: train every missing run of a results table and print / write the table. With --jobs N, N runs at
+// once, each in a process of its own (this program's `sweep` for one row and seed) with its share of the cores.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
 
 #include "commands.h"
 #include "smcl/core/error.h"
@@ -11,53 +22,220 @@
 #include "smcl/train/fit.h"
 
 namespace smcl::app {
+namespace {
 
-void add_sweep(CLI::App& app) {
-  auto* command = app.add_subcommand("sweep", "run the rows of a results table (tables/*.yaml) and write the table");
-  auto table_file = std::make_shared<std::string>();
-  auto runs = std::make_shared<std::string>("runs");
-  auto only = std::make_shared<std::vector<std::string>>();
-  auto seeds = std::make_shared<std::vector<int64_t>>();
-  auto report = std::make_shared<bool>(false);
-  auto out = std::make_shared<std::string>();
-  command->add_option("--table,-t", *table_file, "table file: name, seeds and rows (see tables/)")->required();
-  command->add_option("--runs", *runs, "runs root; each run goes to RUNS/<table name>/<row>/seed<k>")
-      ->capture_default_str();
-  command->add_option("--only", *only, "train only these rows (folder names, repeatable); the table lists all");
-  command->add_option("--seeds", *seeds, "train only these seeds of the table (e.g. one seed of every row first)");
-  command->add_flag("--report", *report, "train nothing: print and write the table of the runs finished so far");
-  auto baseline = std::make_shared<std::string>();
-  command->add_option("--baseline", *baseline,
-                      "compare every row with this row (its name) instead of the table's baseline; with --report "
-                      "and --out, the table against another row without training anything");
-  auto rerun_broken = std::make_shared<bool>(false);
-  command->add_flag("--rerun-broken", *rerun_broken,
-                    "train broken run folders anew (each is moved to <folder>.broken first) instead of skipping them");
-  command->add_option("--out,-o", *out,
-                      "markdown file to write, and beside it the same as .json (default: RUNS/<table name>/table.md)");
-  command->callback([=] {
-    install_stop_handlers();
-    train::require_one_process("smcl sweep");
-    auto table = sweep::load_table(*table_file);
-    if (!baseline->empty()) {
-      SMCL_CHECK(std::any_of(table.rows.begin(), table.rows.end(), [&](const auto& r) { return r.name == *baseline; }),
-                 "sweep --baseline: '" << *baseline << "' is not the name of a row of " << table.file);
-      table.baseline = *baseline;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct SweepOptions {
+  std::string table_file;
+  std::string runs = "runs";
+  std::vector<std::string> only;
+  std::vector<int64_t> seeds;
+  bool report = false;
+  bool no_table = false;
+  bool rerun_broken = false;
+  int64_t jobs = 1;
+  int64_t threads = 0;
+  std::string baseline;
+  std::string out;
+};
+
+// The last epoch line ("epoch  9/20 ... top-1 ...") of a job's log, or "".
+std::string last_epoch_line(const std::string& log) {
+  std::ifstream in(log, std::ios::binary);
+  std::string line, last;
+  while (std::getline(in, line)) {
+    const auto start = line.rfind('\r');  // a progress bar's redrawn line keeps its last drawing
+    if (start != std::string::npos) line = line.substr(start + 1);
+    if (line.rfind("epoch ", 0) == 0 && line.find("top-1") != std::string::npos) last = line;
+  }
+  return last;
+}
+
+std::string minutes(Clock::duration elapsed) {
+  const auto s = std::chrono::duration_cast<std::chrono::seconds>(elapsed).count();
+  return std::to_string(s / 60) + "m" + (s % 60 < 10 ? "0" : "") + std::to_string(s % 60) + "s";
+}
+
+// Trains the jobs `parallel` at a time, each in a child process: this program's `sweep` of the same table for
+// that row and seed alone (--only, --seeds, --threads, --no-table), its output in <run folder>.log. A retrain
+// row's run starts once its source run has ended well. Each child is a sweep of its own, so it resumes, skips
+// and refuses folders exactly as a sweep one by one would. On SIGINT / SIGTERM the children are told to stop
+// (they keep their checkpoints). Throws smcl::Error naming the runs that failed.
+void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t threads) {
+  const auto all = sweep::jobs(table, o.only, o.seeds);
+  const std::string self = fs::read_symlink("/proc/self/exe").string();
+  auto index_of = [&](const std::string& id, int64_t seed) {
+    for (size_t j = 0; j < all.size(); ++j) {
+      if (all[j].row->id == id && all[j].seed == seed) return j;
     }
-    int64_t broken = *report ? 0 : sweep::run(table, *runs, *only, *seeds, *rerun_broken);
-    auto rows = sweep::results(table, *runs);
+    return all.size();
+  };
+  enum class State { kWaiting, kRunning, kDone, kFailed };
+  std::vector<State> state(all.size(), State::kWaiting);
+  struct Child {
+    size_t job;
+    std::string log;
+    Clock::time_point start;
+    std::string shown;  // the epoch line printed last
+  };
+  std::map<pid_t, Child> children;
+  std::vector<std::string> failures;
+  size_t ended = 0;
+  bool told_to_stop = false;
+  std::printf("%zu runs, %lld at a time with %lld thread(s) each; each run's output goes to <run folder>.log\n",
+              all.size(), static_cast<long long>(o.jobs), static_cast<long long>(threads));
+  while (ended < all.size()) {
+    const bool stopping = stop_signal() != 0;
+    // Start what may start: free slots, in table order, retrain rows after their source run.
+    for (size_t j = 0; j < all.size() && !stopping && int64_t(children.size()) < o.jobs; ++j) {
+      if (state[j] != State::kWaiting) continue;
+      const auto& job = all[j];
+      if (!job.row->from.empty()) {
+        const size_t source = index_of(job.row->from, job.seed);
+        if (source < all.size() && state[source] == State::kFailed) {
+          state[j] = State::kFailed;
+          ++ended;
+          failures.push_back(job.row->name + ", seed " + std::to_string(job.seed) + " (its source run failed)");
+          continue;
+        }
+        if (source < all.size() && state[source] != State::kDone) continue;
+      }
+      const std::string dir = sweep::run_folder(o.runs, table, *job.row, job.seed);
+      fs::create_directories(fs::path(dir).parent_path());
+      const std::string log = dir + ".log";
+      std::vector<std::string> argv = {self,    "sweep",          "--table", table.file, "--runs",
+                                       o.runs,  "--only",         job.row->id, "--seeds", std::to_string(job.seed),
+                                       "--threads", std::to_string(threads), "--no-table"};
+      if (o.rerun_broken) argv.push_back("--rerun-broken");
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      std::fflush(stdout);
+      const pid_t pid = ::fork();
+      SMCL_CHECK(pid >= 0, "smcl sweep --jobs: cannot start a process for " << dir);
+      if (pid == 0) {
+        // A process group of its own: a Ctrl-C at the terminal reaches the parent alone, which passes one stop on.
+        ::setpgid(0, 0);
+        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd < 0 || ::dup2(fd, 1) < 0 || ::dup2(fd, 2) < 0) {
+          std::fprintf(stderr, "error: smcl sweep --jobs: cannot write '%s'\n", log.c_str());
+          std::_Exit(127);
+        }
+        ::execv(args[0], args.data());
+        std::fprintf(stderr, "error: smcl sweep --jobs: cannot run '%s'\n", args[0]);
+        std::_Exit(127);
+      }
+      children[pid] = {j, log, Clock::now(), ""};
+      state[j] = State::kRunning;
+      std::printf("[%zu/%zu] %s, seed %lld: started (%s)\n", j + 1, all.size(), job.row->name.c_str(),
+                  static_cast<long long>(job.seed), log.c_str());
+    }
+    if (children.empty()) break;  // stopping, or nothing left that may start
+    // One line per job whenever it finishes an epoch.
+    for (auto& [pid, child] : children) {
+      const std::string line = last_epoch_line(child.log);
+      if (line.empty() || line == child.shown) continue;
+      child.shown = line;
+      const auto& job = all[child.job];
+      std::printf("  %s, seed %lld: %s\n", job.row->name.c_str(), static_cast<long long>(job.seed), line.c_str());
+    }
+    std::fflush(stdout);
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid > 0 && children.count(pid)) {
+      const Child child = children[pid];
+      children.erase(pid);
+      const auto& job = all[child.job];
+      const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      state[child.job] = ok ? State::kDone : State::kFailed;
+      ++ended;
+      std::printf("[%zu/%zu] %s, seed %lld: %s after %s\n", child.job + 1, all.size(), job.row->name.c_str(),
+                  static_cast<long long>(job.seed), ok ? "ended" : describe_exit(status).c_str(),
+                  minutes(Clock::now() - child.start).c_str());
+      if (!ok) failures.push_back(job.row->name + ", seed " + std::to_string(job.seed) + ": see " + child.log);
+      continue;
+    }
+    if (stopping && !told_to_stop) {  // once: a second signal would end a child at once, mid-epoch
+      for (const auto& [child_pid, child] : children) ::kill(child_pid, SIGTERM);
+      told_to_stop = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(stopping ? 200 : 1000));
+  }
+  if (stop_signal() != 0) {
+    throw Stopped(stop_signal(), "smcl sweep stopped; the runs keep their checkpoints: run the same command to "
+                                 "continue");
+  }
+  std::string list;
+  for (const auto& f : failures) list += "\n  " + f;
+  SMCL_CHECK(failures.empty(), failures.size() << " run(s) of the sweep failed:" << list);
+}
+
+void sweep_command(const SweepOptions& o) {
+  install_stop_handlers();
+  train::require_one_process("smcl sweep");
+  auto table = sweep::load_table(o.table_file);
+  if (!o.baseline.empty()) {
+    SMCL_CHECK(std::any_of(table.rows.begin(), table.rows.end(), [&](const auto& r) { return r.name == o.baseline; }),
+               "sweep --baseline: '" << o.baseline << "' is not the name of a row of " << table.file);
+    table.baseline = o.baseline;
+  }
+  int64_t broken = 0;
+  if (!o.report && o.jobs > 1) {
+    const int64_t cores = std::max<int64_t>(1, int64_t(std::thread::hardware_concurrency()));
+    run_in_processes(o, table, o.threads > 0 ? o.threads : std::max<int64_t>(1, cores / o.jobs));
+  } else if (!o.report) {
+    broken = sweep::run(table, o.runs, o.only, o.seeds, o.rerun_broken, o.threads);
+  }
+  if (!o.no_table) {
+    auto rows = sweep::results(table, o.runs);
     std::string text = sweep::markdown(table, rows);
-    std::filesystem::path path =
-        out->empty() ? std::filesystem::path(*runs) / table.name / "table.md" : std::filesystem::path(*out);
-    std::filesystem::create_directories(path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path());
+    fs::path path = o.out.empty() ? fs::path(o.runs) / table.name / "table.md" : fs::path(o.out);
+    fs::create_directories(path.parent_path().empty() ? fs::path(".") : path.parent_path());
     write_file_atomic(path.string(), text);
-    std::filesystem::path json_path = path;
+    fs::path json_path = path;
     json_path.replace_extension(".json");
     write_file_atomic(json_path.string(), sweep::to_json(table, rows).dump(2) + "\n");
     std::printf("\n%s\n(written to %s and %s)\n", text.c_str(), path.c_str(), json_path.c_str());
-    SMCL_CHECK(broken == 0, broken << " run folder(s) of the table are broken and were skipped (named above); "
-                                   << "rerun them with --rerun-broken");
-  });
+  }
+  SMCL_CHECK(broken == 0, broken << " run folder(s) of the table are broken and were skipped (named above); "
+                                 << "rerun them with --rerun-broken");
+}
+
+}  // namespace
+
+void add_sweep(CLI::App& app) {
+  auto* command = app.add_subcommand("sweep", "run the rows of a results table (tables/*.yaml) and write the table");
+  auto o = std::make_shared<SweepOptions>();
+  command->add_option("--table,-t", o->table_file, "table file: name, seeds and rows (see tables/)")->required();
+  command->add_option("--runs", o->runs, "runs root; each run goes to RUNS/<table name>/<row>/seed<k>")
+      ->capture_default_str();
+  command->add_option("--only", o->only, "train only these rows (folder names, repeatable); the table lists all");
+  command->add_option("--seeds", o->seeds, "train only these seeds of the table (e.g. one seed of every row first)");
+  command->add_flag("--report", o->report, "train nothing: print and write the table of the runs finished so far");
+  command->add_flag("--no-table", o->no_table, "train only: print and write no table (each process of --jobs)");
+  command->add_option("--baseline", o->baseline,
+                      "compare every row with this row (its name) instead of the table's baseline; with --report "
+                      "and --out, the table against another row without training anything");
+  command->add_flag("--rerun-broken", o->rerun_broken,
+                    "train broken run folders anew (each is moved to <folder>.broken first) instead of skipping them");
+  command
+      ->add_option("--jobs,-j", o->jobs,
+                   "runs trained at once, each in its own process with its output in <run folder>.log (a retrain "
+                   "row's run waits for its source run); every run is the same as trained alone with the same "
+                   "train.threads")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t(1), int64_t(256)));
+  command
+      ->add_option("--threads", o->threads,
+                   "train.threads of the runs this sweep starts (0: the configs' own; with --jobs N: cores / N); a "
+                   "resumed run keeps its folder's")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("--out,-o", o->out,
+                      "markdown file to write, and beside it the same as .json (default: RUNS/<table name>/table.md)");
+  command->callback([o] { sweep_command(*o); });
 }
 
 }  // namespace smcl::app

@@ -22,6 +22,9 @@ void add_report(CLI::App& app);
 void add_predict(CLI::App& app);
 void add_calibrate(CLI::App& app);
 
+// How a child process ended, from waitpid's status: "exited with status 1", "was killed by signal 9".
+std::string describe_exit(int status);
+
 // --config FILE and repeatable --set key=value, shared by the commands that take a config.
 struct ConfigOptions {
   std::string file;

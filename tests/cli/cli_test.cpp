@@ -366,4 +366,43 @@ TEST_F(Cli, SweepTrainsWhatIsMissingResumesAKilledRunAndWritesTheTable) {
   test::expect_clean_error(test::run_smcl("sweep --table " + dir_ / "tables/bad.yaml"), "rows[0] (X)");
 }
 
+// --jobs 2: the same table trained two runs at a time, each run in a process of its own with one thread, gives
+// the runs a sweep one by one gives with one thread; the retrain row starts only after its source run ended,
+// and a plain sweep afterwards (threads unset) finds every run finished.
+TEST_F(Cli, SweepJobsTrainTheSameRunsAsOneByOne) {
+  test::write_bytes(dir_ / "tables/t.yaml",
+                    "name: tiny\nseeds: [3, 4]\nrows:\n"
+                    "  - name: ERM\n    config: ../tiny.yaml\n    set: [train.epochs=2]\n"
+                    "  - name: DRW+CMO\n    config: ../tiny.yaml\n"
+                    "    set: [train.epochs=2, method.name=cmo, loss.name=focal, mix.prob=1]\n"
+                    "  - name: cRT\n    from: ERM\n    retrain: crt\n    set: [retrain.epochs=1]\n    seeds: [4]\n");
+  const std::string table = "sweep --table " + dir_ / "tables/t.yaml";
+  auto parallel = test::run_smcl(table + " --runs " + dir_ / "parallel --jobs 2 --threads 1");
+  ASSERT_EQ(parallel.status, 0) << parallel.output;
+  auto serial = test::run_smcl(table + " --runs " + dir_ / "serial --threads 1");
+  ASSERT_EQ(serial.status, 0) << serial.output;
+  for (const std::string run : {"erm/seed3", "erm/seed4", "drw_cmo/seed3", "drw_cmo/seed4", "crt/seed4"}) {
+    SCOPED_TRACE(run);
+    const std::string parallel_run = dir_ / "parallel/tiny/" + run, serial_run = dir_ / "serial/tiny/" + run;
+    if (run == "crt/seed4") {  // a re-training names its source run's folder, which differs; its numbers do not
+      auto a = test::read_json(parallel_run + "/summary.json"), b = test::read_json(serial_run + "/summary.json");
+      EXPECT_EQ(a["last"], b["last"]);
+    } else {
+      test::expect_same_run(parallel_run, serial_run, false);
+    }
+    EXPECT_TRUE(std::filesystem::exists(parallel_run + ".log"));
+    EXPECT_NE(test::slurp(parallel_run + "/config.yaml").find("threads: 1\n"), std::string::npos);
+  }
+  const auto source_ended = parallel.output.find("ERM, seed 4: ended");
+  const auto retrain_started = parallel.output.find("cRT, seed 4: started");
+  ASSERT_NE(source_ended, std::string::npos) << parallel.output;
+  ASSERT_NE(retrain_started, std::string::npos) << parallel.output;
+  EXPECT_LT(source_ended, retrain_started) << parallel.output;
+  EXPECT_NE(parallel.output.find("| ERM |"), std::string::npos) << parallel.output;  // the table, once at the end
+  auto again = test::run_smcl(table + " --runs " + dir_ / "parallel");
+  ASSERT_EQ(again.status, 0) << again.output;
+  EXPECT_EQ(again.output.find("training into"), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("[4/5] DRW+CMO, seed 4: finished, skipped"), std::string::npos) << again.output;
+}
+
 }  // namespace smcl

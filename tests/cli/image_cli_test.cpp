@@ -7,12 +7,13 @@
 #include <random>
 #include <sstream>
 
+#include "smcl/core/features.h"
 #include "smcl/models/network.h"
 #include "smcl/train/checkpoint.h"
 #include "smcl/train/exchange.h"
 #include "test_util.h"
 
-#ifdef SMCL_HAVE_OPENCV
+#if SMCL_HAVE_OPENCV
 #include <opencv2/imgcodecs.hpp>
 #endif
 
@@ -27,7 +28,7 @@ const std::vector<int> kSizes{14, 7, 3};
 // a PNG, image 1 a grayscale JPEG. Also train.txt / test.txt listing the same files (images 2, 6, 10 of each class
 // tested).
 void write_photos(const std::string& root) {
-#ifdef SMCL_HAVE_OPENCV
+#if SMCL_HAVE_OPENCV
   std::mt19937 rng(7);
   std::string train_list, test_list;
   for (size_t k = 0; k < kClasses.size(); ++k) {
@@ -53,7 +54,7 @@ void write_photos(const std::string& root) {
 class ImageCli : public ::testing::Test {
  protected:
   void SetUp() override {
-#ifndef SMCL_HAVE_OPENCV
+#if !SMCL_HAVE_OPENCV
     GTEST_SKIP() << "this build has no OpenCV to decode images";
 #endif
     write_photos(dir_.str());

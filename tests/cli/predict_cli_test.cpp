@@ -8,10 +8,11 @@
 #include <map>
 #include <sstream>
 
+#include "smcl/core/features.h"
 #include "smcl/data/idx.h"
 #include "test_util.h"
 
-#ifdef SMCL_HAVE_OPENCV
+#if SMCL_HAVE_OPENCV
 #include <opencv2/imgcodecs.hpp>
 #endif
 
@@ -52,7 +53,7 @@ class Predict : public ::testing::Test {
 
 }  // namespace
 
-#ifndef SMCL_HAVE_OPENCV
+#if !SMCL_HAVE_OPENCV
 TEST(Predict, NeedsOpenCv) { GTEST_SKIP() << "this build has no OpenCV to write and read PNG files"; }
 #else
 TEST_F(Predict, FashionMnistTestSetAsPngsGivesTheRunsOwnTopOne) {

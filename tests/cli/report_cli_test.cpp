@@ -7,10 +7,11 @@
 #include <filesystem>
 
 #include "cli_util.h"
+#include "smcl/core/features.h"
 #include "smcl/report/gnuplot.h"
 #include "test_util.h"
 
-#ifdef SMCL_HAVE_OPENCV
+#if SMCL_HAVE_OPENCV
 #include <opencv2/imgcodecs.hpp>
 #endif
 
@@ -37,7 +38,7 @@ std::pair<int64_t, int64_t> png_size(const std::string& path) {
 void expect_png(const std::string& path, std::pair<int64_t, int64_t> size) {
   ASSERT_TRUE(fs::is_regular_file(path)) << path;
   EXPECT_EQ(png_size(path), size) << path;
-#ifdef SMCL_HAVE_OPENCV
+#if SMCL_HAVE_OPENCV
   cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
   ASSERT_FALSE(image.empty()) << path << " does not decode";
   EXPECT_EQ(image.cols, size.first) << path;

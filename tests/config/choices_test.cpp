@@ -56,6 +56,7 @@ TEST(Choices, EveryNameRoundTrips) {
   expect_round_trip<Amp>("Amp");
   expect_round_trip<Backend>("Backend");
   expect_round_trip<Schedule>("Schedule");
+  expect_round_trip<Switch>("Switch");
 }
 
 // Each name set with --set is the value read back, and config.yaml writes the name, which loads again.
@@ -92,6 +93,7 @@ TEST(Choices, EveryNameRoundTripsThroughAConfigFile) {
                                     [](const Config& c) { return c.train.distributed_backend; });
   expect_config_round_trip<Schedule>("optim.schedule", [](const Config& c) { return c.optim.schedule; });
   expect_config_round_trip<Amp>("train.amp", [](const Config& c) { return c.train.amp; });
+  expect_config_round_trip<Switch>("train.fused_sgd", [](const Config& c) { return c.train.fused_sgd; });
 }
 
 TEST(Choices, AnUnknownNameListsTheAllowedOnes) {

@@ -11,10 +11,11 @@
 
 #include "smcl/augment/batch_transforms.h"
 #include "smcl/config/config.h"
+#include "smcl/core/features.h"
 #include "smcl/data/datasets.h"
 #include "test_util.h"
 
-#ifdef SMCL_HAVE_OPENCV
+#if SMCL_HAVE_OPENCV
 #include <opencv2/imgcodecs.hpp>
 #endif
 
@@ -28,7 +29,7 @@ int max_difference(const torch::Tensor& a, const torch::Tensor& b) {
 
 // A random h x w image with `channels` channels written to `path` (format from the extension).
 void write_image(const std::string& path, int h, int w, int channels, uint64_t seed) {
-#ifdef SMCL_HAVE_OPENCV
+#if SMCL_HAVE_OPENCV
   fs::create_directories(fs::path(path).parent_path());
   cv::Mat image(h, w, channels == 1 ? CV_8UC1 : CV_8UC3);
   cv::randu(image, cv::Scalar::all(double(seed % 50)), cv::Scalar::all(200.0 + double(seed % 50)));
@@ -49,7 +50,7 @@ void truncate_file(const std::string& path, double keep) {
   } while (0)
 
 bool image_files_supported() {
-#ifdef SMCL_HAVE_OPENCV
+#if SMCL_HAVE_OPENCV
   return true;
 #else
   return false;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 #include "smcl/augment/batch_transforms.h"
 #include "smcl/core/error.h"
 #include "smcl/losses/supcon.h"
@@ -21,11 +24,14 @@ data::Dataset tiny_training_set() {
 }  // namespace
 
 TEST(Methods, EveryNameMakesItsMethod) {
+  // The contrastive methods train a projection head (SPEC section 6; BCL's and GPaCo's papers); the others not.
+  const std::set<std::string> with_head = {"scl", "smcl", "bcl", "gpaco"};
   for (const auto& [value, name] : config::Choices<config::MethodName>::table) {
     config::Config config;
     config.method.name = value;
     auto model = build_model(config, 3, 1);
     EXPECT_NE(make_method(config, tiny_training_set(), &model), nullptr) << name;
+    EXPECT_EQ(model->has_projection(), with_head.count(std::string(name)) == 1) << name;
   }
   config::Config bcl;
   bcl.method.name = config::MethodName::kBcl;

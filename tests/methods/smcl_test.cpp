@@ -70,7 +70,9 @@ TEST(SmclStep, LossAndGradientsMatchAnIndependentPyTorchImplementation) {
     }
     groups.views = normalized;
     auto weights = tensor_of(kase["class_weights"], {-1});
-    auto out = smcl_loss(model, groups, weights, smcl, losses::ClassificationLoss(config::LossConfig{}, {1, 1, 1}));
+    StepModel step_model(model);
+    auto out =
+        smcl_loss(step_model, groups, weights, smcl, losses::ClassificationLoss(config::LossConfig{}, {1, 1, 1}));
     EXPECT_NEAR(out.loss.item<double>(), kase["loss"].get<double>(), 1e-5);
 
     if (name == golden["grad_case"]) {
@@ -150,7 +152,8 @@ TEST(SmclStep, FromTheMaskEpochItAddsTargetViewsAndTheMaskedSourceView) {
   auto views = augment::normalize(torch::cat({s1, s2, t1, t2}), a.mean, a.std);
   auto masked = augment::masked_images(views.narrow(0, 0, 6), views.narrow(0, 12, 6), boxes);
   SmclGroups groups{torch::cat({views, masked}), f.labels, f.train.labels.index_select(0, index), boxes.lambda};
-  auto expected = smcl_loss(f.model, groups, f.weights, f.config.smcl,
+  StepModel step_model(f.model);
+  auto expected = smcl_loss(step_model, groups, f.weights, f.config.smcl,
                             losses::ClassificationLoss(f.config.loss, data::class_counts(f.train)));
   EXPECT_NEAR(out.loss.item<double>(), expected.loss.item<double>(), 1e-6);
   EXPECT_EQ(rng.state(), replay.state());
@@ -234,7 +237,8 @@ TEST(SmclStep, UnderBf16AutocastTheLossesAreTheFloat32LossesOfTheBf16Outputs) {
   models::Output out;
   {
     AutocastScope bf16(torch::kCPU, torch::kBFloat16, true);
-    step = smcl_loss(model, groups, weights, smcl, ce);
+    StepModel step_model(model);
+    step = smcl_loss(step_model, groups, weights, smcl, ce);
     out = model->forward(groups.views);  // the same bfloat16 outputs once more
     // Without the pause, the similarity matrix would be bfloat16 (so the comparison below is not vacuous).
     EXPECT_EQ(out.projection.matmul(out.projection.t()).scalar_type(), torch::kBFloat16);

@@ -38,7 +38,7 @@ Trained train_tiny(const config::Config& c) {
   auto train = tiny_set();
   torch::manual_seed(3);
   auto model = methods::build_model(c, 4, 3);
-  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
+  FusedSgd optimizer(model->parameters(), torch::optim::SGDOptions(0.05).momentum(0.9), /*fuse=*/false);
   auto method = methods::make_method(c, train);
   StepRunner runner(model, optimizer, *method, c.train, torch::kCPU);
   Rng rng(11);
@@ -97,8 +97,8 @@ class FailingMethod : public methods::Method {
     if (++prepared_ == 3) throw Error("batch 3 could not be prepared");
     auto images = input.images.pixels.to(torch::kFloat) / 255.0;
     auto labels = input.labels;
-    return [images, labels](models::Network& model) -> methods::StepOutput {
-      auto logits = model->forward(images).logits;
+    return [images, labels](methods::StepModel& model) -> methods::StepOutput {
+      auto logits = model.forward(images).logits;
       return {torch::nn::functional::cross_entropy(logits, labels), logits.detach(), images.size(0)};
     };
   }
@@ -112,7 +112,7 @@ TEST(StepRunner, AnErrorWhilePreparingIsRethrownOnTheTrainingThread) {
     auto c = tiny_config("erm", prefetch);
     auto train = tiny_set();
     auto model = methods::build_model(c, 4, 3);
-    torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.05));
+    FusedSgd optimizer(model->parameters(), torch::optim::SGDOptions(0.05), /*fuse=*/false);
     FailingMethod method;
     StepRunner runner(model, optimizer, method, c.train, torch::kCPU);
     Rng rng(1);

@@ -206,6 +206,14 @@ struct Choices<Schedule> {
       {{Schedule::kStep, "step"}, {Schedule::kCosine, "cosine"}}};
 };
 
+// A feature switched on, off, or by the device the run trains on (auto).
+enum class Switch { kAuto, kOn, kOff };
+template <>
+struct Choices<Switch> {
+  static constexpr std::array<ChoiceName<Switch>, 3> table{
+      {{Switch::kAuto, "auto"}, {Switch::kOn, "on"}, {Switch::kOff, "off"}}};
+};
+
 // The name of a value; every value of E is in its table (tests/config/choices_test.cpp checks).
 template <typename E>
 std::string name_of(E value) {

@@ -196,6 +196,7 @@ std::vector<Field> fields(Config& c) {
       scalar_field("train.prefetch", "bool", c.train.prefetch, "prepare batches on a background thread"),
       scalar_field("train.channels_last", "bool", c.train.channels_last, "NHWC activations and weights"),
       choice_field("train.amp", c.train.amp, "mixed precision (fp16: CUDA only)"),
+      choice_field("train.fused_sgd", c.train.fused_sgd, "one SGD update over all parameters (auto: on CUDA)"),
       scalar_field("train.sync_bn", "bool", c.train.sync_bn, "several processes: batch norm over the global batch"),
       choice_field("train.distributed.backend", c.train.distributed_backend,
                    "several processes: auto is nccl on CUDA, gloo on the CPU"),

@@ -151,6 +151,9 @@ struct TrainConfig {
   bool prefetch = true;        // prepare the next batches (sampling, augmentation, saliency) on a background thread
   bool channels_last = false;  // NHWC memory format for the model's activations and convolution weights
   Amp amp = Amp::kNone;        // mixed precision: none | bf16 | fp16 (fp16: CUDA only, with dynamic loss scaling)
+  // SGD's update once over all parameters instead of once per parameter (train/fused_sgd.h; equal to the last
+  // bit but rarely): auto (on CUDA, where a step is launch-bound) | on | off
+  Switch fused_sgd = Switch::kAuto;
   // Data-parallel runs (launched with several processes, see README): batch_size stays the global batch.
   bool sync_bn = false;                          // batch-norm statistics over every process's shard of the batch
   Backend distributed_backend = Backend::kAuto;  // auto (nccl on CUDA, gloo on the CPU) | gloo | nccl

@@ -1,15 +1,25 @@
 #include "smcl/core/distributed.h"
 
 #include <torch/torch.h>
-// Without c10d's headers (SMCL_HAVE_C10D off) this builds as one process only: init refuses several.
-#ifdef SMCL_HAVE_C10D
+
+#include "smcl/core/features.h"
+// Without c10d's headers (SMCL_HAVE_C10D 0) this builds as one process only: init refuses several.
+// USE_C10D_GLOO / USE_C10D_NCCL are c10d's own switches for its headers' backend parts (some libtorch builds'
+// CMake targets define them already).
+#if SMCL_HAVE_GLOO && !defined(USE_C10D_GLOO)
+#define USE_C10D_GLOO
+#endif
+#if SMCL_HAVE_NCCL && !defined(USE_C10D_NCCL)
+#define USE_C10D_NCCL
+#endif
+#if SMCL_HAVE_C10D
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
-#ifdef SMCL_HAVE_GLOO
+#if SMCL_HAVE_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #endif
-#ifdef SMCL_HAVE_NCCL
+#if SMCL_HAVE_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
@@ -24,7 +34,7 @@ namespace smcl::dist {
 namespace {
 
 struct State {
-#ifdef SMCL_HAVE_C10D
+#if SMCL_HAVE_C10D
   c10::intrusive_ptr<SMCL_C10D_BACKEND> group;
 #endif
   bool joined = false;
@@ -91,7 +101,7 @@ void init(const LaunchInfo& info, const std::string& backend, std::chrono::secon
   auto& s = state();
   SMCL_ASSERT(!s.joined, "dist::init called twice");
   if (info.world_size == 1) return;
-#ifndef SMCL_HAVE_C10D
+#if !SMCL_HAVE_C10D
   (void)backend;
   (void)timeout;
   throw Error("WORLD_SIZE is " + std::to_string(info.world_size) +
@@ -110,7 +120,7 @@ void init(const LaunchInfo& info, const std::string& backend, std::chrono::secon
     store = c10::make_intrusive<c10d::TCPStore>(info.master_addr, options);
   });
   if (backend == "gloo") {
-#ifdef SMCL_HAVE_GLOO
+#if SMCL_HAVE_GLOO
     collective("connecting the Gloo process group", [&] {
       auto options = c10d::ProcessGroupGloo::Options::create(timeout);
       // The interface to talk on: GLOO_SOCKET_IFNAME as in PyTorch; loopback for a job on one machine; else the
@@ -131,7 +141,7 @@ void init(const LaunchInfo& info, const std::string& backend, std::chrono::secon
 #endif
   }
   SMCL_CHECK(backend == "nccl", "train.distributed.backend '" << backend << "': expected gloo or nccl");
-#ifdef SMCL_HAVE_NCCL
+#if SMCL_HAVE_NCCL
   collective("connecting the NCCL process group", [&] {
     auto options = c10d::ProcessGroupNCCL::Options::create();
     options->timeout = timeout;
@@ -150,7 +160,7 @@ int64_t world_size() { return state().world_size; }
 
 void all_reduce_sum_(std::vector<torch::Tensor>& tensors) {
   if (!active() || tensors.empty()) return;
-#ifdef SMCL_HAVE_C10D
+#if SMCL_HAVE_C10D
   collective("all-reduce", [&] {
     std::vector<c10::intrusive_ptr<c10d::Work>> works;
     for (auto& t : tensors) {
@@ -165,7 +175,7 @@ void all_reduce_sum_(std::vector<torch::Tensor>& tensors) {
 
 void barrier() {
   if (!active()) return;
-#ifdef SMCL_HAVE_C10D
+#if SMCL_HAVE_C10D
   collective("barrier", [] { state().group->barrier(c10d::BarrierOptions{})->wait(); });
 #endif
 }
@@ -217,7 +227,7 @@ namespace {
 
 // Rank `root`'s values into each of `tensors`, one message each.
 void broadcast_each_(std::vector<torch::Tensor>& tensors, int64_t root) {
-#ifdef SMCL_HAVE_C10D
+#if SMCL_HAVE_C10D
   collective("broadcast", [&] {
     c10d::BroadcastOptions options;
     options.rootRank = root;

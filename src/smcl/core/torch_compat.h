@@ -4,8 +4,14 @@
 #pragma once
 
 #include <ATen/autocast_mode.h>
+#include <torch/optim/optimizer.h>
 #include <torch/types.h>
 #include <torch/version.h>
+
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <utility>
 
 #define SMCL_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
@@ -55,6 +61,20 @@ inline void set_autocast(torch::DeviceType device, bool enabled, torch::ScalarTy
 }
 
 }  // namespace detail
+
+// The key of a parameter in an optimiser's state map: its TensorImpl's address, written as text in 1.13 (what
+// c10::guts::to_string makes of a pointer) and the pointer itself where the map's key type is one.
+template <class Optimizer = torch::optim::Optimizer>
+auto optimizer_state_key(const torch::Tensor& parameter) {
+  using Key = typename std::decay_t<decltype(std::declval<Optimizer&>().state())>::key_type;
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream text;
+    text << parameter.unsafeGetTensorImpl();
+    return text.str();
+  } else {
+    return static_cast<Key>(parameter.unsafeGetTensorImpl());
+  }
+}
 
 // Autocast (mixed precision) on `device` in `dtype` while alive; restores the previous state and drops the
 // cast cache when it ends. Inactive when `enabled` is false. Thread-local, like libtorch's own flags.

@@ -1,14 +1,15 @@
 // decode_image (image_files.h): OpenCV's codecs (libjpeg-turbo, libpng) when the build has OpenCV.
-// Compiled with SMCL_HAVE_OPENCV when CMake finds OpenCV, without it otherwise.
+// Compiled with OpenCV when CMake finds it (SMCL_HAVE_OPENCV, smcl/core/features.h), without it otherwise.
 #include <torch/torch.h>
 
 #include <fstream>
 #include <iterator>
 
 #include "smcl/core/error.h"
+#include "smcl/core/features.h"
 #include "smcl/data/image_files.h"
 
-#ifdef SMCL_HAVE_OPENCV
+#if SMCL_HAVE_OPENCV
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #endif
@@ -16,7 +17,7 @@
 namespace smcl::data {
 
 torch::Tensor decode_image(const std::string& path, const std::string& origin, int64_t channels, int64_t max_pixels) {
-#ifdef SMCL_HAVE_OPENCV
+#if SMCL_HAVE_OPENCV
   // The header's size first: the decoder would allocate whatever a file declares.
   const std::string problem = check_image_file(path, max_pixels);
   SMCL_CHECK(problem.find("max_image_pixels") == std::string::npos, origin << ": " << problem);

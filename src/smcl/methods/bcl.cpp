@@ -24,14 +24,14 @@ PreparedStep Bcl::prepare(const StepInput& input, Rng& rng) const {
   for (int i = 0; i < 3; ++i) views.push_back(augment::train_view(input.images, augment_, rng));
   auto batch = torch::cat(views);
   auto head = prototype_head_.ptr();  // a shared_ptr: the step calls the head, which this const method cannot
-  return [this, head, batch, input](models::Network& model) -> StepOutput {
+  return [this, head, batch, input](StepModel& model) -> StepOutput {
     const int64_t b = input.labels.size(0);
-    auto out = model->forward(batch);
+    auto out = model.forward(batch);
     auto logits = out.logits.narrow(0, 0, b);
     auto total = smcl_.alpha * loss_(logits, input.labels, input.class_weights);
     if (smcl_.beta != 0) {
       // The prototypes follow the classifier: W's gradient comes from both terms, as in BCL's code.
-      auto prototypes = torch::nn::functional::normalize(head->forward(model->classifier()->weight),
+      auto prototypes = torch::nn::functional::normalize(head->forward(model.network()->classifier()->weight),
                                                          torch::nn::functional::NormalizeFuncOptions().dim(1));
       auto anchors = out.projection.narrow(0, b, 2 * b);
       total = total + smcl_.beta * losses::balanced_contrastive(anchors, torch::cat({input.labels, input.labels}),

@@ -25,9 +25,9 @@ PreparedStep Gpaco::prepare(const StepInput& input, Rng& rng) const {
   auto first = augment::train_view(input.images, augment_, rng);
   auto second = augment::train_view(input.images, augment_, rng);
   auto batch = torch::cat({first, second});
-  return [this, batch, input](models::Network& model) -> StepOutput {
+  return [this, batch, input](StepModel& model) -> StepOutput {
     const int64_t b = input.labels.size(0);
-    auto out = model->forward(batch);
+    auto out = model.forward(batch);
     auto labels = torch::cat({input.labels, input.labels});
     auto loss = losses::parametric_contrastive(out.projection, labels, out.logits, log_prior_, options_);
     return {loss, out.logits.narrow(0, 0, b).detach(), batch.size(0)};

@@ -8,14 +8,69 @@
 #include "smcl/methods/smcl.h"
 
 namespace smcl::methods {
+namespace {
+
+using MethodFactory = std::unique_ptr<Method> (*)(const config::Config&, const data::Dataset&, const models::Network*);
+
+template <class M>
+std::unique_ptr<Method> make(const config::Config& config, const data::Dataset& train, const models::Network*) {
+  return std::make_unique<M>(config, train);
+}
+
+std::unique_ptr<Method> make_bcl(const config::Config& config, const data::Dataset& train,
+                                 const models::Network* model) {
+  SMCL_CHECK(model != nullptr, "method bcl needs the network it trains (its prototype head is sized by it)");
+  return std::make_unique<Bcl>(config, train, *model);
+}
+
+// The registry: every method.name, whether its network carries the projection head, and its factory. A new
+// method is its class, one line here and its name in config/choices.h.
+struct Registered {
+  config::MethodName name;
+  bool projection_head;
+  MethodFactory make;
+};
+using config::MethodName;
+const Registered kRegistry[] = {
+    {MethodName::kErm, false, make<Erm>},        // method.h
+    {MethodName::kScl, true, make<Scl>},         // method.h
+    {MethodName::kSmcl, true, make<Smcl>},       // smcl.h
+    {MethodName::kBcl, true, make_bcl},          // bcl.h
+    {MethodName::kGpaco, true, make<Gpaco>},     // gpaco.h
+    {MethodName::kMixup, false, make<Mixing>},   // mixing.h
+    {MethodName::kCutMix, false, make<Mixing>},  // mixing.h
+    {MethodName::kRemix, false, make<Mixing>},   // mixing.h
+    {MethodName::kCmo, false, make<Mixing>},     // mixing.h
+};
+
+const Registered& registered(config::MethodName name) {
+  for (const auto& entry : kRegistry) {
+    if (entry.name == name) return entry;
+  }
+  throw Error("method value " + config::name_of(name) + " has no factory");
+}
+
+}  // namespace
+
+StepModel::StepModel(models::Network network, Forward forward)
+    : network_(std::move(network)), forward_(std::move(forward)) {}
+
+models::Output StepModel::forward(const torch::Tensor& views) {
+  return forward_ ? forward_(views) : network_->forward(views);
+}
+
+StepOutput Method::step(models::Network& model, const StepInput& input, Rng& rng) const {
+  StepModel local(model);
+  return prepare(input, rng)(local);
+}
 
 Erm::Erm(const config::Config& config, const data::Dataset& train)
     : augment_(config.augment), loss_(config.loss, data::class_counts(train)) {}
 
 PreparedStep Erm::prepare(const StepInput& input, Rng& rng) const {
   auto view = augment::train_view(input.images, augment_, rng);
-  return [this, view, input](models::Network& model) -> StepOutput {
-    auto logits = model->forward(view).logits;
+  return [this, view, input](StepModel& model) -> StepOutput {
+    auto logits = model.forward(view).logits;
     return {loss_(logits, input.labels, input.class_weights), logits.detach(), view.size(0)};
   };
 }
@@ -27,17 +82,11 @@ PreparedStep Scl::prepare(const StepInput& input, Rng& rng) const {
   auto first = augment::train_view(input.images, augment_, rng);
   auto second = augment::train_view(input.images, augment_, rng);
   SmclGroups groups{torch::cat({first, second}), input.labels, {}, {}};
-  return [this, groups, input](models::Network& model) {
-    return smcl_loss(model, groups, input.class_weights, smcl_, loss_);
-  };
+  return
+      [this, groups, input](StepModel& model) { return smcl_loss(model, groups, input.class_weights, smcl_, loss_); };
 }
 
-bool uses_projection_head(const config::Config& config) {
-  using config::MethodName;
-  const auto name = config.method.name;
-  return name == MethodName::kScl || name == MethodName::kSmcl || name == MethodName::kBcl ||
-         name == MethodName::kGpaco;
-}
+bool uses_projection_head(const config::Config& config) { return registered(config.method.name).projection_head; }
 
 models::Network build_model(const config::Config& config, int64_t num_classes, int64_t in_channels) {
   auto model = models::make_model(config.model.name, num_classes, in_channels, uses_projection_head(config),
@@ -51,20 +100,7 @@ models::Network build_model(const config::Config& config, int64_t num_classes, i
 
 std::unique_ptr<Method> make_method(const config::Config& config, const data::Dataset& train,
                                     const models::Network* model) {
-  switch (config.method.name) {
-    case config::MethodName::kErm: return std::make_unique<Erm>(config, train);
-    case config::MethodName::kScl: return std::make_unique<Scl>(config, train);
-    case config::MethodName::kSmcl: return std::make_unique<Smcl>(config, train);
-    case config::MethodName::kBcl:
-      SMCL_CHECK(model != nullptr, "method bcl needs the network it trains (its prototype head is sized by it)");
-      return std::make_unique<Bcl>(config, train, *model);
-    case config::MethodName::kGpaco: return std::make_unique<Gpaco>(config, train);
-    case config::MethodName::kMixup:
-    case config::MethodName::kCutMix:
-    case config::MethodName::kRemix:
-    case config::MethodName::kCmo: return std::make_unique<Mixing>(config, train);
-  }
-  throw Error("method value " + config::name_of(config.method.name) + " has no factory");
+  return registered(config.method.name).make(config, train, model);
 }
 
 }  // namespace smcl::methods

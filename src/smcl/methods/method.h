@@ -33,9 +33,27 @@ struct StepOutput {
   int64_t views = 0;     // images in the training forward pass (every view and masked image counted)
 };
 
+// The network as a training step runs it. forward(views) is its training pass: the network's own forward, or,
+// in data-parallel training (train/fit.cpp's StepRunner), this process's shard of every view group run here
+// and the logits and projections of all of `views` gathered from every process (feature_map and features
+// undefined then). A method runs its training passes through forward and uses network() for anything else
+// (the classifier's weights, an evaluation-mode pass).
+class StepModel {
+ public:
+  using Forward = std::function<models::Output(const torch::Tensor& views)>;
+  // forward: the training pass; empty: network's own forward.
+  explicit StepModel(models::Network network, Forward forward = {});
+  models::Output forward(const torch::Tensor& views);
+  models::Network& network() { return network_; }
+
+ private:
+  models::Network network_;
+  Forward forward_;
+};
+
 // The part of a step that needs the model (forward, saliency from the model, losses); made by Method::prepare,
 // run on the training thread.
-using PreparedStep = std::function<StepOutput(models::Network& model)>;
+using PreparedStep = std::function<StepOutput(StepModel& model)>;
 
 class Method {
  public:
@@ -44,8 +62,8 @@ class Method {
   // and every random draw of the step, in a fixed order, so that the stream is the same wherever it runs. May
   // run on another thread than the returned step, one step ahead; calls must come in step order.
   virtual PreparedStep prepare(const StepInput& input, Rng& rng) const = 0;
-  // prepare, then the rest at once.
-  StepOutput step(models::Network& model, const StepInput& input, Rng& rng) const { return prepare(input, rng)(model); }
+  // prepare, then the rest at once, on the network's own forward.
+  StepOutput step(models::Network& model, const StepInput& input, Rng& rng) const;
   // The method's own tensors, or null when it owns none: its parameters are optimised with the model's, in the
   // same optimiser after them (and with the same learning rate and weight decay); its parameters and buffers are
   // saved in every checkpoint and restored exactly on resume. It is on the CPU until the trainer moves it.

@@ -41,8 +41,8 @@ bool Mixing::mixes_in(int64_t epoch) const {
 PreparedStep Mixing::prepare(const StepInput& input, Rng& rng) const {
   auto view = augment::train_view(input.images, augment_, rng);
   if (!mixes_in(input.epoch) || !rng.bernoulli(mix_.prob)) {
-    return [this, view, input](models::Network& model) -> StepOutput {
-      auto logits = model->forward(view).logits;
+    return [this, view, input](StepModel& model) -> StepOutput {
+      auto logits = model.forward(view).logits;
       return {loss_(logits, input.labels, input.class_weights), logits.detach(), view.size(0)};
     };
   }
@@ -78,8 +78,8 @@ PreparedStep Mixing::prepare(const StepInput& input, Rng& rng) const {
     mixed = augment::masked_images(view, partner, boxes);
     share = 1 - boxes.lambda;
   }
-  return [this, mixed, partner_labels, share, input](models::Network& model) -> StepOutput {
-    auto logits = model->forward(mixed).logits;
+  return [this, mixed, partner_labels, share, input](StepModel& model) -> StepOutput {
+    auto logits = model.forward(mixed).logits;
     return {loss_.mixed(logits, input.labels, partner_labels, share, input.class_weights), logits.detach(),
             mixed.size(0)};
   };

@@ -15,9 +15,30 @@ std::vector<double> target_probabilities(const config::SmclConfig& smcl, const d
   return data::class_probabilities(smcl.target_sampler, data::class_counts(train), smcl.target_beta, smcl.target_power);
 }
 
+// The peak finder of a smcl.saliency that needs no model: uint8 views [B, C, H, W] -> [B, 2] peaks on their
+// device; empty for cam.
+std::function<torch::Tensor(const torch::Tensor&, Rng&)> peak_finder(config::Saliency mode) {
+  switch (mode) {
+    case config::Saliency::kCenter:
+      return [](const torch::Tensor& images, Rng&) {
+        return saliency::center_peaks(images.size(0), images.size(2), images.size(3)).to(images.device());
+      };
+    case config::Saliency::kRandom:
+      return [](const torch::Tensor& images, Rng& rng) {
+        return saliency::random_peaks(images.size(0), images.size(2), images.size(3), rng).to(images.device());
+      };
+    case config::Saliency::kFineGrained:
+      return [](const torch::Tensor& images, Rng&) { return saliency::peaks(saliency::fine_grained(images)); };
+    case config::Saliency::kFineGrainedOpenCv:
+      return [](const torch::Tensor& images, Rng&) { return saliency::peaks(saliency::fine_grained_opencv(images)); };
+    case config::Saliency::kCam: return {};
+  }
+  throw Error("smcl.saliency value " + config::name_of(mode) + " has no peak finder");
+}
+
 }  // namespace
 
-StepOutput smcl_loss(models::Network& model, const SmclGroups& groups, const torch::Tensor& class_weights,
+StepOutput smcl_loss(StepModel& model, const SmclGroups& groups, const torch::Tensor& class_weights,
                      const config::SmclConfig& smcl, const losses::ClassificationLoss& loss) {
   const int64_t b = groups.source_labels.size(0);
   const bool with_targets = groups.target_labels.defined();
@@ -26,7 +47,7 @@ StepOutput smcl_loss(models::Network& model, const SmclGroups& groups, const tor
   const int64_t g = 2 + (with_targets ? 2 : 0) + (with_masked ? 1 : 0);
   SMCL_ASSERT(groups.views.size(0) == g * b,
               "smcl_loss: " << groups.views.size(0) << " views for " << g << " groups of " << b);
-  auto out = model->forward(groups.views);
+  auto out = model.forward(groups.views);
   auto group = [b](const torch::Tensor& t, int64_t first, int64_t count) { return t.narrow(0, first * b, count * b); };
   const auto& ys = groups.source_labels;
   const auto& yt = groups.target_labels;
@@ -60,6 +81,7 @@ StepOutput smcl_loss(models::Network& model, const SmclGroups& groups, const tor
 
 Smcl::Smcl(const config::Config& config, const data::Dataset& train)
     : augment_(config.augment),
+      find_peaks_(peak_finder(config.smcl.saliency)),
       smcl_(config.smcl),
       loss_(config.loss, data::class_counts(train)),
       train_(train),
@@ -74,18 +96,6 @@ Smcl::Smcl(const config::Config& config, const data::Dataset& train)
 
 int64_t Smcl::target_start_epoch() const {
   return smcl_.target_start_epoch >= 0 ? smcl_.target_start_epoch : smcl_.mask_start_epoch;
-}
-
-torch::Tensor Smcl::saliency_peaks(const torch::Tensor& images, Rng& rng) const {
-  const int64_t b = images.size(0), h = images.size(2), w = images.size(3);
-  switch (smcl_.saliency) {
-    case config::Saliency::kCenter: return saliency::center_peaks(b, h, w).to(images.device());
-    case config::Saliency::kRandom: return saliency::random_peaks(b, h, w, rng).to(images.device());
-    case config::Saliency::kFineGrained: return saliency::peaks(saliency::fine_grained(images));
-    case config::Saliency::kFineGrainedOpenCv: return saliency::peaks(saliency::fine_grained_opencv(images));
-    case config::Saliency::kCam: break;
-  }
-  SMCL_ASSERT(false, "saliency " << config::name_of(smcl_.saliency) << " needs the model (cam_peaks)");
 }
 
 torch::Tensor Smcl::cam_peaks(models::Network& model, const torch::Tensor& images, const torch::Tensor& labels) const {
@@ -116,18 +126,17 @@ PreparedStep Smcl::prepare(const StepInput& input, Rng& rng) const {
     views.push_back(augment::random_view(target_images, augment_, rng));
   }
   groups.views = augment::normalize(torch::cat(views), augment_.mean, augment_.std);
-  auto loss = [this, input](models::Network& model, const SmclGroups& g) {
+  auto loss = [this, input](StepModel& model, const SmclGroups& g) {
     return smcl_loss(model, g, input.class_weights, smcl_, loss_);
   };
   if (input.epoch < smcl_.mask_start_epoch || !rng.bernoulli(smcl_.mask_prob)) {
-    return [loss, groups](models::Network& model) { return loss(model, groups); };
+    return [loss, groups](StepModel& model) { return loss(model, groups); };
   }
   // The masked sample: a box of area share u at the saliency peak of s1 (or t1), filled from t1 (or zeros).
   const bool of_source = smcl_.saliency_of == config::SaliencyOf::kSource;
   const auto& saliency_images = of_source ? s1 : t1;
   const auto& saliency_labels = of_source ? input.labels : groups.target_labels;
-  torch::Tensor peaks =
-      smcl_.saliency == config::Saliency::kCam ? torch::Tensor() : saliency_peaks(saliency_images, rng);
+  torch::Tensor peaks = find_peaks_ ? find_peaks_(saliency_images, rng) : torch::Tensor();
   const double u = rng.beta(smcl_.box_beta, smcl_.box_beta);
   auto add_masked = [this, b, u](SmclGroups g, const torch::Tensor& at) {
     auto boxes = augment::boxes_at(at, u, g.views.size(2), g.views.size(3), smcl_.box == config::BoxMode::kPerBatch);
@@ -138,10 +147,10 @@ PreparedStep Smcl::prepare(const StepInput& input, Rng& rng) const {
   };
   if (peaks.defined()) {
     auto masked = add_masked(groups, peaks);
-    return [loss, masked](models::Network& model) { return loss(model, masked); };
+    return [loss, masked](StepModel& model) { return loss(model, masked); };
   }
-  return [this, loss, add_masked, groups, saliency_images, saliency_labels](models::Network& model) {
-    return loss(model, add_masked(groups, cam_peaks(model, saliency_images, saliency_labels)));
+  return [this, loss, add_masked, groups, saliency_images, saliency_labels](StepModel& model) {
+    return loss(model, add_masked(groups, cam_peaks(model.network(), saliency_images, saliency_labels)));
   };
 }
 

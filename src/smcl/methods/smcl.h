@@ -22,7 +22,7 @@ struct SmclGroups {
 // classification term the loss of loss.name (cross-entropy by default) weighted by class_weights [K] as
 // PyTorch's cross_entropy(weight=w). Without target views this is SCL on the two source views.
 // StepOutput::logits are those of s1.
-StepOutput smcl_loss(models::Network& model, const SmclGroups& groups, const torch::Tensor& class_weights,
+StepOutput smcl_loss(StepModel& model, const SmclGroups& groups, const torch::Tensor& class_weights,
                      const config::SmclConfig& smcl, const losses::ClassificationLoss& loss);
 
 class Smcl : public Method {
@@ -35,12 +35,13 @@ class Smcl : public Method {
   int64_t target_start_epoch() const;
 
  private:
-  // [B, 2] (row, column) saliency peaks of `images` (uint8 views) by a smcl.saliency that needs no model.
-  torch::Tensor saliency_peaks(const torch::Tensor& images, Rng& rng) const;
-  // The same by the current model's class activation map of `labels` (smcl.saliency cam).
+  // [B, 2] (row, column) saliency peaks of `images` (uint8 views) by the current model's class activation map
+  // of `labels` (smcl.saliency cam).
   torch::Tensor cam_peaks(models::Network& model, const torch::Tensor& images, const torch::Tensor& labels) const;
 
   config::AugmentConfig augment_;
+  // The same peaks by smcl.saliency, chosen in the constructor; empty for cam, which needs the model.
+  std::function<torch::Tensor(const torch::Tensor& images, Rng& rng)> find_peaks_;
   config::SmclConfig smcl_;
   losses::ClassificationLoss loss_;
   data::Dataset train_;         // the training set, where the targets come from

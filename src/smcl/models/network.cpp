@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "smcl/core/distributed.h"
 #include "smcl/core/error.h"
 #include "smcl/models/resnet.h"
 #include "smcl/models/resnet_cifar.h"
@@ -52,26 +51,6 @@ void NetworkImpl::synchronize_batch_norm(bool on) {
 }
 
 Output NetworkImpl::forward(const torch::Tensor& x) {
-  if (shard_group_rows_ == 0 || !is_training() || !dist::active()) return forward_local(x);
-  const int64_t n = x.size(0), b = shard_group_rows_;
-  SMCL_ASSERT(n % b == 0, "sharded forward: " << n << " images are not groups of " << b);
-  auto [first, count] = dist::shard_of(b, dist::rank(), dist::world_size());
-  auto rows = (torch::arange(first, n, b, torch::kInt64).unsqueeze(1) + torch::arange(count, torch::kInt64))
-                  .reshape(-1)
-                  .to(x.device());
-  // The shard in x's own strides (index_select's are NCHW): a one-channel batch made by a permute has
-  // channels_last strides too, and convolutions pick their kernels by them; the same kernels as on all of x keep
-  // the numbers those of one process.
-  auto shard = torch::empty_like(x.narrow(0, 0, rows.size(0)));
-  shard.copy_(x.index_select(0, rows));
-  auto local = forward_local(shard);
-  Output out;
-  out.logits = dist::gather_rows(local.logits, rows, n);
-  if (local.projection.defined()) out.projection = dist::gather_rows(local.projection, rows, n);
-  return out;
-}
-
-Output NetworkImpl::forward_local(const torch::Tensor& x) {
   auto map = backbone(channels_last_ ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x);
   auto features = map.mean({2, 3});
   torch::Tensor projection;

@@ -42,13 +42,6 @@ class NetworkImpl : public torch::nn::Module {
   // then skip their layout reorders. Call after the model is on its device; the numbers do not change.
   void use_channels_last();
 
-  // Data-parallel training (core/distributed.h): while group_rows > 0 and the network trains in a process
-  // group, forward(x) with x made of groups of group_rows images each (every view of a batch: [G * group_rows,
-  // ...]) runs only this process's shard of every group and returns the logits and projections of all of x,
-  // gathered from every process; the gradient flows into this process's shard only, which is exact when every
-  // process computes the same loss from them (the gradients are then summed). feature_map and features are
-  // then undefined (no training loss uses them). 0 turns it off.
-  void shard_groups(int64_t group_rows) { shard_group_rows_ = group_rows; }
   // Synchronised batch norm (train.sync_bn): every BatchNorm2d normalises with the statistics of all processes.
   void synchronize_batch_norm(bool on);
 
@@ -71,9 +64,6 @@ class NetworkImpl : public torch::nn::Module {
   int64_t feature_dim_ = 0;
   bool cosine_ = false;
   bool channels_last_ = false;
-  int64_t shard_group_rows_ = 0;
-
-  Output forward_local(const torch::Tensor& x);
 };
 
 // A network of any backbone (a ModuleHolder, like TORCH_MODULE's).

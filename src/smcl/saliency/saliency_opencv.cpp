@@ -1,11 +1,13 @@
 // OpenCV's own StaticSaliencyFineGrained, image by image: the reference for the batched re-implementation.
-// Compiled with OpenCV when CMake finds its saliency module (SMCL_HAVE_OPENCV), without it otherwise.
+// Compiled with OpenCV when CMake finds its saliency module (SMCL_HAVE_OPENCV, smcl/core/features.h), without it
+// otherwise.
 #include <torch/torch.h>
 
 #include "smcl/core/error.h"
+#include "smcl/core/features.h"
 #include "smcl/saliency/saliency.h"
 
-#ifdef SMCL_HAVE_OPENCV
+#if SMCL_HAVE_OPENCV
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/saliency.hpp>
@@ -13,7 +15,7 @@
 
 namespace smcl::saliency {
 
-#ifdef SMCL_HAVE_OPENCV
+#if SMCL_HAVE_OPENCV
 
 bool opencv_available() { return true; }
 

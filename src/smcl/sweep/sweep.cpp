@@ -313,8 +313,7 @@ config::Config row_config(const Row& row, int64_t seed) {
   return config;
 }
 
-int64_t run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only,
-            const std::vector<int64_t>& seeds, bool rerun_broken) {
+std::vector<Job> jobs(const Table& table, const std::vector<std::string>& only, const std::vector<int64_t>& seeds) {
   for (int64_t seed : seeds) {
     SMCL_CHECK(std::any_of(table.rows.begin(), table.rows.end(),
                            [&](const Row& r) { return std::count(r.seeds.begin(), r.seeds.end(), seed) > 0; }),
@@ -326,18 +325,24 @@ int64_t run(const Table& table, const std::string& runs_root, const std::vector<
     SMCL_CHECK(it != table.rows.end(), "sweep --only: no row with the folder name '" << id << "' in " << table.file);
     if (!it->from.empty()) wanted.insert(it->from);
   }
-  std::vector<std::pair<const Row*, int64_t>> jobs;
+  std::vector<Job> result;
   for (const auto& row : table.rows) {
     if (!wanted.empty() && !wanted.count(row.id)) continue;
     for (int64_t seed : row.seeds) {
-      if (seeds.empty() || std::find(seeds.begin(), seeds.end(), seed) != seeds.end()) jobs.emplace_back(&row, seed);
+      if (seeds.empty() || std::find(seeds.begin(), seeds.end(), seed) != seeds.end()) result.push_back({&row, seed});
     }
   }
+  return result;
+}
+
+int64_t run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only,
+            const std::vector<int64_t>& seeds, bool rerun_broken, int64_t threads) {
+  const auto all = jobs(table, only, seeds);
   int64_t done = 0, broken = 0;
-  for (const auto& [row, seed] : jobs) {
+  for (const auto& [row, seed] : all) {
     ++done;
     const std::string dir = run_folder(runs_root, table, *row, seed);
-    std::printf("[%lld/%zu] %s, seed %lld: ", static_cast<long long>(done), jobs.size(), row->name.c_str(),
+    std::printf("[%lld/%zu] %s, seed %lld: ", static_cast<long long>(done), all.size(), row->name.c_str(),
                 static_cast<long long>(seed));
     if (!row->retrain.empty()) {
       const Row& source =
@@ -347,8 +352,8 @@ int64_t run(const Table& table, const std::string& runs_root, const std::vector<
       train::retrain(run_folder(runs_root, table, source, seed), retrain_options(*row), dir);
       continue;
     }
-    const config::Config config = row_config(*row, seed);
-    const std::string expected = config::to_yaml(config);
+    config::Config config = row_config(*row, seed);
+    if (threads > 0) config.train.threads = threads;
     const std::string saved = (fs::path(dir) / "config.yaml").string();
     if (fs::exists(saved)) {
       const std::string problem = folder_problem(dir);
@@ -365,10 +370,11 @@ int64_t run(const Table& table, const std::string& runs_root, const std::vector<
       }
     }
     if (fs::exists(saved)) {
-      // Compared after loading, so a folder written before a new key existed still matches its defaults.
-      SMCL_CHECK(config::to_yaml(config::load(saved)) == expected,
+      // Compared after loading, so a folder written before a new key existed still matches its defaults; the
+      // keys that say how a run runs (train.threads, ...) may differ.
+      SMCL_CHECK(train::differing_keys_except(config::load(saved), config, train::kExecutionKeys).empty(),
                  "'" << dir << "' holds a run of another config than row '" << row->name
-                     << "'; move it away or rename the row (compare with `smcl config -c " << saved << "`)");
+                           << "'; move it away or rename the row (compare with `smcl config -c " << saved << "`)");
       if (finished(dir)) {
         std::printf("finished, skipped\n");
         continue;

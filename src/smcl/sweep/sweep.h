@@ -65,14 +65,25 @@ std::string run_folder(const std::string& runs_root, const Table& table, const R
 // The resolved config of a training row's run for one seed (train.seed set, dataset defaults filled).
 config::Config row_config(const Row& row, int64_t seed);
 
-// Trains (or resumes) every run of the table that is not finished, rows in order, each row's seeds in order; only
-// the rows whose id is in `only` and the seeds in `seeds` when these are not empty (a retrain row brings its
-// source row).
-// Prints progress. A run folder that is broken (its config.yaml does not load, its summary.json is not JSON, a
-// checkpoint fails its checksum) is named and skipped, or with `rerun_broken` moved to <folder>.broken and
-// trained anew. Returns the number of broken runs skipped.
+// One run of a sweep: a row and a seed.
+struct Job {
+  const Row* row = nullptr;
+  int64_t seed = 0;
+};
+
+// The runs of the table in the order run() takes them: rows in order, each row's seeds in order; only the rows
+// whose id is in `only` and the seeds in `seeds` when these are not empty (a retrain row brings its source row).
+// Throws smcl::Error naming an unknown row or seed.
+std::vector<Job> jobs(const Table& table, const std::vector<std::string>& only = {},
+                      const std::vector<int64_t>& seeds = {});
+
+// Trains (or resumes) every run of jobs(table, only, seeds) that is not finished. Prints progress. A run folder
+// that is broken (its config.yaml does not load, its summary.json is not JSON, a checkpoint fails its checksum)
+// is named and skipped, or with `rerun_broken` moved to <folder>.broken and trained anew. threads > 0 sets
+// train.threads of the runs it starts (a resumed run keeps its folder's). A folder whose config differs from the
+// row's only in keys that say how a run runs (train::kExecutionKeys: train.threads, ...) holds the row's run. Returns the number of broken runs skipped.
 int64_t run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only = {},
-            const std::vector<int64_t>& seeds = {}, bool rerun_broken = false);
+            const std::vector<int64_t>& seeds = {}, bool rerun_broken = false, int64_t threads = 0);
 
 // The metrics a table gathers from each run's summary.json: top-1, many / medium / few and, for
 // background-biased sets, the conflict split's top-1 and the background-flip rate.

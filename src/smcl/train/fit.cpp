@@ -40,6 +40,29 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
+// The training pass of data-parallel training: x is made of groups of group_rows images each (every view of a
+// batch: [G * group_rows, ...]); this process runs only its shard of every group and returns the logits and
+// projections of all of x, gathered from every process. The gradient flows into this process's shard only,
+// which is exact when every process computes the same loss from them (the gradients are then summed).
+models::Output sharded_forward(models::Network& network, const torch::Tensor& x, int64_t group_rows) {
+  const int64_t n = x.size(0), b = group_rows;
+  SMCL_ASSERT(n % b == 0, "sharded forward: " << n << " images are not groups of " << b);
+  auto [first, count] = dist::shard_of(b, dist::rank(), dist::world_size());
+  auto rows = (torch::arange(first, n, b, torch::kInt64).unsqueeze(1) + torch::arange(count, torch::kInt64))
+                  .reshape(-1)
+                  .to(x.device());
+  // The shard in x's own strides (index_select's are NCHW): a one-channel batch made by a permute has
+  // channels_last strides too, and convolutions pick their kernels by them; the same kernels as on all of x keep
+  // the numbers those of one process.
+  auto shard = torch::empty_like(x.narrow(0, 0, rows.size(0)));
+  shard.copy_(x.index_select(0, rows));
+  auto local = network->forward(shard);
+  models::Output out;
+  out.logits = dist::gather_rows(local.logits, rows, n);
+  if (local.projection.defined()) out.projection = dist::gather_rows(local.projection, rows, n);
+  return out;
+}
+
 // One step's prepared work and what the training thread needs besides it.
 struct PreparedBatch {
   methods::PreparedStep step;
@@ -127,7 +150,7 @@ struct Run {
   torch::Device device = torch::kCPU;
   data::LongTailedData data;
   models::Network model{nullptr};
-  std::unique_ptr<torch::optim::SGD> optimizer;
+  std::unique_ptr<FusedSgd> optimizer;
   std::unique_ptr<methods::Method> method;
   std::unique_ptr<StepRunner> runner;
   Rng rng;
@@ -169,8 +192,9 @@ void setup(Run& run, bool fresh) {
     own->train();
     for (const auto& p : own->parameters()) parameters.push_back(p);
   }
-  run.optimizer = std::make_unique<torch::optim::SGD>(
-      parameters, torch::optim::SGDOptions(c.optim.lr).momentum(c.optim.momentum).weight_decay(c.optim.weight_decay));
+  run.optimizer = std::make_unique<FusedSgd>(
+      parameters, torch::optim::SGDOptions(c.optim.lr).momentum(c.optim.momentum).weight_decay(c.optim.weight_decay),
+      fuses_sgd(c.train.fused_sgd, run.device));
   run.runner = std::make_unique<StepRunner>(run.model, *run.optimizer, *run.method, c.train, run.device);
   // The data stream has its own seed derived from the run seed, independent of model initialisation.
   run.rng = Rng(uint64_t(c.train.seed) * 0x9E3779B97F4A7C15ULL + 1);
@@ -321,7 +345,7 @@ bool LossScaler::unscale_and_update(torch::optim::Optimizer& optimizer) {
   return finite;
 }
 
-StepRunner::StepRunner(models::Network model, torch::optim::SGD& optimizer, const methods::Method& method,
+StepRunner::StepRunner(models::Network model, FusedSgd& optimizer, const methods::Method& method,
                        const config::TrainConfig& train, torch::Device device)
     : model_(std::move(model)), optimizer_(optimizer), method_(method), train_(train), device_(device) {}
 
@@ -359,7 +383,7 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
                                "optim.lr or check the data");
   };
   // Data-parallel (dist::active()): every process prepares the whole global batch, with the same draws as one
-  // process would make, runs the model on its shard of every view group (NetworkImpl::shard_groups), computes
+  // process would make, runs the model on its shard of every view group (sharded_forward), computes
   // the same loss from the gathered outputs, and the gradients are summed. Without synchronised batch norm each
   // process's running statistics are replaced by rank 0's before every step, as DistributedDataParallel does.
   const bool data_parallel = dist::active();
@@ -369,16 +393,19 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
   for (int64_t step = 0; step < steps; ++step) {
     if (before_step) before_step(step);
     PreparedBatch batch_in = queue.next();
+    methods::StepModel step_model(model_);
     if (data_parallel) {
-      model_->shard_groups(batch_in.labels.size(0));
+      const int64_t group_rows = batch_in.labels.size(0);
+      step_model = methods::StepModel(
+          model_, [this, group_rows](const torch::Tensor& x) { return sharded_forward(model_, x, group_rows); });
       dist::broadcast_(buffers);
     }
     methods::StepOutput out;
     {
       AutocastScope autocast(device_.type(), fp16 ? torch::kHalf : torch::kBFloat16, amp);
-      out = batch_in.step(model_);
+      out = batch_in.step(step_model);
     }
-    optimizer_.zero_grad();
+    optimizer_.zero_gradients();
     (fp16 ? scaler_.scale(out.loss) : out.loss).backward();
     dist::sum_gradients(parameters);
     if (!fp16) {
@@ -406,26 +433,35 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
     }
   }
   check_finite();
-  model_->shard_groups(0);
   result.seconds = seconds_since(start);
   result.loss = loss_sum.item<double>() / double(std::max<int64_t>(1, result.images));
   result.top1 = 100.0 * correct.item<double>() / double(std::max<int64_t>(1, result.images));
   return result;
 }
 
-// The keys a resumed run may change: how it runs, not what it computes (train.epochs extends a run).
-const std::vector<std::string> kResumableKeys = {"train.epochs",        "train.threads",   "train.prefetch",
-                                                 "data.decode_threads", "eval.batch_size", "train.distributed.timeout"};
+const std::vector<std::string> kExecutionKeys = {"train.threads", "train.prefetch", "data.decode_threads",
+                                                 "eval.batch_size", "train.distributed.timeout"};
+const std::vector<std::string> kResumableKeys = [] {
+  auto keys = kExecutionKeys;
+  keys.insert(keys.begin(), "train.epochs");
+  return keys;
+}();
+
+std::vector<std::string> differing_keys_except(const config::Config& a, const config::Config& b,
+                                               const std::vector<std::string>& allowed) {
+  std::vector<std::string> changed;
+  for (const auto& key : config::differing_keys(a, b)) {
+    const std::string name = key.substr(0, key.find(' '));
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) changed.push_back(key);
+  }
+  return changed;
+}
 
 // The run folder's config.yaml must be the config the checkpoint was trained with, but for kResumableKeys.
 void check_resumable_config(const config::Config& folder, const std::string& checkpoint_yaml,
                             const std::string& checkpoint) {
   const auto stored = config::parse(checkpoint_yaml, "the config stored in '" + checkpoint + "'");
-  std::vector<std::string> changed;
-  for (const auto& key : config::differing_keys(stored, folder)) {
-    const std::string name = key.substr(0, key.find(' '));
-    if (std::find(kResumableKeys.begin(), kResumableKeys.end(), name) == kResumableKeys.end()) changed.push_back(key);
-  }
+  const auto changed = differing_keys_except(stored, folder, kResumableKeys);
   if (changed.empty()) return;
   std::string list;
   for (const auto& key : changed) list += "\n  " + key;

@@ -3,10 +3,9 @@
 // Resuming continues from checkpoints/last.pt and ends exactly where the uninterrupted run would.
 #pragma once
 
-#include <torch/optim/sgd.h>
-
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "smcl/config/config.h"
 #include "smcl/core/rng.h"
@@ -14,6 +13,7 @@
 #include "smcl/methods/method.h"
 #include "smcl/models/network.h"
 #include "smcl/train/checkpoint.h"
+#include "smcl/train/fused_sgd.h"
 #include "smcl/train/run_folder.h"
 
 namespace smcl::train {
@@ -69,10 +69,11 @@ constexpr int64_t kMaxSkippedInARow = 50;
 
 // Training steps as every run takes them: the method prepares each batch (gather, augmentation, saliency; on a
 // background thread one step ahead with train.prefetch), the training thread runs forward and loss under
-// train.amp, backward and the SGD update. fit and the benchmarks share it.
+// train.amp, backward and the SGD update (fused or not, as the optimiser was made). fit and the benchmarks share
+// it.
 class StepRunner {
  public:
-  StepRunner(models::Network model, torch::optim::SGD& optimizer, const methods::Method& method,
+  StepRunner(models::Network model, FusedSgd& optimizer, const methods::Method& method,
              const config::TrainConfig& train, torch::Device device);
 
   // Trains on train's images in `order` ([N] int64 on the device), train.batch_size per step; a last batch of
@@ -89,7 +90,7 @@ class StepRunner {
 
  private:
   models::Network model_;
-  torch::optim::SGD& optimizer_;
+  FusedSgd& optimizer_;
   const methods::Method& method_;
   config::TrainConfig train_;
   torch::Device device_;
@@ -98,6 +99,16 @@ class StepRunner {
 
 // Trains `config` (resolved) into run folder `out_dir`, which must not hold a run yet. Returns its summary.
 RunSummary fit(const config::Config& config, const std::string& out_dir);
+
+// The config keys that say how a run runs, not what it computes (threads, prefetching, evaluation batches, the
+// process group's timeout): a run folder trained with other values holds the same run.
+extern const std::vector<std::string> kExecutionKeys;
+// The keys a resumed run may change: kExecutionKeys and train.epochs, which extends a run.
+extern const std::vector<std::string> kResumableKeys;
+
+// The keys, other than `allowed`, whose values differ between a and b, as config::differing_keys words them.
+std::vector<std::string> differing_keys_except(const config::Config& a, const config::Config& b,
+                                               const std::vector<std::string>& allowed);
 
 // Continues the run in `run_dir` from its last checkpoint (`from` "best": from its best one, training the epochs
 // after it again); a finished run just returns its summary. Temporary files of a killed process are removed

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Whole tables at once: the wall time of one small table swept one run at a time with every core
+# (`smcl sweep --threads CORES`) against `smcl sweep --jobs J --threads CORES/J`, the same runs in J processes.
+# Usage: bench/sweep_jobs.sh [JOBS] [ROUNDS]   (env: SMCL=binary, EPOCHS=3, SEEDS="0 1 2")
+# The table: ERM and SCL on Fashion-MNIST-LT (configs/fashion_mnist_lt_{erm,scl}.yaml) for EPOCHS epochs and
+# each of SEEDS; rounds alternate the two ways. Prints the wall seconds of each sweep, the runs' training
+# images/s summed over the table, and whether both ways gave the same top-1 in every run (they should not have
+# to: another train.threads may round differently).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+smcl=$(realpath "${SMCL:-build/apps/smcl/smcl}")
+jobs=${1:-2}
+rounds=${2:-1}
+epochs=${EPOCHS:-3}
+seeds=${SEEDS:-0 1 2}
+cores=$(nproc)
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+seed_list=$(echo "$seeds" | sed 's/ /, /g')
+cat >"$out/table.yaml" <<YAML
+name: jobs
+seeds: [$seed_list]
+rows:
+  - name: ERM
+    config: $PWD/configs/fashion_mnist_lt_erm.yaml
+    set: [train.epochs=$epochs, optim.warmup_epochs=1]
+  - name: SCL
+    config: $PWD/configs/fashion_mnist_lt_scl.yaml
+    set: [train.epochs=$epochs, optim.warmup_epochs=1]
+YAML
+printf '%-28s %10s\n' sweep "wall s"
+for round in $(seq "$rounds"); do
+  for way in one "jobs"; do
+    root=$out/$way-$round
+    if [[ $way == one ]]; then
+      args=(--threads "$cores")
+      label="1 job x $cores threads"
+    else
+      args=(--jobs "$jobs" --threads $((cores / jobs)))
+      label="$jobs jobs x $((cores / jobs)) thread(s)"
+    fi
+    start=$(date +%s.%N)
+    "$smcl" sweep --table "$out/table.yaml" --runs "$root" "${args[@]}" >"$root.log" 2>&1 ||
+      { tail -20 "$root.log"; exit 1; }
+    end=$(date +%s.%N)
+    printf '%-28s %10.1f\n' "$label" "$(/usr/bin/python3 -c "print($end - $start)")"
+  done
+done
+/usr/bin/python3 - "$out" <<'PY'
+import glob, json, os, sys
+out = sys.argv[1]
+top1 = {}
+for path in sorted(glob.glob(os.path.join(out, "*", "jobs", "*", "seed*", "summary.json"))):
+    way, run = path[len(out) + 1:].split("/", 1)
+    top1.setdefault(run, {})[way] = json.load(open(path))["last"]["top1"]
+same = all(len(set(v.values())) == 1 for v in top1.values())
+print(f"{len(top1)} runs; the same last top-1 in every sweep of a run: {same}")
+PY
