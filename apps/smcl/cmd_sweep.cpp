@@ -105,9 +105,13 @@ void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t 
       const std::string dir = sweep::run_folder(o.runs, table, *job.row, job.seed);
       fs::create_directories(fs::path(dir).parent_path());
       const std::string log = dir + ".log";
-      std::vector<std::string> argv = {self,    "sweep",          "--table", table.file, "--runs",
-                                       o.runs,  "--only",         job.row->id, "--seeds", std::to_string(job.seed),
-                                       "--threads", std::to_string(threads), "--no-table"};
+      std::vector<std::string> argv = {self,        "sweep",
+                                       "--table",   table.file,
+                                       "--runs",    o.runs,
+                                       "--only",    job.row->id,
+                                       "--seeds",   std::to_string(job.seed),
+                                       "--threads", std::to_string(threads),
+                                       "--no-table"};
       if (o.rerun_broken) argv.push_back("--rerun-broken");
       std::vector<char*> args;
       for (auto& a : argv) args.push_back(a.data());
@@ -164,8 +168,9 @@ void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t 
     std::this_thread::sleep_for(std::chrono::milliseconds(stopping ? 200 : 1000));
   }
   if (stop_signal() != 0) {
-    throw Stopped(stop_signal(), "smcl sweep stopped; the runs keep their checkpoints: run the same command to "
-                                 "continue");
+    throw Stopped(stop_signal(),
+                  "smcl sweep stopped; the runs keep their checkpoints: run the same command to "
+                  "continue");
   }
   std::string list;
   for (const auto& f : failures) list += "\n  " + f;

@@ -374,7 +374,7 @@ int64_t run(const Table& table, const std::string& runs_root, const std::vector<
       // keys that say how a run runs (train.threads, ...) may differ.
       SMCL_CHECK(train::differing_keys_except(config::load(saved), config, train::kExecutionKeys).empty(),
                  "'" << dir << "' holds a run of another config than row '" << row->name
-                           << "'; move it away or rename the row (compare with `smcl config -c " << saved << "`)");
+                     << "'; move it away or rename the row (compare with `smcl config -c " << saved << "`)");
       if (finished(dir)) {
         std::printf("finished, skipped\n");
         continue;

@@ -81,7 +81,8 @@ std::vector<Job> jobs(const Table& table, const std::vector<std::string>& only =
 // that is broken (its config.yaml does not load, its summary.json is not JSON, a checkpoint fails its checksum)
 // is named and skipped, or with `rerun_broken` moved to <folder>.broken and trained anew. threads > 0 sets
 // train.threads of the runs it starts (a resumed run keeps its folder's). A folder whose config differs from the
-// row's only in keys that say how a run runs (train::kExecutionKeys: train.threads, ...) holds the row's run. Returns the number of broken runs skipped.
+// row's only in keys that say how a run runs (train::kExecutionKeys: train.threads, ...) holds the row's run. Returns
+// the number of broken runs skipped.
 int64_t run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only = {},
             const std::vector<int64_t>& seeds = {}, bool rerun_broken = false, int64_t threads = 0);
 
