@@ -101,7 +101,8 @@ class StepRunner {
 RunSummary fit(const config::Config& config, const std::string& out_dir);
 
 // The config keys that say how a run runs, not what it computes (threads, prefetching, evaluation batches, the
-// process group's timeout): a run folder trained with other values holds the same run.
+// process group's timeout): a run folder trained with other values holds the same run. (Another train.threads
+// may still round differently; a run's numbers are those of the value its config.yaml records.)
 extern const std::vector<std::string> kExecutionKeys;
 // The keys a resumed run may change: kExecutionKeys and train.epochs, which extends a run.
 extern const std::vector<std::string> kResumableKeys;
