@@ -58,7 +58,7 @@ std::string minutes(Clock::duration elapsed) {
   return std::to_string(s / 60) + "m" + (s % 60 < 10 ? "0" : "") + std::to_string(s % 60) + "s";
 }
 
-// Trains the jobs `parallel` at a time, each in a child process: this program's `sweep` of the same table for
+// Trains the jobs o.jobs at a time, each in a child process: this program's `sweep` of the same table for
 // that row and seed alone (--only, --seeds, --threads, --no-table), its output in <run folder>.log. A retrain
 // row's run starts once its source run has ended well. Each child is a sweep of its own, so it resumes, skips
 // and refuses folders exactly as a sweep one by one would. On SIGINT / SIGTERM the children are told to stop
