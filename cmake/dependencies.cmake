@@ -27,6 +27,18 @@ if(SMCL_WITH_OPENCV)
   endif()
 endif()
 message(STATUS "smcl: OpenCV (image files, reference saliency): ${SMCL_HAVE_OPENCV}")
+# Optional: jemalloc (Debian: libjemalloc-dev) as the smcl executable's allocator, told never to hand freed
+# memory back (apps/smcl/main.cpp): faster training steps and a lower peak than glibc (docs/performance.md,
+# "Allocators"). Without it, glibc with smcl's settings (src/smcl/core/allocator.h).
+option(SMCL_WITH_JEMALLOC "Link jemalloc into the smcl executable when it is found" ON)
+set(SMCL_HAVE_JEMALLOC OFF)
+if(SMCL_WITH_JEMALLOC)
+  find_library(SMCL_JEMALLOC_LIBRARY NAMES jemalloc)
+  if(SMCL_JEMALLOC_LIBRARY)
+    set(SMCL_HAVE_JEMALLOC ON)
+  endif()
+endif()
+message(STATUS "smcl: jemalloc (the executable's allocator): ${SMCL_HAVE_JEMALLOC}")
 # Distributed training on libtorch's c10d: its Gloo process group needs Gloo's headers (Debian: libgloo-dev;
 # the libraries come with libtorch), NCCL's comes with a CUDA libtorch. Without either, one process only.
 # (A pip wheel's NCCL header lies in site-packages/nvidia/nccl/include: pass -DSMCL_NCCL_INCLUDE_DIR=that.)

@@ -12,6 +12,13 @@
 #include "smcl/core/stop.h"
 #include "smcl/core/version.h"
 
+// jemalloc's settings when the build links it (SMCL_WITH_JEMALLOC; glibc ignores the symbol): never hand freed
+// pages back, so that every training step reuses the previous one's memory without page faults
+// (docs/performance.md, "Allocators"). MALLOC_CONF in the environment still adds to or overrides them.
+extern "C" {
+const char* malloc_conf = "dirty_decay_ms:-1,muzzy_decay_ms:-1,retain:true";
+}
+
 int main(int argc, char** argv) {
   smcl::keep_freed_memory();
   CLI::App app{"smcl: long-tailed image classification (SMCL and its baselines)"};
