@@ -4,10 +4,10 @@
 // A GPU step is launch-bound (docs/performance.md); on the CPU the per-parameter loop costs little.
 //
 // It is a torch::optim::SGD: its parameter groups, options (the schedule sets the learning rate there), state
-// and checkpoints are SGD's, so a checkpoint written with either resumes with the other. The numbers equal
-// SGD's to the last bit but rarely: ATen computes a + alpha * b with a fused multiply-add in its vectorised loop
-// and without one in a tensor's last few elements, and one buffer has other last elements than each parameter
-// (at most one rounding of difference per element and step). train.fused_sgd chooses it (auto: on CUDA only);
+// and checkpoints are SGD's, so a checkpoint written with either resumes with the other. Its numbers are SGD's
+// up to one rounding per element and step: ATen computes a + alpha * b with a fused multiply-add in its
+// vectorised loop and without one in a tensor's last few elements, and one buffer has other last elements than
+// each parameter. train.fused_sgd chooses it (auto: on CUDA only);
 // unfused it is SGD itself.
 #pragma once
 
@@ -40,7 +40,7 @@ class FusedSgd : public torch::optim::SGD {
   // flat. Call it instead of zero_grad, whose 2.x default sets gradients to none and so undoes the flat ones.
   void zero_gradients();
 
-  // Whether the last step was fused (for tests and the benchmark).
+  // Whether the last step was fused (for the tests).
   bool fused() const { return fused_; }
 
  private:
