@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The allocators Debian ships, under smcl's training steps: images/s and peak resident memory of the pipeline
 # (smcl_bench_speed --mode pipeline) with glibc and smcl's settings (keep freed memory: the default), glibc's own
-# defaults (--default-malloc), jemalloc and mimalloc (preloaded, glibc's settings untouched).
+# defaults (--default-malloc), jemalloc and mimalloc with their defaults, and jemalloc as the smcl executable
+# sets it (never hand freed pages back; apps/smcl/main.cpp), each preloaded, glibc's settings untouched.
 # Usage: bench/allocators.sh [DATA] [ROUNDS]   (env: B=smcl_bench_speed binary, METHODS="erm smcl", STEPS, WARMUP)
 # Needs libjemalloc2 and libmimalloc2.0 (apt-get install libjemalloc2 libmimalloc2.0). Rounds interleave the
 # allocators; one JSON line per measurement.
@@ -16,16 +17,18 @@ for round in $(seq "$rounds"); do
   for method in $methods; do
     steps=${STEPS:-$([[ $method == smcl ]] && echo 6 || echo 12)}
     warmup=${WARMUP:-2}
-    for allocator in glibc_kept glibc_default jemalloc mimalloc; do
-      preload="" flag=""
+    for allocator in glibc_kept glibc_default jemalloc mimalloc jemalloc_kept; do
+      preload="" flag="" conf=""
       case $allocator in
         glibc_default) flag=--default-malloc ;;
         jemalloc) preload=$lib/libjemalloc.so.2 flag=--default-malloc ;;
         mimalloc) preload=$lib/libmimalloc.so.2 flag=--default-malloc ;;
+        jemalloc_kept) preload=$lib/libjemalloc.so.2 flag=--default-malloc \
+          conf=dirty_decay_ms:-1,muzzy_decay_ms:-1,retain:true ;;
       esac
       [[ -z $preload || -e $preload ]] || { echo "missing $preload" >&2; exit 1; }
-      line=$(LD_PRELOAD=$preload "$bench" --mode pipeline --method "$method" --data "$data" --steps "$steps" \
-        --warmup "$warmup" $flag)
+      line=$(MALLOC_CONF=$conf LD_PRELOAD=$preload "$bench" --mode pipeline --method "$method" --data "$data" \
+        --steps "$steps" --warmup "$warmup" $flag)
       echo "{\"allocator\": \"$allocator\", \"round\": $round, \"result\": $line}"
     done
   done

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -41,11 +40,14 @@ struct SweepOptions {
   std::string out;
 };
 
-// The last epoch line ("epoch  9/20 ... top-1 ...") of a job's log, or "".
-std::string last_epoch_line(const std::string& log) {
+// The last epoch line ("epoch  9/20 ... top-1 ...") among a job's log lines after byte `offset`, or ""; moves
+// `offset` past the last complete line read, so that every second reads only what the job wrote since.
+std::string new_epoch_line(const std::string& log, std::streamoff& offset) {
   std::ifstream in(log, std::ios::binary);
+  in.seekg(offset);
   std::string line, last;
-  while (std::getline(in, line)) {
+  while (std::getline(in, line) && !in.eof()) {  // a last line without its newline is read again next time
+    offset += std::streamoff(line.size()) + 1;
     const auto start = line.rfind('\r');  // a progress bar's redrawn line keeps its last drawing
     if (start != std::string::npos) line = line.substr(start + 1);
     if (line.rfind("epoch ", 0) == 0 && line.find("top-1") != std::string::npos) last = line;
@@ -78,7 +80,7 @@ void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t 
     size_t job;
     std::string log;
     Clock::time_point start;
-    std::string shown;  // the epoch line printed last
+    std::streamoff read = 0;  // bytes of the log read so far
   };
   std::map<pid_t, Child> children;
   std::vector<std::string> failures;
@@ -131,7 +133,7 @@ void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t 
         std::fprintf(stderr, "error: smcl sweep --jobs: cannot run '%s'\n", args[0]);
         std::_Exit(127);
       }
-      children[pid] = {j, log, Clock::now(), ""};
+      children[pid] = {j, log, Clock::now(), 0};
       state[j] = State::kRunning;
       std::printf("[%zu/%zu] %s, seed %lld: started (%s)\n", j + 1, all.size(), job.row->name.c_str(),
                   static_cast<long long>(job.seed), log.c_str());
@@ -139,9 +141,8 @@ void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t 
     if (children.empty()) break;  // stopping, or nothing left that may start
     // One line per job whenever it finishes an epoch.
     for (auto& [pid, child] : children) {
-      const std::string line = last_epoch_line(child.log);
-      if (line.empty() || line == child.shown) continue;
-      child.shown = line;
+      const std::string line = new_epoch_line(child.log, child.read);
+      if (line.empty()) continue;
       const auto& job = all[child.job];
       std::printf("  %s, seed %lld: %s\n", job.row->name.c_str(), static_cast<long long>(job.seed), line.c_str());
     }
