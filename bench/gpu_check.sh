@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# The accelerator check of issue 5, for the lent GPU machine (PyTorch, CMake and nvcc; no Debian packages, no
-# network). Prepare here with bench/gpu_prepare.sh, then: run(command="bash bench/gpu_check.sh",
+# The accelerator check of issues 5 and 22, for the lent GPU machine (PyTorch, CMake and nvcc; no Debian packages,
+# no network). Prepare here with bench/gpu_prepare.sh, then: run(command="bash bench/gpu_check.sh",
 # carry=[".gpu-carry"], timeout_s=540). In order of importance, each stage cut short when the time budget
 # (GPU_CHECK_SECONDS, default 510) runs out:
 #   1. build smcl against the libtorch of the machine's PyTorch (no OpenCV, no tests; the small dependencies come
 #      from the carried .deb files); a second try without c10d if the first fails;
-#   2. the speed benchmark on the CIFAR-100-LT-shaped set (bench/speed.py --device cuda: floor, pipeline and the
+#   2. CUDA graphs (train.cuda_graphs on / off) for ERM fp32 and SMCL bf16 + channels_last on the
+#      CIFAR-100-LT-shaped set, the compute-bound limit (the floor at batch 4096) and the torch.compile reference;
+#   3. the whole DRW+SMCL CIFAR-100-LT recipe (200 epochs) on a generated CIFAR-100-shaped set;
+#   4. the speed benchmark on the CIFAR-100-LT-shaped set (bench/speed.py --device cuda: floor, pipeline and the
 #      Python reference, fp32 and bf16 + channels_last, each against its own floor and reference; smcl's rows
 #      without the reference when cv2 lacks the contrib saliency module, as pip's opencv-python-headless does);
-#   3. the same on Fashion-MNIST-LT (fp32; smcl also bf16 + channels_last);
-#   4. the DRW+SMCL recipe of configs/fashion_mnist_lt_drw_smcl.yaml, all 20 epochs, on the GPU, fp32 then bf16.
+#   5. the fused SGD update on and off;
+#   6. the speed benchmark on Fashion-MNIST-LT (fp32; smcl also bf16 + channels_last);
+#   7. the DRW+SMCL recipe of configs/fashion_mnist_lt_drw_smcl.yaml, all 20 epochs, on the GPU, fp32 then bf16.
 # What comes back in $OUT (8 files at most): log.txt, cmake.txt, build.txt, speed-gpu-cifar.json,
-# speed-gpu-fmnist.json, speed-gpu-smcl.jsonl, train-summary-none.json, train-summary-bf16.json.
-# Measured 2026-11-27 on an H200 (GPU_CHECK_SECONDS=420): 224 s with a warm build; docs/performance.md.
+# speed-gpu-fmnist.json, speed-gpu-steps.jsonl (the single measurements of stages 2, 5 and smcl's rows without a
+# reference), train-summaries.jsonl (each run's summary.json, named).
+# Measured 2026-11-27 on an H200 (GPU_CHECK_SECONDS=420): 224 s with a warm build (stages 1, 4, 6, 7);
+# docs/performance.md. Stages 2, 3 and 5 have not run on a GPU yet.
 set -uo pipefail
 out=${OUT:-$PWD/gpu-out}
 mkdir -p "$out"
@@ -26,6 +32,12 @@ budget() {
   local left=$((deadline - $(date +%s) - 5))
   left=$(( left < $1 ? left : $1 ))
   echo $(( left < 1 ? 1 : left ))
+}
+
+# One line of train-summaries.jsonl: a run's summary.json with the run's name.
+summary_line() {
+  python3 -c 'import json, sys; print(json.dumps(dict(json.load(open(sys.argv[1] + "/summary.json")), run=sys.argv[2])))' \
+    "$1" "$2" >> "$out/train-summaries.jsonl" 2>/dev/null || echo "no summary in $1"
 }
 
 stamp "machine"
@@ -84,10 +96,53 @@ smcl_rows() {  # floor and pipeline of smcl without the reference, fp32 and bf16
       # shellcheck disable=SC2086
       timeout "$(budget 60)" "$B" --mode $mode --method smcl --data "$1" --steps 12 --warmup 3 --set train.device=cuda \
         $([ "$1" = fashion_mnist ] && echo --set data.root="$fmnist") ${variant:+--set $variant} |
-        tee -a "$out/speed-gpu-smcl.jsonl"
+        tee -a "$out/speed-gpu-steps.jsonl"
     done
   done
 }
+
+stamp "CUDA graphs against eager steps, the torch.compile reference and the compute-bound limit (CIFAR-100-LT-shaped)"
+# ERM fp32 and SMCL bf16 + channels_last (issue 22's targets); pipeline with train.cuda_graphs on and off (8
+# warm-up steps: 3 eager runs of the step's shape, its capture, then replays), the floor at batch 4096 as the
+# compute-bound limit, and bench/reference.py with --compile (torch.compile, mode reduce-overhead).
+for variant in "erm:" "smcl:train.amp=bf16 train.channels_last=true"; do
+  method=${variant%%:*} sets=()
+  for s in ${variant#*:}; do sets+=(--set "$s"); done
+  for graphs in on off; do
+    timeout "$(budget 60)" "$B" --mode pipeline --method "$method" --data cifar_shaped --steps 40 --warmup 8 \
+      --set train.device=cuda --set train.cuda_graphs=$graphs "${sets[@]}" | tee -a "$out/speed-gpu-steps.jsonl"
+  done
+  timeout "$(budget 60)" "$B" --mode floor --method "$method" --data cifar_shaped --batch 4096 --steps 6 --warmup 2 \
+    --set train.device=cuda "${sets[@]}" | tee -a "$out/speed-gpu-steps.jsonl"
+  reference_flags=()
+  [[ $variant == *bf16* ]] && reference_flags=(--amp bf16 --channels-last)
+  [[ $method == smcl && $methods != *smcl* ]] && continue  # no cv2 saliency for the SMCL reference
+  timeout "$(budget 120)" python3 bench/reference.py --mode pipeline --method "$method" --data cifar_shaped \
+    --device cuda --compile --steps 40 --warmup 6 --workers 8 "${reference_flags[@]}" | tee -a "$out/speed-gpu-steps.jsonl"
+done
+
+stamp "the whole DRW+SMCL CIFAR-100-LT recipe (200 epochs) on a generated CIFAR-100-shaped set, bf16 + channels_last"
+# CIFAR-100's binary layout (a coarse and a fine label byte, then 3072 pixel bytes) with random pixels, 500
+# training and 100 test images per class; the recipe makes it long-tailed (ratio 100) itself.
+cifar=/tmp/cifar-shaped
+python3 - "$cifar" <<'PY'
+import os, sys
+import numpy as np
+folder = os.path.join(sys.argv[1], "cifar-100-binary")
+os.makedirs(folder, exist_ok=True)
+rng = np.random.default_rng(0)
+for name, per_class in (("train", 500), ("test", 100)):
+    fine = np.repeat(np.arange(100, dtype=np.uint8), per_class)
+    records = np.concatenate([(fine // 5)[:, None], fine[:, None],
+                              rng.integers(0, 256, (len(fine), 3072), dtype=np.uint8)], axis=1)
+    records.tofile(os.path.join(folder, name + ".bin"))
+PY
+recipe_start=$(date +%s)
+timeout "$(budget 200)" "$smcl" train --config configs/cifar100_lt_drw_smcl.yaml --set data.root="$cifar" \
+  --set train.device=cuda --set train.amp=bf16 --set train.channels_last=true --out /tmp/gpu-cifar-recipe |
+  grep -E "^epoch +(1|50|100|150|160|200)/|replayed|error" | tail -12
+echo "recipe wall seconds: $(( $(date +%s) - recipe_start ))"
+summary_line /tmp/gpu-cifar-recipe cifar100_lt_drw_smcl-bf16
 
 stamp "speed benchmark on the GPU: CIFAR-100-LT-shaped set"
 timeout "$(budget 200)" python3 bench/speed.py --device cuda --rounds 1 --data cifar_shaped --methods $methods \
@@ -99,7 +154,7 @@ stamp "fused SGD update against the per-parameter one: ERM and SMCL pipeline, CI
 for method in erm smcl; do
   for fused in on off; do
     timeout "$(budget 60)" "$B" --mode pipeline --method $method --data cifar_shaped --steps 12 --warmup 3 \
-      --set train.device=cuda --set train.fused_sgd=$fused | tee -a "$out/speed-gpu-fused-sgd.jsonl"
+      --set train.device=cuda --set train.fused_sgd=$fused | tee -a "$out/speed-gpu-steps.jsonl"
   done
 done
 
@@ -112,6 +167,6 @@ for amp in none bf16; do
   stamp "DRW+SMCL on Fashion-MNIST-LT, the whole 20-epoch recipe, on the GPU (amp $amp)"
   timeout "$(budget 90)" "$smcl" train --config configs/fashion_mnist_lt_drw_smcl.yaml --set data.root="$fmnist" \
     --set train.device=cuda --set train.amp=$amp --out /tmp/gpu-run-$amp | grep -v '^  \|^[a-z]*:$'
-  cp /tmp/gpu-run-$amp/summary.json "$out/train-summary-$amp.json" 2>/dev/null
+  summary_line /tmp/gpu-run-$amp "fashion_mnist_lt_drw_smcl-$amp"
 done
 stamp "done"

@@ -9,7 +9,11 @@ python3-opencv). One measurement per call; bench/speed.py interleaves them with 
 
   /usr/bin/python3 bench/reference.py --mode pipeline|eval --method erm|scl|smcl
       --data fashion_mnist|cifar_shaped [--batch 256] [--steps 8] [--warmup 2] [--workers 2]
-      [--device cpu|cuda] [--amp none|bf16] [--channels-last] [--root FASHION_MNIST_DIR]
+      [--device cpu|cuda] [--amp none|bf16] [--channels-last] [--compile] [--root FASHION_MNIST_DIR]
+
+--compile (PyTorch 2.0 or later): the model's forward and the losses of a step as one function compiled with
+torch.compile(mode="reduce-overhead"), which on CUDA replays them as CUDA graphs: the best a Python user can
+do, not only eager mode (issue 22). Its warm-up steps include the compilation.
 
 Prints one JSON line: images/second through the model (every view counted), seconds, peak resident memory of
 this process and of its largest worker.
@@ -157,8 +161,12 @@ def main():
     parser.add_argument("--amp", choices=["none", "bf16"], default="none",
                         help="bf16: forward and losses under autocast")
     parser.add_argument("--channels-last", action="store_true", help="NHWC model and inputs")
+    parser.add_argument("--compile", action="store_true",
+                        help='forward and losses compiled with torch.compile(mode="reduce-overhead")')
     parser.add_argument("--root", default=FMNIST, help="Fashion-MNIST's IDX files")
     args = parser.parse_args()
+    if args.compile and not hasattr(torch, "compile"):
+        parser.error(f"--compile needs PyTorch 2.0 or later (this is {torch.__version__})")
     torch.set_num_threads(os.cpu_count())
     torch.manual_seed(0)
 
@@ -178,7 +186,7 @@ def main():
     result = {"implementation": "python", "mode": args.mode, "method": args.method, "data": args.data,
               "model": args.model, "batch": args.batch, "steps": args.steps, "workers": args.workers,
               "threads": torch.get_num_threads(), "torch": torch.__version__, "device": str(device),
-              "amp": args.amp, "channels_last": args.channels_last}
+              "amp": args.amp, "channels_last": args.channels_last, "compiled": args.compile}
 
     if args.mode == "eval":
         loader = DataLoader(ImageSet(test_images, test_labels, T.Compose([T.ToTensor(), T.Normalize(mean, std)]), 1),
@@ -244,43 +252,46 @@ def main():
             loss.item()  # waits for the device
             return n
 
+        # The tensor part of a step: the model on every view and the method's losses (b source images).
+        def model_and_losses(x, y, yt=None, lam=None):
+            if args.method == "erm":
+                return F.cross_entropy(model(x)[0], y)
+            logits, projection = model(x)
+            b = len(y)
+            loss = F.cross_entropy(logits[:2 * b], torch.cat([y, y]))
+            if yt is None:
+                return loss + supcon(projection, torch.cat([y, y]))
+            view_labels = torch.cat([y, y, yt, yt])
+            m = logits[4 * b:]
+            loss = loss + (lam * F.cross_entropy(m, yt, reduction="none") +
+                           (1 - lam) * F.cross_entropy(m, y, reduction="none")).mean()
+            lb = lam.mean()
+            return loss + lb * supcon(projection, torch.cat([view_labels, yt])) + \
+                (1 - lb) * supcon(projection, torch.cat([view_labels, y]))
+
+        if args.compile:
+            model_and_losses = torch.compile(model_and_losses, mode="reduce-overhead")
+
         def forward_and_loss():
             x, y = to_device(next_batch(0))
             if args.method == "erm":
-                logits, _ = model(x.contiguous(memory_format=layout))
-                loss = F.cross_entropy(logits, y)
-                n = len(y)
-            else:
-                groups, ys = [x[0], x[1]], [y, y]
-                masked = None
-                if args.method == "smcl":
-                    (t1, t2), yt = to_device(next_batch(1))
-                    groups += [t1, t2]
-                    ys += [yt, yt]
-                    u = np.random.beta(1.0, 1.0)
-                    s1_uint8 = ((x[0].cpu() * std_t + mean_t) * 255).clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
-                    masked = x[0].clone()
-                    lam = []
-                    for i, (y0, y1, x0, x1) in enumerate(saliency_boxes(s1_uint8, u, saliency)):
-                        masked[i, :, y0:y1, x0:x1] = t1[i, :, y0:y1, x0:x1]
-                        lam.append((y1 - y0) * (x1 - x0) / float(size * size))
-                    groups.append(masked)
-                    lam = torch.tensor(lam, device=device)
-                logits, projection = model(torch.cat(groups).contiguous(memory_format=layout))
-                b = len(y)
-                view_labels = torch.cat(ys)
-                loss = F.cross_entropy(logits[:2 * b], torch.cat(ys[:2]))
-                if masked is None:
-                    loss = loss + supcon(projection, view_labels)
-                else:
-                    m = logits[4 * b:]
-                    loss = loss + (lam * F.cross_entropy(m, yt, reduction="none") +
-                                   (1 - lam) * F.cross_entropy(m, y, reduction="none")).mean()
-                    lb = lam.mean()
-                    loss = loss + lb * supcon(projection, torch.cat([view_labels, yt])) + \
-                        (1 - lb) * supcon(projection, torch.cat([view_labels, y]))
-                n = len(torch.cat(groups))
-            return loss, n
+                return model_and_losses(x.contiguous(memory_format=layout), y), len(y)
+            groups = [x[0], x[1]]
+            yt = lam = None
+            if args.method == "smcl":
+                (t1, t2), yt = to_device(next_batch(1))
+                groups += [t1, t2]
+                u = np.random.beta(1.0, 1.0)
+                s1_uint8 = ((x[0].cpu() * std_t + mean_t) * 255).clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
+                masked = x[0].clone()
+                lam = []
+                for i, (y0, y1, x0, x1) in enumerate(saliency_boxes(s1_uint8, u, saliency)):
+                    masked[i, :, y0:y1, x0:x1] = t1[i, :, y0:y1, x0:x1]
+                    lam.append((y1 - y0) * (x1 - x0) / float(size * size))
+                groups.append(masked)
+                lam = torch.tensor(lam, device=device)
+            x_all = torch.cat(groups).contiguous(memory_format=layout)
+            return model_and_losses(x_all, y, yt, lam), len(x_all)
 
         for _ in range(args.warmup):
             one_step()

@@ -3,7 +3,8 @@
 
   /usr/bin/python3 bench/speed.py [--rounds 3] [--data fashion_mnist cifar_shaped] [--methods erm scl smcl]
       [--variant NAME:key=value,key=value ...] [--variant-data cifar_shaped] [--variant-methods erm smcl]
-      [--device cpu|cuda] [--matched-variants] [--step-scale N] [--fmnist-root DIR] [--json FILE] [--tiny]
+      [--device cpu|cuda] [--matched-variants] [--compiled-reference] [--step-scale N] [--fmnist-root DIR]
+      [--json FILE] [--tiny]
 
 For every dataset and method, each round runs, as separate processes in rotating order: `floor` (the model's
 forward + backward + SGD step alone on ready tensors, same images per step), `pipeline` (smcl's real training
@@ -13,7 +14,9 @@ maximum) over rounds, and the ratios pipeline/floor and pipeline/reference as th
 ratios. A --variant adds pipeline rows with config overrides (e.g. nopf:train.prefetch=false) measured in the
 same rounds; with --matched-variants each variant also gets its own floor and reference with the same precision
 and layout (train.amp=bf16 -> reference --amp bf16, train.channels_last=true -> --channels-last), and its ratios
-are against those (for the GPU, where bf16 and NHWC change the floor itself). --tiny is the CI check: one round
+are against those (for the GPU, where bf16 and NHWC change the floor itself). --compiled-reference adds, beside
+every reference, the reference with torch.compile(mode="reduce-overhead") (PyTorch 2.x; on CUDA its CUDA
+graphs) and the ratio pipeline/compiled. --tiny is the CI check: one round
 of one tiny step of everything, to see that it all runs.
 Needs the build (build/bench/smcl_bench_speed) and Debian's python3-torch, python3-torchvision, python3-opencv.
 """
@@ -53,6 +56,8 @@ def main():
     parser.add_argument("--step-scale", type=int, default=1, help="multiplies the per-method steps (a GPU needs more)")
     parser.add_argument("--matched-variants", action="store_true",
                         help="each variant gets its own floor and reference with its precision and layout")
+    parser.add_argument("--compiled-reference", action="store_true",
+                        help="also the reference compiled with torch.compile (PyTorch 2.x)")
     parser.add_argument("--fmnist-root", default="", help="Fashion-MNIST's IDX files (default: the Debian package's)")
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--variant", action="append", default=[],
@@ -125,6 +130,9 @@ def main():
                 if matched:
                     jobs.append(((data, method, "reference" + suffix(name)),
                                  reference("pipeline", method, data, sets)))
+                if matched and args.compiled_reference:
+                    jobs.append(((data, method, "compiled reference" + suffix(name)),
+                                 reference("pipeline", method, data, sets) + ["--compile"]))
         jobs.append(((data, "-", "eval"), smcl("eval", "erm", data)))
         jobs.append(((data, "-", "eval reference"), reference("eval", "erm", data)))
 
@@ -161,6 +169,10 @@ def main():
                     "pipeline_peak_mib": max(m["peak_rss_mib"] for m in results[(data, method, kind)]),
                     "reference_peak_mib": max(m["peak_rss_mib"] for m in results[(data, method, "reference" + against)]),
                 })
+                if args.compiled_reference:
+                    compiled = ips((data, method, "compiled reference" + against))
+                    rows[-1].update({"compiled_reference": statistics.median(compiled),
+                                     "pipeline_over_compiled": statistics.median(p / c for p, c in zip(pipe, compiled))})
     evals = [{"data": data, "eval": statistics.median(ips((data, "-", "eval"))),
               "eval_reference": statistics.median(ips((data, "-", "eval reference")))} for data in args.data]
 
@@ -169,11 +181,16 @@ def main():
              "| data | method | pipeline | floor img/s | pipeline img/s | reference img/s | pipeline/floor | "
              "pipeline/reference | peak MiB (smcl) | peak MiB (reference) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
+    if args.compiled_reference:
+        lines[2] += " compiled reference img/s | pipeline/compiled |"
+        lines[3] += "---|---|"
     for row in rows:
         lines.append(f"| {row['data']} | {row['method']} | {row['pipeline']} | {row['floor']:.0f} | "
                      f"{row['pipeline_ips']:.0f} | {row['reference']:.0f} | {row['pipeline_over_floor']:.2f} | "
                      f"{row['pipeline_over_reference']:.2f} | {row['pipeline_peak_mib']:.0f} | "
                      f"{row['reference_peak_mib']:.0f} |")
+        if args.compiled_reference:
+            lines[-1] += f" {row['compiled_reference']:.0f} | {row['pipeline_over_compiled']:.2f} |"
     lines += ["", "| data | eval img/s (smcl) | eval img/s (reference) | ratio |", "|---|---|---|---|"]
     for e in evals:
         lines.append(f"| {e['data']} | {e['eval']:.0f} | {e['eval_reference']:.0f} | "

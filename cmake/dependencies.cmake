@@ -62,3 +62,10 @@ if(SMCL_WITH_DISTRIBUTED AND SMCL_C10D_INCLUDE_DIR)
   endif()
 endif()
 message(STATUS "smcl: distributed (c10d) ${SMCL_HAVE_C10D}: gloo ${SMCL_HAVE_GLOO}, nccl ${SMCL_HAVE_NCCL}")
+# CUDA graphs (train.cuda_graphs, src/smcl/train/cuda_graph.cpp): a CUDA libtorch of PyTorch 2.0 or later, whose
+# CUDAGraph takes a capture mode.
+set(SMCL_HAVE_CUDA_GRAPHS OFF)
+if(TARGET torch_cuda AND Torch_VERSION VERSION_GREATER_EQUAL 2.0)
+  set(SMCL_HAVE_CUDA_GRAPHS ON)
+endif()
+message(STATUS "smcl: CUDA graphs ${SMCL_HAVE_CUDA_GRAPHS}")

@@ -94,6 +94,7 @@ TEST(Choices, EveryNameRoundTripsThroughAConfigFile) {
   expect_config_round_trip<Schedule>("optim.schedule", [](const Config& c) { return c.optim.schedule; });
   expect_config_round_trip<Amp>("train.amp", [](const Config& c) { return c.train.amp; });
   expect_config_round_trip<Switch>("train.fused_sgd", [](const Config& c) { return c.train.fused_sgd; });
+  expect_config_round_trip<Switch>("train.cuda_graphs", [](const Config& c) { return c.train.cuda_graphs; });
 }
 
 TEST(Choices, AnUnknownNameListsTheAllowedOnes) {

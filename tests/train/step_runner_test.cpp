@@ -20,11 +20,21 @@ data::Dataset tiny_set() {
   return {torch::randint(0, 256, {n, 3, 16, 16}, torch::kUInt8), nullptr, torch::tensor(labels, torch::kInt64), 4};
 }
 
-config::Config tiny_config(const std::string& method, bool prefetch, const std::string& saliency = "fine_grained") {
-  return config::load("", {"model.name=resnet8", "method.name=" + method, "train.batch_size=10",
-                           "train.prefetch=" + std::string(prefetch ? "true" : "false"), "smcl.mask_start_epoch=0",
-                           "smcl.mask_prob=0.7", "smcl.saliency=" + saliency, "augment.mean=[0.5, 0.5, 0.5]",
-                           "augment.std=[0.25, 0.25, 0.25]", "mix.prob=0.6"});
+// extra: more key=value settings, applied last.
+config::Config tiny_config(const std::string& method, bool prefetch, const std::string& saliency = "fine_grained",
+                           const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> settings{"model.name=resnet8",
+                                    "method.name=" + method,
+                                    "train.batch_size=10",
+                                    "train.prefetch=" + std::string(prefetch ? "true" : "false"),
+                                    "smcl.mask_start_epoch=0",
+                                    "smcl.mask_prob=0.7",
+                                    "smcl.saliency=" + saliency,
+                                    "augment.mean=[0.5, 0.5, 0.5]",
+                                    "augment.std=[0.25, 0.25, 0.25]",
+                                    "mix.prob=0.6"};
+  settings.insert(settings.end(), extra.begin(), extra.end());
+  return config::load("", settings);
 }
 
 struct Trained {
@@ -38,8 +48,12 @@ Trained train_tiny(const config::Config& c) {
   auto train = tiny_set();
   torch::manual_seed(3);
   auto model = methods::build_model(c, 4, 3);
-  FusedSgd optimizer(model->parameters(), torch::optim::SGDOptions(0.05).momentum(0.9), /*fuse=*/false);
-  auto method = methods::make_method(c, train);
+  auto method = methods::make_method(c, train, &model);
+  auto parameters = model->parameters();
+  if (auto own = method->module()) {
+    for (const auto& p : own->parameters()) parameters.push_back(p);
+  }
+  FusedSgd optimizer(parameters, torch::optim::SGDOptions(0.05).momentum(0.9), /*fuse=*/false);
   StepRunner runner(model, optimizer, *method, c.train, torch::kCPU);
   Rng rng(11);
   auto weights = torch::ones({4});
@@ -48,10 +62,26 @@ Trained train_tiny(const config::Config& c) {
     auto order = torch::tensor(rng.permutation(train.size()), torch::kInt64);
     out.result = runner.run(train, order, weights, epoch, rng);
   }
-  for (const auto& p : model->parameters()) out.parameters.push_back(p.detach().clone());
+  for (const auto& p : parameters) out.parameters.push_back(p.detach().clone());
+  for (const auto& b : model->buffers()) out.parameters.push_back(b.clone());
   out.rng_state = rng.state();
   return out;
 }
+
+// Scales its loss by a number drawn for each step but kept in the step function instead of its inputs: what a
+// method must not do, as a replayed graph would keep the first step's number.
+class KeepsANumberOfItsOwn : public methods::Method {
+ public:
+  methods::PreparedStep prepare(const methods::StepInput& input, Rng& rng) const override {
+    auto images = input.images.pixels.to(torch::kFloat) / 255.0;
+    const double scale = 0.5 + rng.uniform();
+    auto run = [scale](methods::StepModel& model, const methods::PreparedStep::Inputs& in) -> methods::StepOutput {
+      auto logits = model.forward(in[0]).logits;
+      return {scale * torch::nn::functional::cross_entropy(logits, in[1]), logits.detach(), in[0].size(0)};
+    };
+    return {{images, input.labels}, run, "impure"};
+  }
+};
 
 }  // namespace
 
@@ -79,6 +109,63 @@ TEST(StepRunner, PrefetchGivesExactlyTheSameTrainingAsInline) {
   }
 }
 
+// train.cuda_graphs on the CPU: every step runs the first function of its shape on its inputs copied into that
+// shape's buffers, as a replayed CUDA graph does. The weights (and batch-norm statistics) must equal the eager
+// steps' bit for bit for every method; SMCL's CAM steps, which cannot be captured, run as they are.
+TEST(StepRunner, StaticShapeStepsTrainExactlyAsEagerSteps) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"erm"},
+      {"erm", "loss.name=ldam", "loss.reweight=cb"},
+      {"scl"},
+      {"smcl"},
+      {"smcl", "smcl.saliency=cam"},
+      {"smcl", "smcl.saliency=random", "train.amp=bf16", "loss.name=balanced_softmax"},
+      {"bcl"},
+      {"gpaco"},
+      {"mixup"},
+      {"cutmix"},
+      {"remix"},
+      {"cmo", "loss.name=focal"},
+  };
+  for (const auto& settings : cases) {
+    std::string name;
+    for (const auto& setting : settings) name += setting + " ";
+    SCOPED_TRACE(name);
+    auto c = tiny_config(settings[0], true, "fine_grained", {settings.begin() + 1, settings.end()});
+    c.train.cuda_graphs = config::Switch::kOff;
+    auto eager = train_tiny(c);
+    c.train.cuda_graphs = config::Switch::kOn;
+    auto static_shapes = train_tiny(c);
+    ASSERT_EQ(eager.parameters.size(), static_shapes.parameters.size());
+    for (size_t i = 0; i < eager.parameters.size(); ++i) {
+      EXPECT_TRUE(torch::equal(eager.parameters[i], static_shapes.parameters[i])) << "tensor " << i;
+    }
+    EXPECT_EQ(eager.result.loss, static_shapes.result.loss);
+    EXPECT_EQ(eager.result.top1, static_shapes.result.top1);
+    EXPECT_EQ(static_shapes.result.replayed, 0);  // nothing is captured on the CPU
+    EXPECT_EQ(static_shapes.result.steps, 5);
+  }
+}
+
+// The check above has teeth: a step function that keeps a number of its own step trains differently from fixed
+// buffers, because every later step of its shape runs the first step's function.
+TEST(StepRunner, StaticShapeStepsExposeAStepFunctionThatIgnoresItsInputs) {
+  auto train_with = [](config::Switch cuda_graphs) {
+    auto c = tiny_config("erm", false);
+    c.train.cuda_graphs = cuda_graphs;
+    auto train = tiny_set();
+    torch::manual_seed(3);
+    auto model = methods::build_model(c, 4, 3);
+    FusedSgd optimizer(model->parameters(), torch::optim::SGDOptions(0.05), /*fuse=*/false);
+    KeepsANumberOfItsOwn method;
+    StepRunner runner(model, optimizer, method, c.train, torch::kCPU);
+    Rng rng(5);
+    runner.run(train, torch::arange(train.size()), torch::ones({4}), 0, rng);
+    return model->classifier()->weight.detach().clone();
+  };
+  EXPECT_FALSE(torch::equal(train_with(config::Switch::kOff), train_with(config::Switch::kOn)));
+}
+
 TEST(StepRunner, CountsEveryViewThroughTheModel) {
   // erm: one view; scl: two; smcl with the masked sample in every step: five.
   auto c = tiny_config("smcl", true);
@@ -96,11 +183,11 @@ class FailingMethod : public methods::Method {
   methods::PreparedStep prepare(const methods::StepInput& input, Rng&) const override {
     if (++prepared_ == 3) throw Error("batch 3 could not be prepared");
     auto images = input.images.pixels.to(torch::kFloat) / 255.0;
-    auto labels = input.labels;
-    return [images, labels](methods::StepModel& model) -> methods::StepOutput {
-      auto logits = model.forward(images).logits;
-      return {torch::nn::functional::cross_entropy(logits, labels), logits.detach(), images.size(0)};
+    auto run = [](methods::StepModel& model, const methods::PreparedStep::Inputs& in) -> methods::StepOutput {
+      auto logits = model.forward(in[0]).logits;
+      return {torch::nn::functional::cross_entropy(logits, in[1]), logits.detach(), in[0].size(0)};
     };
+    return {{images, input.labels}, run, "failing"};
   }
   mutable int prepared_ = 0;
 };
@@ -130,7 +217,7 @@ TEST(LossScaler, SkipsNonFiniteStepsHalvesAndGrowsTheScale) {
   LossScaler scaler(8.0, /*growth_interval=*/2);
   auto backward = [&](double a, double b) {
     optimizer.zero_grad();
-    scaler.scale((p * torch::tensor({a, b, 1.0}, torch::kFloat)).sum()).backward();
+    ((p * torch::tensor({a, b, 1.0}, torch::kFloat)).sum() * scaler.value()).backward();
   };
   backward(1.0, 2.0);  // gradient (1, 2, 1) * 8
   EXPECT_TRUE(scaler.unscale_and_update(optimizer));

@@ -197,6 +197,8 @@ std::vector<Field> fields(Config& c) {
       scalar_field("train.channels_last", "bool", c.train.channels_last, "NHWC activations and weights"),
       choice_field("train.amp", c.train.amp, "mixed precision (fp16: CUDA only)"),
       choice_field("train.fused_sgd", c.train.fused_sgd, "one SGD update over all parameters (auto: on CUDA)"),
+      choice_field("train.cuda_graphs", c.train.cuda_graphs,
+                   "replay each step shape's forward and backward as a CUDA graph (auto: on CUDA, one process)"),
       scalar_field("train.sync_bn", "bool", c.train.sync_bn, "several processes: batch norm over the global batch"),
       choice_field("train.distributed.backend", c.train.distributed_backend,
                    "several processes: auto is nccl on CUDA, gloo on the CPU"),

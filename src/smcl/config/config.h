@@ -154,6 +154,10 @@ struct TrainConfig {
   // SGD's update once over all parameters instead of once per parameter (train/fused_sgd.h; equal to the last
   // bit but rarely): auto (on CUDA, where a step is launch-bound) | on | off
   Switch fused_sgd = Switch::kAuto;
+  // Each step's forward, loss and backward from fixed input buffers, captured once per batch shape as a CUDA graph
+  // and replayed (train/static_step.h): auto (on CUDA in one process) | on (on the CPU: the same static-shape
+  // steps, run eagerly) | off
+  Switch cuda_graphs = Switch::kAuto;
   // Data-parallel runs (launched with several processes, see README): batch_size stays the global batch.
   bool sync_bn = false;                          // batch-norm statistics over every process's shard of the batch
   Backend distributed_backend = Backend::kAuto;  // auto (nccl on CUDA, gloo on the CPU) | gloo | nccl

@@ -19,7 +19,8 @@ torch::Tensor per_sample_cross_entropy(const torch::Tensor& logits, const torch:
 
 }  // namespace
 
-ClassificationLoss::ClassificationLoss(const config::LossConfig& config, const std::vector<int64_t>& counts)
+ClassificationLoss::ClassificationLoss(const config::LossConfig& config, const std::vector<int64_t>& counts,
+                                       torch::Device device)
     : config_(config) {
   for (int64_t n : counts) {
     SMCL_CHECK(n > 0, "loss '" << config::name_of(config.name) << "' needs training images in every class");
@@ -37,11 +38,13 @@ ClassificationLoss::ClassificationLoss(const config::LossConfig& config, const s
         largest = std::max(largest, m.back());
       }
       for (auto& v : m) v *= config.ldam_max_margin / largest;
-      margins_ = torch::tensor(m, torch::kFloat64).to(torch::kFloat32);
+      margins_ = torch::tensor(m, torch::kFloat64).to(device, torch::kFloat32);
       return;
     }
     case config::LossName::kLogitAdjusted: prior_power = config.la_tau; [[fallthrough]];
-    case config::LossName::kBalancedSoftmax: log_prior_ = log_prior(counts, prior_power).to(torch::kFloat32); return;
+    case config::LossName::kBalancedSoftmax:
+      log_prior_ = log_prior(counts, prior_power).to(device, torch::kFloat32);
+      return;
   }
 }
 

@@ -22,8 +22,10 @@ namespace smcl::losses {
 
 class ClassificationLoss {
  public:
-  // counts: training images per class (> 0), for the LDAM margins and the balanced-softmax prior.
-  ClassificationLoss(const config::LossConfig& config, const std::vector<int64_t>& counts);
+  // counts: training images per class (> 0), for the LDAM margins and the balanced-softmax prior, which are kept
+  // on `device`: on the training device, a step copies nothing from the host (which a CUDA graph cannot capture).
+  ClassificationLoss(const config::LossConfig& config, const std::vector<int64_t>& counts,
+                     torch::Device device = torch::kCPU);
 
   // [B] unweighted per-sample losses l(z_i, y_i) of logits [B, K] and labels [B].
   torch::Tensor per_sample(const torch::Tensor& logits, const torch::Tensor& labels) const;

@@ -9,7 +9,9 @@
 namespace smcl::methods {
 
 Bcl::Bcl(const config::Config& config, const data::Dataset& train, const models::Network& model)
-    : augment_(config.augment), smcl_(config.smcl), loss_(config.loss, data::class_counts(train)) {
+    : augment_(config.augment),
+      smcl_(config.smcl),
+      loss_(config.loss, data::class_counts(train), train.labels.device()) {
   SMCL_CHECK(!model->cosine_classifier(), "method bcl takes its prototypes from a linear classifier; loss.name "
                                               << config::name_of(config.loss.name)
                                               << " builds a cosine one (choose another loss)");
@@ -22,23 +24,24 @@ Bcl::Bcl(const config::Config& config, const data::Dataset& train, const models:
 PreparedStep Bcl::prepare(const StepInput& input, Rng& rng) const {
   std::vector<torch::Tensor> views;
   for (int i = 0; i < 3; ++i) views.push_back(augment::train_view(input.images, augment_, rng));
-  auto batch = torch::cat(views);
   auto head = prototype_head_.ptr();  // a shared_ptr: the step calls the head, which this const method cannot
-  return [this, head, batch, input](StepModel& model) -> StepOutput {
-    const int64_t b = input.labels.size(0);
+  auto run = [this, head](StepModel& model, const PreparedStep::Inputs& in) -> StepOutput {
+    const auto &batch = in[0], &labels = in[1], &class_weights = in[2];
+    const int64_t b = labels.size(0);
     auto out = model.forward(batch);
     auto logits = out.logits.narrow(0, 0, b);
-    auto total = smcl_.alpha * loss_(logits, input.labels, input.class_weights);
+    auto total = smcl_.alpha * loss_(logits, labels, class_weights);
     if (smcl_.beta != 0) {
       // The prototypes follow the classifier: W's gradient comes from both terms, as in BCL's code.
       auto prototypes = torch::nn::functional::normalize(head->forward(model.network()->classifier()->weight),
                                                          torch::nn::functional::NormalizeFuncOptions().dim(1));
       auto anchors = out.projection.narrow(0, b, 2 * b);
-      total = total + smcl_.beta * losses::balanced_contrastive(anchors, torch::cat({input.labels, input.labels}),
-                                                                prototypes, smcl_.temperature);
+      total = total + smcl_.beta * losses::balanced_contrastive(anchors, torch::cat({labels, labels}), prototypes,
+                                                                smcl_.temperature);
     }
     return {total, logits.detach(), batch.size(0)};
   };
+  return {{torch::cat(views), input.labels, input.class_weights}, run, "bcl"};
 }
 
 }  // namespace smcl::methods

@@ -18,20 +18,20 @@ Gpaco::Gpaco(const config::Config& config, const data::Dataset& train)
                  << config::name_of(config.loss.name) << " and " << config::name_of(config.loss.reweight) << ")");
   const auto counts = data::class_counts(train);
   for (int64_t n : counts) SMCL_CHECK(n > 0, "method gpaco needs training images in every class (its log prior)");
-  log_prior_ = losses::log_prior(counts).to(torch::kFloat32);
+  log_prior_ = losses::log_prior(counts).to(train.labels.device(), torch::kFloat32);
 }
 
 PreparedStep Gpaco::prepare(const StepInput& input, Rng& rng) const {
   auto first = augment::train_view(input.images, augment_, rng);
   auto second = augment::train_view(input.images, augment_, rng);
-  auto batch = torch::cat({first, second});
-  return [this, batch, input](StepModel& model) -> StepOutput {
-    const int64_t b = input.labels.size(0);
+  auto run = [this](StepModel& model, const PreparedStep::Inputs& in) -> StepOutput {
+    const auto &batch = in[0], &labels = in[1];
     auto out = model.forward(batch);
-    auto labels = torch::cat({input.labels, input.labels});
-    auto loss = losses::parametric_contrastive(out.projection, labels, out.logits, log_prior_, options_);
-    return {loss, out.logits.narrow(0, 0, b).detach(), batch.size(0)};
+    auto loss =
+        losses::parametric_contrastive(out.projection, torch::cat({labels, labels}), out.logits, log_prior_, options_);
+    return {loss, out.logits.narrow(0, 0, labels.size(0)).detach(), batch.size(0)};
   };
+  return {{torch::cat({first, second}), input.labels}, run, "gpaco"};
 }
 
 }  // namespace smcl::methods

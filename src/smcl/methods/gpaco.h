@@ -19,7 +19,7 @@ class Gpaco : public Method {
  private:
   config::AugmentConfig augment_;
   losses::ParametricContrastiveOptions options_;
-  torch::Tensor log_prior_;  // [K] float32 log(n_k / n) of the training counts
+  torch::Tensor log_prior_;  // [K] float32 log(n_k / n) of the training counts, on the training device
 };
 
 }  // namespace smcl::methods

@@ -65,25 +65,31 @@ StepOutput Method::step(models::Network& model, const StepInput& input, Rng& rng
 }
 
 Erm::Erm(const config::Config& config, const data::Dataset& train)
-    : augment_(config.augment), loss_(config.loss, data::class_counts(train)) {}
+    : augment_(config.augment), loss_(config.loss, data::class_counts(train), train.labels.device()) {}
 
 PreparedStep Erm::prepare(const StepInput& input, Rng& rng) const {
   auto view = augment::train_view(input.images, augment_, rng);
-  return [this, view, input](StepModel& model) -> StepOutput {
-    auto logits = model.forward(view).logits;
-    return {loss_(logits, input.labels, input.class_weights), logits.detach(), view.size(0)};
+  auto run = [this](StepModel& model, const PreparedStep::Inputs& in) -> StepOutput {
+    const auto &images = in[0], &labels = in[1], &class_weights = in[2];
+    auto logits = model.forward(images).logits;
+    return {loss_(logits, labels, class_weights), logits.detach(), images.size(0)};
   };
+  return {{view, input.labels, input.class_weights}, run, "erm"};
 }
 
 Scl::Scl(const config::Config& config, const data::Dataset& train)
-    : augment_(config.augment), smcl_(config.smcl), loss_(config.loss, data::class_counts(train)) {}
+    : augment_(config.augment),
+      smcl_(config.smcl),
+      loss_(config.loss, data::class_counts(train), train.labels.device()) {}
 
 PreparedStep Scl::prepare(const StepInput& input, Rng& rng) const {
   auto first = augment::train_view(input.images, augment_, rng);
   auto second = augment::train_view(input.images, augment_, rng);
-  SmclGroups groups{torch::cat({first, second}), input.labels, {}, {}};
-  return
-      [this, groups, input](StepModel& model) { return smcl_loss(model, groups, input.class_weights, smcl_, loss_); };
+  auto run = [this](StepModel& model, const PreparedStep::Inputs& in) {
+    const auto &views = in[0], &labels = in[1], &class_weights = in[2];
+    return smcl_loss(model, SmclGroups{views, labels, {}, {}}, class_weights, smcl_, loss_);
+  };
+  return {{torch::cat({first, second}), input.labels, input.class_weights}, run, "scl"};
 }
 
 bool uses_projection_head(const config::Config& config) { return registered(config.method.name).projection_head; }

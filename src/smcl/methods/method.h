@@ -51,9 +51,22 @@ class StepModel {
   Forward forward_;
 };
 
-// The part of a step that needs the model (forward, saliency from the model, losses); made by Method::prepare,
-// run on the training thread.
-using PreparedStep = std::function<StepOutput(StepModel& model)>;
+// The part of a step that needs the model (forward, saliency from the model, losses), made by Method::prepare and
+// run on the training thread as run(model, inputs). run reads everything that changes from step to step from
+// `inputs`, never from a tensor or number of its own: the step runner may call the run of an earlier step of the
+// same kind on this step's inputs copied into that step's buffers (train/static_step.h; on CUDA it replays a graph
+// captured from such a call). Only the shapes of the inputs may decide what run does.
+struct PreparedStep {
+  using Inputs = std::vector<torch::Tensor>;
+  using Run = std::function<StepOutput(StepModel& model, const Inputs& inputs)>;
+  Inputs inputs;  // the step's variable data (views, labels, class weights, mixing shares), on the training device
+  Run run;
+  // Steps of one kind with inputs of the same shapes run the same function of their inputs. Empty: the step is more
+  // than that (SMCL's CAM saliency runs the model in evaluation mode inside it) and always runs as it is.
+  std::string kind;
+
+  StepOutput operator()(StepModel& model) const { return run(model, inputs); }
+};
 
 class Method {
  public:

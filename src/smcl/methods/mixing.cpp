@@ -22,7 +22,7 @@ Mixing::Mixing(const config::Config& config, const data::Dataset& train)
       remix_labels_(config.method.name == config::MethodName::kRemix),
       augment_(config.augment),
       mix_(config.mix),
-      loss_(config.loss, data::class_counts(train)),
+      loss_(config.loss, data::class_counts(train), train.labels.device()),
       counts_(data::class_counts(train)),
       train_(train),
       train_labels_(train.labels) {
@@ -41,10 +41,12 @@ bool Mixing::mixes_in(int64_t epoch) const {
 PreparedStep Mixing::prepare(const StepInput& input, Rng& rng) const {
   auto view = augment::train_view(input.images, augment_, rng);
   if (!mixes_in(input.epoch) || !rng.bernoulli(mix_.prob)) {
-    return [this, view, input](StepModel& model) -> StepOutput {
-      auto logits = model.forward(view).logits;
-      return {loss_(logits, input.labels, input.class_weights), logits.detach(), view.size(0)};
+    auto run = [this](StepModel& model, const PreparedStep::Inputs& in) -> StepOutput {
+      const auto &images = in[0], &labels = in[1], &class_weights = in[2];
+      auto logits = model.forward(images).logits;
+      return {loss_(logits, labels, class_weights), logits.detach(), images.size(0)};
     };
+    return {{view, input.labels, input.class_weights}, run, "plain"};
   }
   const int64_t b = view.size(0), h = view.size(2), w = view.size(3);
   torch::Tensor partner, partner_labels;
@@ -78,11 +80,12 @@ PreparedStep Mixing::prepare(const StepInput& input, Rng& rng) const {
     mixed = augment::masked_images(view, partner, boxes);
     share = 1 - boxes.lambda;
   }
-  return [this, mixed, partner_labels, share, input](StepModel& model) -> StepOutput {
-    auto logits = model.forward(mixed).logits;
-    return {loss_.mixed(logits, input.labels, partner_labels, share, input.class_weights), logits.detach(),
-            mixed.size(0)};
+  auto run = [this](StepModel& model, const PreparedStep::Inputs& in) -> StepOutput {
+    const auto &images = in[0], &labels = in[1], &other_labels = in[2], &shares = in[3], &class_weights = in[4];
+    auto logits = model.forward(images).logits;
+    return {loss_.mixed(logits, labels, other_labels, shares, class_weights), logits.detach(), images.size(0)};
   };
+  return {{mixed, input.labels, partner_labels, share, input.class_weights}, run, "mixed"};
 }
 
 }  // namespace smcl::methods

@@ -36,6 +36,19 @@ std::function<torch::Tensor(const torch::Tensor&, Rng&)> peak_finder(config::Sal
   throw Error("smcl.saliency value " + config::name_of(mode) + " has no peak finder");
 }
 
+// A step's inputs: the views, the source labels, the class weights, then the target labels and the masked shares
+// when the groups have them; groups_of makes the groups of such inputs again.
+PreparedStep::Inputs step_inputs(const SmclGroups& groups, const torch::Tensor& class_weights) {
+  PreparedStep::Inputs in{groups.views, groups.source_labels, class_weights};
+  if (groups.target_labels.defined()) in.push_back(groups.target_labels);
+  if (groups.lambda.defined()) in.push_back(groups.lambda);
+  return in;
+}
+
+SmclGroups groups_of(const PreparedStep::Inputs& in) {
+  return {in[0], in[1], in.size() > 3 ? in[3] : torch::Tensor(), in.size() > 4 ? in[4] : torch::Tensor()};
+}
+
 }  // namespace
 
 StepOutput smcl_loss(StepModel& model, const SmclGroups& groups, const torch::Tensor& class_weights,
@@ -83,7 +96,7 @@ Smcl::Smcl(const config::Config& config, const data::Dataset& train)
     : augment_(config.augment),
       find_peaks_(peak_finder(config.smcl.saliency)),
       smcl_(config.smcl),
-      loss_(config.loss, data::class_counts(train)),
+      loss_(config.loss, data::class_counts(train), train.labels.device()),
       train_(train),
       train_labels_(train.labels),
       targets_(train.labels, target_probabilities(config.smcl, train)) {
@@ -126,11 +139,11 @@ PreparedStep Smcl::prepare(const StepInput& input, Rng& rng) const {
     views.push_back(augment::random_view(target_images, augment_, rng));
   }
   groups.views = augment::normalize(torch::cat(views), augment_.mean, augment_.std);
-  auto loss = [this, input](StepModel& model, const SmclGroups& g) {
-    return smcl_loss(model, g, input.class_weights, smcl_, loss_);
+  auto run = [this](StepModel& model, const PreparedStep::Inputs& in) {
+    return smcl_loss(model, groups_of(in), in[2], smcl_, loss_);
   };
   if (input.epoch < smcl_.mask_start_epoch || !rng.bernoulli(smcl_.mask_prob)) {
-    return [loss, groups](StepModel& model) { return loss(model, groups); };
+    return {step_inputs(groups, input.class_weights), run, "smcl"};
   }
   // The masked sample: a box of area share u at the saliency peak of s1 (or t1), filled from t1 (or zeros).
   const bool of_source = smcl_.saliency_of == config::SaliencyOf::kSource;
@@ -145,13 +158,14 @@ PreparedStep Smcl::prepare(const StepInput& input, Rng& rng) const {
     g.lambda = boxes.lambda.to(g.views.device());
     return g;
   };
-  if (peaks.defined()) {
-    auto masked = add_masked(groups, peaks);
-    return [loss, masked](StepModel& model) { return loss(model, masked); };
-  }
-  return [this, loss, add_masked, groups, saliency_images, saliency_labels](StepModel& model) {
-    return loss(model, add_masked(groups, cam_peaks(model.network(), saliency_images, saliency_labels)));
+  if (peaks.defined()) return {step_inputs(add_masked(groups, peaks), input.class_weights), run, "smcl"};
+  // CAM saliency: the box needs the current model's map, so the masked image is made inside the step.
+  auto run_with_cam = [this, add_masked, saliency_images, saliency_labels](StepModel& model,
+                                                                           const PreparedStep::Inputs& in) {
+    auto masked = add_masked(groups_of(in), cam_peaks(model.network(), saliency_images, saliency_labels));
+    return smcl_loss(model, masked, in[2], smcl_, loss_);
   };
+  return {step_inputs(groups, input.class_weights), run_with_cam, ""};
 }
 
 }  // namespace smcl::methods

@@ -27,6 +27,7 @@
 #include "smcl/methods/method.h"
 #include "smcl/models/network.h"
 #include "smcl/train/checkpoint.h"
+#include "smcl/train/cuda_graph.h"
 #include "smcl/train/exchange.h"
 #include "smcl/train/run_folder.h"
 #include "smcl/train/schedule.h"
@@ -252,10 +253,15 @@ RunSummary train_loop(Run& run) {
     run.state.train_images += trained.images;
     run.state.rng_state = run.rng.state();
     run.state.loss_scale = run.runner->scaler().value();
-    const std::string skipped = trained.skipped ? "  (" + std::to_string(trained.skipped) + " fp16 steps skipped)" : "";
+    std::string note;
+    if (trained.skipped) note += "  (" + std::to_string(trained.skipped) + " fp16 steps skipped)";
+    if (trained.replayed) {
+      note += "  (CUDA graphs: " + std::to_string(trained.replayed) + " of " + std::to_string(trained.steps) +
+              " steps replayed)";
+    }
     recorder.record(run.model, epoch, epoch_start,
                     {lr, trained.loss, trained.top1, double(trained.images) / trained.seconds, std::nullopt}, run.state,
-                    skipped);
+                    note);
   }
   RunSummary summary = make_summary(run.config, run.data, run.state);
   if (main) run.folder.write_summary(summary);
@@ -347,7 +353,40 @@ bool LossScaler::unscale_and_update(torch::optim::Optimizer& optimizer) {
 
 StepRunner::StepRunner(models::Network model, FusedSgd& optimizer, const methods::Method& method,
                        const config::TrainConfig& train, torch::Device device)
-    : model_(std::move(model)), optimizer_(optimizer), method_(method), train_(train), device_(device) {}
+    : model_(std::move(model)), optimizer_(optimizer), method_(method), train_(train), device_(device) {
+  // A graph replays one process's work; the collectives of data-parallel training are not in it.
+  const bool can_capture = device_.is_cuda() && cuda_graphs_available() && !dist::active();
+  if (train_.cuda_graphs == config::Switch::kOn && device_.is_cuda()) {
+    SMCL_CHECK(cuda_graphs_available(),
+               "train.cuda_graphs is on, but this build cannot capture CUDA graphs (it needs "
+               "a CUDA libtorch of PyTorch 2.0 or later); use auto or off");
+    SMCL_CHECK(!dist::active(),
+               "train.cuda_graphs is on, but a data-parallel run is not captured as CUDA graphs; "
+               "use auto or off");
+  }
+  const bool static_steps =
+      train_.cuda_graphs == config::Switch::kOn || (train_.cuda_graphs == config::Switch::kAuto && can_capture);
+  if (static_steps) {
+    // What a graph reads and writes in place: every parameter the optimiser updates, its gradient, and the
+    // buffers of the model and of the method's own module.
+    auto state = [this] {
+      std::vector<torch::Tensor> tensors;
+      for (const auto& group : optimizer_.param_groups()) {
+        for (const auto& p : group.params()) {
+          tensors.push_back(p);
+          tensors.push_back(p.grad());
+        }
+      }
+      for (const auto& b : model_->buffers()) tensors.push_back(b);
+      if (auto own = method_.module()) {
+        for (const auto& b : own->buffers()) tensors.push_back(b);
+      }
+      return tensors;
+    };
+    static_steps_ = std::make_unique<StaticSteps>(device_, can_capture, state);
+  }
+  if (train_.amp == config::Amp::kFp16) loss_scale_ = torch::zeros({}, torch::TensorOptions().device(device_));
+}
 
 StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& order, const torch::Tensor& class_weights,
                             int64_t epoch, Rng& rng, const std::function<void(int64_t)>& before_step,
@@ -389,6 +428,7 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
   const bool data_parallel = dist::active();
   std::vector<torch::Tensor> parameters = model_->parameters(), buffers;
   if (data_parallel && !train_.sync_bn) buffers = model_->buffers();
+  const int64_t replayed_before = static_steps_ ? static_steps_->replayed() : 0;
   auto start = Clock::now();
   for (int64_t step = 0; step < steps; ++step) {
     if (before_step) before_step(step);
@@ -400,16 +440,25 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
           model_, [this, group_rows](const torch::Tensor& x) { return sharded_forward(model_, x, group_rows); });
       dist::broadcast_(buffers);
     }
-    methods::StepOutput out;
-    {
-      AutocastScope autocast(device_.type(), fp16 ? torch::kHalf : torch::kBFloat16, amp);
-      out = batch_in.step(step_model);
-    }
+    if (fp16) loss_scale_.fill_(scaler_.value());
+    // Forward and loss under autocast, then backward: the part of a step a CUDA graph replays.
+    auto forward_backward = [&](const methods::PreparedStep::Run& run_step,
+                                const methods::PreparedStep::Inputs& inputs) {
+      methods::StepOutput out;
+      {
+        AutocastScope autocast(device_.type(), fp16 ? torch::kHalf : torch::kBFloat16, amp);
+        out = run_step(step_model, inputs);
+      }
+      (fp16 ? out.loss * loss_scale_ : out.loss).backward();
+      out.loss = out.loss.detach();
+      return out;
+    };
     optimizer_.zero_gradients();
-    (fp16 ? scaler_.scale(out.loss) : out.loss).backward();
+    methods::StepOutput out = static_steps_ ? static_steps_->run(batch_in.step, forward_backward)
+                                            : forward_backward(batch_in.step.run, batch_in.step.inputs);
     dist::sum_gradients(parameters);
     if (!fp16) {
-      first_nonfinite.masked_fill_(first_nonfinite.lt(0).logical_and(out.loss.detach().isfinite().logical_not()), step);
+      first_nonfinite.masked_fill_(first_nonfinite.lt(0).logical_and(out.loss.isfinite().logical_not()), step);
       optimizer_.step();
     } else if (scaler_.unscale_and_update(optimizer_)) {
       skipped_in_a_row = 0;
@@ -423,24 +472,26 @@ StepsResult StepRunner::run(const data::Dataset& train, const torch::Tensor& ord
                      << ": the run stops here and its last checkpoint is kept; lower optim.lr");
     }
     const int64_t length = batch_in.labels.size(0);
-    loss_sum += out.loss.detach().to(torch::kFloat) * double(length);
+    loss_sum += out.loss.to(torch::kFloat) * double(length);
     correct += out.logits.argmax(1).eq(batch_in.labels).sum();
     result.images += length;
     result.views += out.views;
+    ++result.steps;
     if (progress && (step % 10 == 0 || step + 1 == steps)) {
       check_finite();
       progress(step + 1, steps, loss_sum.item<double>() / double(result.images));
     }
   }
   check_finite();
+  if (static_steps_) result.replayed = static_steps_->replayed() - replayed_before;
   result.seconds = seconds_since(start);
   result.loss = loss_sum.item<double>() / double(std::max<int64_t>(1, result.images));
   result.top1 = 100.0 * correct.item<double>() / double(std::max<int64_t>(1, result.images));
   return result;
 }
 
-const std::vector<std::string> kExecutionKeys = {"train.threads", "train.prefetch", "data.decode_threads",
-                                                 "eval.batch_size", "train.distributed.timeout"};
+const std::vector<std::string> kExecutionKeys = {"train.threads",       "train.prefetch",  "train.cuda_graphs",
+                                                 "data.decode_threads", "eval.batch_size", "train.distributed.timeout"};
 const std::vector<std::string> kResumableKeys = [] {
   auto keys = kExecutionKeys;
   keys.insert(keys.begin(), "train.epochs");

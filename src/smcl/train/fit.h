@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "smcl/train/checkpoint.h"
 #include "smcl/train/fused_sgd.h"
 #include "smcl/train/run_folder.h"
+#include "smcl/train/static_step.h"
 
 namespace smcl::train {
 
@@ -33,14 +35,13 @@ void join_process_group(const config::TrainConfig& train, const torch::Device& d
 // Throws smcl::Error when launched as one of several processes: `command` (eval, retrain, sweep) runs in one.
 void require_one_process(const std::string& command);
 
-// Keeps fp16 gradients finite (train.amp fp16): the loss is multiplied by the scale before backward and the
-// gradients divided by it after; a step with a non-finite gradient is skipped and the scale halved, and after
-// `growth_interval` clean steps in a row it doubles (torch.cuda.amp.GradScaler's rule and defaults).
+// Keeps fp16 gradients finite (train.amp fp16): the loss is multiplied by the scale before backward (by the step
+// runner) and the gradients divided by it after; a step with a non-finite gradient is skipped and the scale halved, and
+// after `growth_interval` clean steps in a row it doubles (torch.cuda.amp.GradScaler's rule and defaults).
 class LossScaler {
  public:
   explicit LossScaler(double scale = 65536.0, int64_t growth_interval = 2000)
       : scale_(scale), growth_interval_(growth_interval) {}
-  torch::Tensor scale(const torch::Tensor& loss) const { return loss * scale_; }
   // Divides the optimiser's gradients by the scale; returns whether all of them are finite (one device sync),
   // and updates the scale accordingly.
   bool unscale_and_update(torch::optim::Optimizer& optimizer);
@@ -55,11 +56,13 @@ class LossScaler {
 
 // What a pass of training steps did.
 struct StepsResult {
-  double loss = 0;      // mean training loss per source image
-  double top1 = 0;      // training top-1 (%) of the first source view
-  int64_t images = 0;   // source images trained on
-  int64_t views = 0;    // images through the model, every view counted
-  int64_t skipped = 0;  // steps skipped by the fp16 loss scaler
+  double loss = 0;       // mean training loss per source image
+  double top1 = 0;       // training top-1 (%) of the first source view
+  int64_t images = 0;    // source images trained on
+  int64_t views = 0;     // images through the model, every view counted
+  int64_t skipped = 0;   // steps skipped by the fp16 loss scaler
+  int64_t steps = 0;     // training steps taken
+  int64_t replayed = 0;  // of them, steps replayed from a CUDA graph (train.cuda_graphs)
   double seconds = 0;
 };
 
@@ -69,10 +72,13 @@ constexpr int64_t kMaxSkippedInARow = 50;
 
 // Training steps as every run takes them: the method prepares each batch (gather, augmentation, saliency; on a
 // background thread one step ahead with train.prefetch), the training thread runs forward and loss under
-// train.amp, backward and the SGD update (fused or not, as the optimiser was made). fit and the benchmarks share
-// it.
+// train.amp, backward and the SGD update (fused or not, as the optimiser was made). With train.cuda_graphs the
+// forward, loss and backward run from fixed buffers (train/static_step.h): on CUDA (auto: in one process)
+// captured as graphs and replayed, on the CPU (on) eagerly. fit and the benchmarks share it.
 class StepRunner {
  public:
+  // Throws smcl::Error for train.cuda_graphs on where graphs cannot be captured (a build without them, a
+  // process group on CUDA).
   StepRunner(models::Network model, FusedSgd& optimizer, const methods::Method& method,
              const config::TrainConfig& train, torch::Device device);
 
@@ -95,14 +101,16 @@ class StepRunner {
   config::TrainConfig train_;
   torch::Device device_;
   LossScaler scaler_;
+  torch::Tensor loss_scale_;                   // fp16: the scaler's value on the device, read by captured steps
+  std::unique_ptr<StaticSteps> static_steps_;  // train.cuda_graphs; null: every step eagerly as prepared
 };
 
 // Trains `config` (resolved) into run folder `out_dir`, which must not hold a run yet. Returns its summary.
 RunSummary fit(const config::Config& config, const std::string& out_dir);
 
-// The config keys that say how a run runs, not what it computes (threads, prefetching, evaluation batches, the
-// process group's timeout): a run folder trained with other values holds the same run. (Another train.threads
-// may still round differently; a run's numbers are those of the value its config.yaml records.)
+// The config keys that say how a run runs, not what it computes (threads, prefetching, CUDA graphs, evaluation
+// batches, the process group's timeout): a run folder trained with other values holds the same run. (Another
+// train.threads may still round differently; a run's numbers are those of the value its config.yaml records.)
 extern const std::vector<std::string> kExecutionKeys;
 // The keys a resumed run may change: kExecutionKeys and train.epochs, which extends a run.
 extern const std::vector<std::string> kResumableKeys;
@@ -114,7 +122,7 @@ std::vector<std::string> differing_keys_except(const config::Config& a, const co
 // Continues the run in `run_dir` from its last checkpoint (`from` "best": from its best one, training the epochs
 // after it again); a finished run just returns its summary. Temporary files of a killed process are removed
 // first. The folder's config.yaml must match the checkpoint's config but for the keys that may change on
-// resume (train.epochs, train.threads, train.prefetch, data.decode_threads, eval.batch_size,
+// resume (train.epochs, train.threads, train.prefetch, train.cuda_graphs, data.decode_threads, eval.batch_size,
 // train.distributed.timeout); otherwise an smcl::Error lists the differing keys.
 RunSummary resume(const std::string& run_dir, const std::string& from = "last");
 
