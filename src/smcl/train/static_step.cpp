@@ -67,7 +67,6 @@ methods::StepOutput StaticSteps::run(const methods::PreparedStep& step, const Bo
     shape.graph->capture([&] { shape.outputs = body(shape.run, shape.buffers); });
     shape.is_captured = true;
     shape.storage = storage();
-    ++captured_;
   }
   shape.graph->replay();
   ++replayed_;

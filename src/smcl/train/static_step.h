@@ -43,7 +43,6 @@ class StaticSteps {
   methods::StepOutput run(const methods::PreparedStep& step, const Body& body);
 
   int64_t replayed() const { return replayed_; }  // steps replayed from a graph so far
-  int64_t captured() const { return captured_; }  // graphs captured so far
 
  private:
   struct Shape {
@@ -63,7 +62,6 @@ class StaticSteps {
   std::function<std::vector<torch::Tensor>()> state_;
   std::map<std::string, Shape> shapes_;  // by kind, input shapes, strides and dtypes
   int64_t replayed_ = 0;
-  int64_t captured_ = 0;
 };
 
 }  // namespace smcl::train
