@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Whole tables at once: the wall time of one small table swept one run at a time with every core
 # (`smcl sweep --threads CORES`) against `smcl sweep --jobs J --threads CORES/J`, the same runs in J processes.
-# Usage: bench/sweep_jobs.sh [JOBS] [ROUNDS]   (env: SMCL=binary, EPOCHS=3, SEEDS="0 1 2")
+# Usage: bench/sweep_jobs.sh [JOBS] [ROUNDS]   (env: SMCL=binary, EPOCHS=3, SEEDS="0 1 2", SET="key=value,..."
+# more settings of every run, e.g. SET=train.prefetch=false)
 # The table: ERM and SCL on Fashion-MNIST-LT (configs/fashion_mnist_lt_{erm,scl}.yaml) for EPOCHS epochs and
 # each of SEEDS; rounds alternate the two ways. Prints the wall seconds of each sweep, the runs' training
 # images/s summed over the table, and whether both ways gave the same top-1 in every run (they should not have
@@ -13,6 +14,7 @@ jobs=${1:-2}
 rounds=${2:-1}
 epochs=${EPOCHS:-3}
 seeds=${SEEDS:-0 1 2}
+extra=${SET:+, $SET}
 cores=$(nproc)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -23,10 +25,10 @@ seeds: [$seed_list]
 rows:
   - name: ERM
     config: $PWD/configs/fashion_mnist_lt_erm.yaml
-    set: [train.epochs=$epochs, optim.warmup_epochs=1]
+    set: [train.epochs=$epochs, optim.warmup_epochs=1$extra]
   - name: SCL
     config: $PWD/configs/fashion_mnist_lt_scl.yaml
-    set: [train.epochs=$epochs, optim.warmup_epochs=1]
+    set: [train.epochs=$epochs, optim.warmup_epochs=1$extra]
 YAML
 printf '%-28s %10s\n' sweep "wall s"
 for round in $(seq "$rounds"); do
