@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <torch/cuda.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -81,8 +82,12 @@ void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t 
     std::string log;
     Clock::time_point start;
     std::streamoff read = 0;  // bytes of the log read so far
+    int64_t gpu = -1;         // index into gpus; -1: none
   };
   std::map<pid_t, Child> children;
+  // Each run on the GPU with the fewest runs of this sweep (CUDA_VISIBLE_DEVICES set to it in the child).
+  const auto gpus = sweep::visible_gpus(std::getenv("CUDA_VISIBLE_DEVICES"), torch::cuda::device_count());
+  std::vector<int64_t> runs_on(gpus.size(), 0);
   std::vector<std::string> failures;
   size_t ended = 0;
   bool told_to_stop = false;
@@ -118,12 +123,18 @@ void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t 
       std::vector<char*> args;
       for (auto& a : argv) args.push_back(a.data());
       args.push_back(nullptr);
+      int64_t gpu = -1;
+      if (!gpus.empty()) {
+        gpu = std::min_element(runs_on.begin(), runs_on.end()) - runs_on.begin();
+        ++runs_on[size_t(gpu)];
+      }
       std::fflush(stdout);
       const pid_t pid = ::fork();
       SMCL_CHECK(pid >= 0, "smcl sweep --jobs: cannot start a process for " << dir);
       if (pid == 0) {
         // A process group of its own: a Ctrl-C at the terminal reaches the parent alone, which passes one stop on.
         ::setpgid(0, 0);
+        if (gpu >= 0) ::setenv("CUDA_VISIBLE_DEVICES", gpus[size_t(gpu)].c_str(), 1);
         const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd < 0 || ::dup2(fd, 1) < 0 || ::dup2(fd, 2) < 0) {
           std::fprintf(stderr, "error: smcl sweep --jobs: cannot write '%s'\n", log.c_str());
@@ -133,10 +144,11 @@ void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t 
         std::fprintf(stderr, "error: smcl sweep --jobs: cannot run '%s'\n", args[0]);
         std::_Exit(127);
       }
-      children[pid] = {j, log, Clock::now(), 0};
+      children[pid] = {j, log, Clock::now(), 0, gpu};
       state[j] = State::kRunning;
-      std::printf("[%zu/%zu] %s, seed %lld: started (%s)\n", j + 1, all.size(), job.row->name.c_str(),
-                  static_cast<long long>(job.seed), log.c_str());
+      const std::string on_gpu = gpu >= 0 ? " on GPU " + gpus[size_t(gpu)] : "";
+      std::printf("[%zu/%zu] %s, seed %lld: started%s (%s)\n", j + 1, all.size(), job.row->name.c_str(),
+                  static_cast<long long>(job.seed), on_gpu.c_str(), log.c_str());
     }
     if (children.empty()) break;  // stopping, or nothing left that may start
     // One line per job whenever it finishes an epoch.
@@ -152,6 +164,7 @@ void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t 
     if (pid > 0 && children.count(pid)) {
       const Child child = children[pid];
       children.erase(pid);
+      if (child.gpu >= 0) --runs_on[size_t(child.gpu)];
       const auto& job = all[child.job];
       const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
       state[child.job] = ok ? State::kDone : State::kFailed;
@@ -229,8 +242,8 @@ void add_sweep(CLI::App& app) {
   command
       ->add_option("--jobs,-j", o->jobs,
                    "runs trained at once, each in its own process with its output in <run folder>.log (a retrain "
-                   "row's run waits for its source run); every run is the same as trained alone with the same "
-                   "train.threads")
+                   "row's run waits for its source run; with GPUs, each on the visible one with the fewest runs); "
+                   "every run is the same as trained alone with the same train.threads")
       ->capture_default_str()
       ->check(CLI::Range(int64_t(1), int64_t(256)));
   command

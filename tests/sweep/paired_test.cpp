@@ -96,4 +96,16 @@ TEST(PairedStatistics, TheTableShowsTheDifferencesAndTheJsonCarriesThem) {
   EXPECT_TRUE(json["rows"][0]["differences"].empty());
 }
 
+// sweep --jobs on GPUs: the ids of CUDA_VISIBLE_DEVICES as listed (trimmed, at most as many as libtorch sees),
+// else libtorch's own numbering; none on a CPU build.
+TEST(Sweep, VisibleGpusAreTheListedIdsOrLibtorchsNumbering) {
+  using Ids = std::vector<std::string>;
+  EXPECT_EQ(visible_gpus(nullptr, 0), Ids{});
+  EXPECT_EQ(visible_gpus(nullptr, 3), (Ids{"0", "1", "2"}));
+  EXPECT_EQ(visible_gpus("", 2), (Ids{"0", "1"}));
+  EXPECT_EQ(visible_gpus("3,5", 2), (Ids{"3", "5"}));
+  EXPECT_EQ(visible_gpus(" 3 , GPU-8a1f ,7", 2), (Ids{"3", "GPU-8a1f"}));
+  EXPECT_EQ(visible_gpus("2,4", 0), Ids{});
+}
+
 }  // namespace smcl::sweep

@@ -313,6 +313,21 @@ config::Config row_config(const Row& row, int64_t seed) {
   return config;
 }
 
+std::vector<std::string> visible_gpus(const char* visible, int64_t count) {
+  std::vector<std::string> ids;
+  if (visible && *visible) {
+    std::stringstream list(visible);
+    for (std::string id; std::getline(list, id, ',') && int64_t(ids.size()) < count;) {
+      id.erase(0, id.find_first_not_of(" \t"));
+      id.erase(id.find_last_not_of(" \t") + 1);
+      ids.push_back(id);
+    }
+  } else {
+    for (int64_t i = 0; i < count; ++i) ids.push_back(std::to_string(i));
+  }
+  return ids;
+}
+
 std::vector<Job> jobs(const Table& table, const std::vector<std::string>& only, const std::vector<int64_t>& seeds) {
   for (int64_t seed : seeds) {
     SMCL_CHECK(std::any_of(table.rows.begin(), table.rows.end(),

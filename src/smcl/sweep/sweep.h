@@ -77,6 +77,11 @@ struct Job {
 std::vector<Job> jobs(const Table& table, const std::vector<std::string>& only = {},
                       const std::vector<int64_t>& seeds = {});
 
+// The GPUs `smcl sweep --jobs` shares its runs among (round-robin, several runs per GPU allowed): the ids listed
+// in CUDA_VISIBLE_DEVICES (`visible`; null or empty: not set), else 0 .. count - 1; at most `count`, the GPUs
+// libtorch sees (0 on a CPU build: none).
+std::vector<std::string> visible_gpus(const char* visible, int64_t count);
+
 // Trains (or resumes) every run of jobs(table, only, seeds) that is not finished. Prints progress. A run folder
 // that is broken (its config.yaml does not load, its summary.json is not JSON, a checkpoint fails its checksum)
 // is named and skipped, or with `rerun_broken` moved to <folder>.broken and trained anew. threads > 0 sets
