@@ -4,7 +4,8 @@
 # carry=[".gpu-carry"], timeout_s=540). In order of importance, each stage cut short when the time budget
 # (GPU_CHECK_SECONDS, default 510) runs out:
 #   1. build smcl against the libtorch of the machine's PyTorch (no OpenCV, no tests; the small dependencies come
-#      from the carried .deb files); a second try without c10d if the first fails;
+#      from the carried .deb files); when that fails, a second try without the optional part whose file failed
+#      (c10d, CUDA graphs);
 #   2. CUDA graphs (train.cuda_graphs on / off) for ERM fp32 and SMCL bf16 + channels_last on the
 #      CIFAR-100-LT-shaped set, the compute-bound limit (the floor at batch 4096) and the torch.compile reference;
 #   3. the whole DRW+SMCL CIFAR-100-LT recipe (200 epochs) on a generated CIFAR-100-shaped set;
@@ -78,8 +79,14 @@ configure || exit 1
 if ! build; then
   echo "build failed; the errors:"
   grep -E "error:|FAILED|Terminated" "$out/build.txt" | head -40
-  stamp "second try without c10d (one process per job)"
-  configure -DSMCL_WITH_DISTRIBUTED=OFF || exit 1
+  # Without the optional part whose file failed: c10d (src/smcl/core/distributed.cpp) or the CUDA graphs
+  # (src/smcl/train/cuda_graph.cpp, never compiled before a GPU machine) - both when neither is named.
+  without=()
+  grep -qE "distributed\.cpp" "$out/build.txt" && without+=(-DSMCL_WITH_DISTRIBUTED=OFF)
+  grep -qE "cuda_graph\.cpp" "$out/build.txt" && without+=(-DSMCL_WITH_CUDA_GRAPHS=OFF)
+  [[ ${#without[@]} -eq 0 ]] && without=(-DSMCL_WITH_DISTRIBUTED=OFF -DSMCL_WITH_CUDA_GRAPHS=OFF)
+  stamp "second try with ${without[*]}"
+  configure "${without[@]}" || exit 1
   build || { grep -E "error:|FAILED|Terminated" "$out/build.txt" | tail -40; exit 1; }
 fi
 B=build-gpu/bench/smcl_bench_speed
