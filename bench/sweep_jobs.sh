@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Whole tables at once: the wall time of one small table swept one run at a time with every core
-# (`smcl sweep --threads CORES`) against `smcl sweep --jobs J --threads CORES/J`, the same runs in J processes.
+# (`smcl sweep --threads CORES`) against `smcl sweep --jobs J --threads CORES/J`, the same runs in J processes
+# (which, taking every core, start their runs without the prefetch thread: each way as a user gets it).
 # Usage: bench/sweep_jobs.sh [JOBS] [ROUNDS]   (env: SMCL=binary, EPOCHS=3, SEEDS="0 1 2", SET="key=value,..."
 # more settings of every run, e.g. SET=train.prefetch=false)
 # The table: ERM and SCL on Fashion-MNIST-LT (configs/fashion_mnist_lt_{erm,scl}.yaml) for EPOCHS epochs and

@@ -37,6 +37,7 @@ struct SweepOptions {
   bool rerun_broken = false;
   int64_t jobs = 1;
   int64_t threads = 0;
+  bool no_prefetch = false;
   std::string baseline;
   std::string out;
 };
@@ -64,9 +65,11 @@ std::string minutes(Clock::duration elapsed) {
 // Trains the jobs o.jobs at a time, each in a child process: this program's `sweep` of the same table for
 // that row and seed alone (--only, --seeds, --threads, --no-table), its output in <run folder>.log. A retrain
 // row's run starts once its source run has ended well. Each child is a sweep of its own, so it resumes, skips
-// and refuses folders exactly as a sweep one by one would. On SIGINT / SIGTERM the children are told to stop
-// (they keep their checkpoints). Throws smcl::Error naming the runs that failed.
-void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t threads) {
+// and refuses folders exactly as a sweep one by one would. On the CPU, when the jobs' threads take every core,
+// the runs they start have no prefetch thread: it would compete with the convolutions of the job beside it for a
+// core (docs/performance.md, "Whole tables at once"). On SIGINT / SIGTERM the children are told to stop (they
+// keep their checkpoints). Throws smcl::Error naming the runs that failed.
+void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t threads, int64_t cores) {
   const auto all = sweep::jobs(table, o.only, o.seeds);
   const std::string self = fs::read_symlink("/proc/self/exe").string();
   auto index_of = [&](const std::string& id, int64_t seed) {
@@ -88,11 +91,13 @@ void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t 
   // Each run on the GPU with the fewest runs of this sweep (CUDA_VISIBLE_DEVICES set to it in the child).
   const auto gpus = sweep::visible_gpus(std::getenv("CUDA_VISIBLE_DEVICES"), torch::cuda::device_count());
   std::vector<int64_t> runs_on(gpus.size(), 0);
+  const bool no_prefetch = o.no_prefetch || (gpus.empty() && o.jobs * threads >= cores);
   std::vector<std::string> failures;
   size_t ended = 0;
   bool told_to_stop = false;
-  std::printf("%zu runs, %lld at a time with %lld thread(s) each; each run's output goes to <run folder>.log\n",
-              all.size(), static_cast<long long>(o.jobs), static_cast<long long>(threads));
+  std::printf("%zu runs, %lld at a time with %lld thread(s) each%s; each run's output goes to <run folder>.log\n",
+              all.size(), static_cast<long long>(o.jobs), static_cast<long long>(threads),
+              no_prefetch ? " and no prefetch thread" : "");
   while (ended < all.size()) {
     const bool stopping = stop_signal() != 0;
     // Start what may start: free slots, in table order, retrain rows after their source run.
@@ -120,6 +125,7 @@ void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t 
                                        "--threads", std::to_string(threads),
                                        "--no-table"};
       if (o.rerun_broken) argv.push_back("--rerun-broken");
+      if (no_prefetch) argv.push_back("--no-prefetch");
       std::vector<char*> args;
       for (auto& a : argv) args.push_back(a.data());
       args.push_back(nullptr);
@@ -203,9 +209,9 @@ void sweep_command(const SweepOptions& o) {
   int64_t broken = 0;
   if (!o.report && o.jobs > 1) {
     const int64_t cores = std::max<int64_t>(1, int64_t(std::thread::hardware_concurrency()));
-    run_in_processes(o, table, o.threads > 0 ? o.threads : std::max<int64_t>(1, cores / o.jobs));
+    run_in_processes(o, table, o.threads > 0 ? o.threads : std::max<int64_t>(1, cores / o.jobs), cores);
   } else if (!o.report) {
-    broken = sweep::run(table, o.runs, o.only, o.seeds, o.rerun_broken, o.threads);
+    broken = sweep::run(table, o.runs, o.only, o.seeds, o.rerun_broken, {o.threads, o.no_prefetch});
   }
   if (!o.no_table) {
     auto rows = sweep::results(table, o.runs);
@@ -252,6 +258,9 @@ void add_sweep(CLI::App& app) {
                    "resumed run keeps its folder's")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  command->add_flag("--no-prefetch", o->no_prefetch,
+                    "train.prefetch: false in the runs this sweep starts (with --jobs on the CPU, the default when "
+                    "the jobs' threads take every core); a resumed run keeps its folder's");
   command->add_option("--out,-o", o->out,
                       "markdown file to write, and beside it the same as .json (default: RUNS/<table name>/table.md)");
   command->callback([o] { sweep_command(*o); });

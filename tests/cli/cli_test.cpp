@@ -6,6 +6,7 @@
 #include <numeric>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "cli/cli_util.h"
 #include "smcl/data/long_tail.h"
@@ -367,8 +368,9 @@ TEST_F(Cli, SweepTrainsWhatIsMissingResumesAKilledRunAndWritesTheTable) {
 }
 
 // --jobs 2: the same table trained two runs at a time, each run in a process of its own with one thread, gives
-// the runs a sweep one by one gives with one thread; the retrain row starts only after its source run ended,
-// and a plain sweep afterwards (threads unset) finds every run finished.
+// the runs a sweep one by one gives with one thread (with or without the prefetch thread: it moves no number); the
+// retrain row starts only after its source run ended, and a plain sweep afterwards (threads unset) finds every run
+// finished.
 TEST_F(Cli, SweepJobsTrainTheSameRunsAsOneByOne) {
   test::write_bytes(dir_ / "tables/t.yaml",
                     "name: tiny\nseeds: [3, 4]\nrows:\n"
@@ -392,6 +394,10 @@ TEST_F(Cli, SweepJobsTrainTheSameRunsAsOneByOne) {
     }
     EXPECT_TRUE(std::filesystem::exists(parallel_run + ".log"));
     EXPECT_NE(test::slurp(parallel_run + "/config.yaml").find("threads: 1\n"), std::string::npos);
+    // Two jobs of one thread take every core of a machine of up to two: their runs have no prefetch thread there.
+    const bool every_core = std::thread::hardware_concurrency() <= 2;
+    EXPECT_NE(test::slurp(parallel_run + "/config.yaml").find(every_core ? "prefetch: false\n" : "prefetch: true\n"),
+              std::string::npos);
   }
   const auto source_ended = parallel.output.find("ERM, seed 4: ended");
   const auto retrain_started = parallel.output.find("cRT, seed 4: started");

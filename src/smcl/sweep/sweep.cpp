@@ -351,7 +351,7 @@ std::vector<Job> jobs(const Table& table, const std::vector<std::string>& only, 
 }
 
 int64_t run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only,
-            const std::vector<int64_t>& seeds, bool rerun_broken, int64_t threads) {
+            const std::vector<int64_t>& seeds, bool rerun_broken, const StartSettings& start) {
   const auto all = jobs(table, only, seeds);
   int64_t done = 0, broken = 0;
   for (const auto& [row, seed] : all) {
@@ -368,7 +368,8 @@ int64_t run(const Table& table, const std::string& runs_root, const std::vector<
       continue;
     }
     config::Config config = row_config(*row, seed);
-    if (threads > 0) config.train.threads = threads;
+    if (start.threads > 0) config.train.threads = start.threads;
+    if (start.no_prefetch) config.train.prefetch = false;
     const std::string saved = (fs::path(dir) / "config.yaml").string();
     if (fs::exists(saved)) {
       const std::string problem = folder_problem(dir);

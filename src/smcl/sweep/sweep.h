@@ -82,14 +82,21 @@ std::vector<Job> jobs(const Table& table, const std::vector<std::string>& only =
 // libtorch sees (0 on a CPU build: none).
 std::vector<std::string> visible_gpus(const char* visible, int64_t count);
 
+// How the runs a sweep starts run, never what they compute (keys of train::kExecutionKeys); a resumed run keeps
+// its folder's.
+struct StartSettings {
+  int64_t threads = 0;       // > 0: train.threads
+  bool no_prefetch = false;  // train.prefetch: false
+};
+
 // Trains (or resumes) every run of jobs(table, only, seeds) that is not finished. Prints progress. A run folder
 // that is broken (its config.yaml does not load, its summary.json is not JSON, a checkpoint fails its checksum)
-// is named and skipped, or with `rerun_broken` moved to <folder>.broken and trained anew. threads > 0 sets
-// train.threads of the runs it starts (a resumed run keeps its folder's). A folder whose config differs from the
-// row's only in keys that say how a run runs (train::kExecutionKeys: train.threads, ...) holds the row's run. Returns
-// the number of broken runs skipped.
+// is named and skipped, or with `rerun_broken` moved to <folder>.broken and trained anew. `start` sets the
+// execution keys of the runs it starts. A folder whose config differs from the row's only in keys that say how a
+// run runs (train::kExecutionKeys: train.threads, ...) holds the row's run. Returns the number of broken runs
+// skipped.
 int64_t run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only = {},
-            const std::vector<int64_t>& seeds = {}, bool rerun_broken = false, int64_t threads = 0);
+            const std::vector<int64_t>& seeds = {}, bool rerun_broken = false, const StartSettings& start = {});
 
 // The metrics a table gathers from each run's summary.json: top-1, many / medium / few and, for
 // background-biased sets, the conflict split's top-1 and the background-flip rate.
