@@ -5,9 +5,11 @@
 # Usage: bench/sweep_jobs.sh [JOBS] [ROUNDS]   (env: SMCL=binary, EPOCHS=3, SEEDS="0 1 2", SET="key=value,..."
 # more settings of every run, e.g. SET=train.prefetch=false)
 # The table: ERM and SCL on Fashion-MNIST-LT (configs/fashion_mnist_lt_{erm,scl}.yaml) for EPOCHS epochs and
-# each of SEEDS; rounds alternate the two ways. Prints the wall seconds of each sweep, the runs' training
-# images/s summed over the table, and whether both ways gave the same top-1 in every run (they should not have
-# to: another train.threads may round differently).
+# each of SEEDS; rounds alternate the two ways. Prints the wall seconds of each sweep, whether both ways gave the
+# same top-1 in every run (they need not: another train.threads may round differently), and per sweep how busy
+# it kept its job slots: the runs' own wall seconds (summary.json: their epochs, training and evaluation)
+# summed, over jobs x the sweep's wall seconds. The rest is time between runs (a process starting, loading the
+# data) and the end of the table, when fewer runs are left than jobs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 smcl=$(realpath "${SMCL:-build/apps/smcl/smcl}")
@@ -46,16 +48,23 @@ for round in $(seq "$rounds"); do
     "$smcl" sweep --table "$out/table.yaml" --runs "$root" "${args[@]}" >"$root.log" 2>&1 ||
       { tail -20 "$root.log"; exit 1; }
     end=$(date +%s.%N)
-    printf '%-28s %10.1f\n' "$label" "$(/usr/bin/python3 -c "print($end - $start)")"
+    /usr/bin/python3 -c "print($end - $start)" >"$root.wall"
+    printf '%-28s %10.1f\n' "$label" "$(cat "$root.wall")"
   done
 done
-/usr/bin/python3 - "$out" <<'PY'
+/usr/bin/python3 - "$out" "$jobs" <<'PY'
 import glob, json, os, sys
-out = sys.argv[1]
-top1 = {}
+out, jobs = sys.argv[1], int(sys.argv[2])
+top1, run_seconds = {}, {}
 for path in sorted(glob.glob(os.path.join(out, "*", "jobs", "*", "seed*", "summary.json"))):
     way, run = path[len(out) + 1:].split("/", 1)
-    top1.setdefault(run, {})[way] = json.load(open(path))["last"]["top1"]
+    summary = json.load(open(path))
+    top1.setdefault(run, {})[way] = summary["last"]["top1"]
+    run_seconds[way] = run_seconds.get(way, 0.0) + summary["wall_seconds"]
 same = all(len(set(v.values())) == 1 for v in top1.values())
 print(f"{len(top1)} runs; the same last top-1 in every sweep of a run: {same}")
+for way in sorted(run_seconds):
+    wall = float(open(os.path.join(out, way + ".wall")).read())
+    slots = 1 if way.startswith("one-") else jobs
+    print(f"{way}: runs {run_seconds[way]:.1f} s in {slots} x {wall:.1f} s: job slots busy {run_seconds[way] / (slots * wall):.1%}")
 PY
