@@ -8,6 +8,7 @@
 # allocators; one JSON line per measurement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 bench=${B:-build/bench/smcl_bench_speed}
 data=${1:-cifar_shaped}
 rounds=${2:-1}
@@ -23,8 +24,7 @@ for round in $(seq "$rounds"); do
         glibc_default) flag=--default-malloc ;;
         jemalloc) preload=$lib/libjemalloc.so.2 flag=--default-malloc ;;
         mimalloc) preload=$lib/libmimalloc.so.2 flag=--default-malloc ;;
-        jemalloc_kept) preload=$lib/libjemalloc.so.2 flag=--default-malloc \
-          conf=dirty_decay_ms:-1,muzzy_decay_ms:-1,retain:true ;;
+        jemalloc_kept) preload=$jemalloc_library flag=--default-malloc conf=$jemalloc_conf ;;
       esac
       [[ -z $preload || -e $preload ]] || { echo "missing $preload" >&2; exit 1; }
       line=$(MALLOC_CONF=$conf LD_PRELOAD=$preload "$bench" --mode pipeline --method "$method" --data "$data" \

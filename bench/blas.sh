@@ -7,6 +7,7 @@
 # OPENBLAS=/usr/lib/x86_64-linux-gnu/openblas-pthread; needs libopenblas0-pthread and libjemalloc2 installed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 bench=${B:-build/bench/smcl_bench_speed}
 rounds=${1:-2}
 data=${DATA:-cifar_shaped}
@@ -24,10 +25,9 @@ for round in $(seq "$rounds"); do
       path=""
       [[ $blas == openblas ]] && path=$openblas
       for mode in floor pipeline; do
-        ips=$(LD_LIBRARY_PATH=$path MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1,retain:true \
-          LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 "$bench" --mode "$mode" --method "$method" \
-          --data "$data" --steps "$steps" --warmup 2 --default-malloc | grep '^{' | tail -1 |
-          /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["images_per_second"])')
+        ips=$(LD_LIBRARY_PATH=$path MALLOC_CONF=$jemalloc_conf LD_PRELOAD=$jemalloc_library "$bench" \
+          --mode "$mode" --method "$method" --data "$data" --steps "$steps" --warmup 2 --default-malloc |
+          images_per_second)
         echo "$round $method $blas $mode $ips" | tee -a "$out"
       done
     done

@@ -8,6 +8,7 @@
 # Prints each measurement and, per row, the medians and the median of the per-round ratios after/before.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 before=$1 after=$2 rounds=${3:-3}
 for binary in "$before" "$after"; do [[ -x $binary ]] || { echo "not an executable: $binary" >&2; exit 1; }; done
 out=$(mktemp)
@@ -22,8 +23,7 @@ for round in $(seq "$rounds"); do
         binary=$before
         [[ $which == after ]] && binary=$after
         ips=$("$binary" --mode pipeline --method "$method" --data "$data" --steps $((steps * ${SCALE:-2})) \
-          --warmup "${WARMUP:-2}" | grep '^{' | tail -1 |
-          /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["images_per_second"])')
+          --warmup "${WARMUP:-2}" | images_per_second)
         echo "$round $data $method $which $ips" | tee -a "$out"
       done
     done

@@ -10,23 +10,22 @@
 # libjemalloc2 is installed, glibc with smcl's settings otherwise. Rounds repeat the three measurements in turn.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 bench=${B:-build/bench/smcl_bench_speed}
 jobs=${1:-2}
 rounds=${2:-1}
 method=${METHOD:-erm}
 data=${DATA:-fashion_mnist}
-jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 preload="" conf="" flag=""
-if [[ -e $jemalloc ]]; then
-  # The same malloc_conf as apps/smcl/main.cpp.
-  preload=$jemalloc conf=dirty_decay_ms:-1,muzzy_decay_ms:-1,retain:true flag=--default-malloc
+if [[ -e $jemalloc_library ]]; then
+  preload=$jemalloc_library conf=$jemalloc_conf flag=--default-malloc
 fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 measure() {  # measure THREADS PREFETCH FILE: one process's images/s into FILE
   MALLOC_CONF=$conf LD_PRELOAD=$preload "$bench" --mode pipeline --method "$method" --data "$data" \
     --steps "${STEPS:-24}" --warmup "${WARMUP:-3}" --set train.threads="$1" --set train.prefetch="$2" $flag \
-    | grep '^{' | tail -1 | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["images_per_second"])' >"$3"
+    | images_per_second >"$3"
 }
 printf '%-6s %14s %14s %16s %7s %7s\n' round "1 thread" "$jobs threads" "$jobs x 1 thread" limit gained
 for round in $(seq "$rounds"); do

@@ -1,0 +1,10 @@
+# Shared by the bench/*.sh scripts (sourced): jemalloc as the smcl executable links and configures it, and the
+# result of one smcl_bench_speed measurement.
+# shellcheck shell=bash
+jemalloc_library=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+jemalloc_conf=dirty_decay_ms:-1,muzzy_decay_ms:-1,retain:true  # apps/smcl/main.cpp's malloc_conf
+
+# images_per_second < smcl_bench_speed's output: the images/s of its result line.
+images_per_second() {
+  grep '^{' | tail -1 | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["images_per_second"])'
+}
