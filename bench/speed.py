@@ -100,9 +100,6 @@ def main():
     def steps_of(mode, method):
         return args.steps or (STEPS[method] * args.step_scale if mode != "eval" else 1)
 
-    if args.allocator == "jemalloc" and not os.path.exists(JEMALLOC):
-        sys.exit(f"speed.py: --allocator jemalloc needs {JEMALLOC} (apt-get install libjemalloc2)")
-
     def smcl(mode, method, data, sets=()):
         """The command of one smcl measurement and its environment."""
         allocator = args.allocator
@@ -111,6 +108,8 @@ def main():
                 allocator = s.partition("=")[2]
                 if allocator not in ALLOCATORS:
                     sys.exit(f"speed.py: '{s}': the allocator is one of {', '.join(sorted(ALLOCATORS))}")
+        if allocator == "jemalloc" and not os.path.exists(JEMALLOC):  # a missing preload would only be a warning
+            sys.exit(f"speed.py: the allocator jemalloc needs {JEMALLOC} (apt-get install libjemalloc2)")
         flags, env = ALLOCATORS[allocator]
         command = [args.binary, "--mode", mode, "--method", method, "--data", data, "--model", args.model,
                    "--batch", str(args.batch), "--steps", str(steps_of(mode, method)),
