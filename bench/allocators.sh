@@ -22,7 +22,7 @@ for round in $(seq "$rounds"); do
       preload="" flag="" conf=""
       case $allocator in
         glibc_default) flag=--default-malloc ;;
-        jemalloc) preload=$lib/libjemalloc.so.2 flag=--default-malloc ;;
+        jemalloc) preload=$jemalloc_library flag=--default-malloc ;;
         mimalloc) preload=$lib/libmimalloc.so.2 flag=--default-malloc ;;
         jemalloc_kept) preload=$jemalloc_library flag=--default-malloc conf=$jemalloc_conf ;;
       esac

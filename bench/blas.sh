@@ -12,13 +12,15 @@ bench=${B:-build/bench/smcl_bench_speed}
 rounds=${1:-2}
 data=${DATA:-cifar_shaped}
 openblas=${OPENBLAS:-/usr/lib/x86_64-linux-gnu/openblas-pthread}
-[[ -e $openblas/libblas.so.3 ]] || { echo "no $openblas/libblas.so.3 (apt-get install libopenblas0-pthread)" >&2; exit 1; }
+for library in "$openblas/libblas.so.3" "$jemalloc_library"; do  # a missing one would not be an error by itself
+  [[ -e $library ]] || { echo "no $library (apt-get install libopenblas0-pthread libjemalloc2)" >&2; exit 1; }
+done
 echo "the system's libblas.so.3: $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for round in $(seq "$rounds"); do
   for method in ${METHODS:-erm smcl}; do
-    case $method in erm) steps=16 ;; scl) steps=8 ;; *) steps=4 ;; esac
+    steps=$(($(speed_steps "$method") * 2))
     order=(system openblas)
     ((round % 2)) || order=(openblas system)
     for blas in "${order[@]}"; do

@@ -16,13 +16,13 @@ trap 'rm -f "$out"' EXIT
 for round in $(seq "$rounds"); do
   for data in ${DATA:-fashion_mnist cifar_shaped}; do
     for method in ${METHODS:-erm scl smcl}; do
-      case $method in erm) steps=8 ;; scl) steps=4 ;; *) steps=2 ;; esac  # bench/speed.py's STEPS
+      steps=$(($(speed_steps "$method") * ${SCALE:-2}))
       order=(before after)
       ((round % 2)) || order=(after before)
       for which in "${order[@]}"; do
         binary=$before
         [[ $which == after ]] && binary=$after
-        ips=$("$binary" --mode pipeline --method "$method" --data "$data" --steps $((steps * ${SCALE:-2})) \
+        ips=$("$binary" --mode pipeline --method "$method" --data "$data" --steps "$steps" \
           --warmup "${WARMUP:-2}" | images_per_second)
         echo "$round $data $method $which $ips" | tee -a "$out"
       done

@@ -155,8 +155,8 @@ stamp "speed benchmark on the GPU: CIFAR-100-LT-shaped set"
 # --allocator glibc_kept: the bench binary's own allocator, as in the GPU table of 2026-11-27 (this build links
 # no jemalloc, and a jemalloc that the machine might have is not the one measured here).
 timeout "$(budget 200)" python3 bench/speed.py --device cuda --rounds 1 --data cifar_shaped --methods $methods \
-  --allocator glibc_kept --variant bf16_channels_last:train.amp=bf16,train.channels_last=true --matched-variants --step-scale 6 \
-  --warmup 3 --workers 8 --binary "$B" --json "$out/speed-gpu-cifar.json"
+  --allocator glibc_kept --variant bf16_channels_last:train.amp=bf16,train.channels_last=true --matched-variants \
+  --step-scale 6 --warmup 3 --workers 8 --binary "$B" --json "$out/speed-gpu-cifar.json"
 [[ $methods == *smcl* ]] || smcl_rows cifar_shaped
 
 stamp "fused SGD update against the per-parameter one: ERM and SMCL pipeline, CIFAR-100-LT-shaped set"
@@ -169,7 +169,8 @@ done
 
 stamp "speed benchmark on the GPU: Fashion-MNIST-LT"
 timeout "$(budget 150)" python3 bench/speed.py --device cuda --rounds 1 --data fashion_mnist --methods $methods \
-  --allocator glibc_kept --step-scale 6 --warmup 3 --workers 8 --binary "$B" --fmnist-root "$fmnist" --json "$out/speed-gpu-fmnist.json"
+  --allocator glibc_kept --step-scale 6 --warmup 3 --workers 8 --binary "$B" --fmnist-root "$fmnist" \
+  --json "$out/speed-gpu-fmnist.json"
 [[ $methods == *smcl* ]] || smcl_rows fashion_mnist
 
 for amp in none bf16; do

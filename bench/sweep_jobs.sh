@@ -66,5 +66,6 @@ print(f"{len(top1)} runs; the same last top-1 in every sweep of a run: {same}")
 for way in sorted(run_seconds):
     wall = float(open(os.path.join(out, way + ".wall")).read())
     slots = 1 if way.startswith("one-") else jobs
-    print(f"{way}: runs {run_seconds[way]:.1f} s in {slots} x {wall:.1f} s: job slots busy {run_seconds[way] / (slots * wall):.1%}")
+    busy = run_seconds[way] / (slots * wall)
+    print(f"{way}: runs {run_seconds[way]:.1f} s in {slots} x {wall:.1f} s: job slots busy {busy:.1%}")
 PY
