@@ -1,6 +1,7 @@
 #include "smcl/losses/balanced_contrastive.h"
 
 #include "smcl/core/error.h"
+#include "smcl/losses/pairwise_dot.h"
 #include "smcl/losses/precision.h"
 
 namespace smcl::losses {
@@ -18,7 +19,7 @@ torch::Tensor balanced_contrastive(const torch::Tensor& anchors_in, const torch:
   auto options = torch::TensorOptions(torch::kInt64).device(anchors.device());
   auto contrast = torch::cat({anchors, prototypes});                       // [N + K, D]
   auto contrast_labels = torch::cat({labels, torch::arange(k, options)});  // [N + K]
-  auto logits = anchors.matmul(contrast.t()) / temperature;                // [N, N + K]
+  auto logits = pairwise_dot(anchors, contrast) / temperature;             // [N, N + K]
   // Subtracting the row maximum changes no log-probability and keeps exp() finite.
   logits = logits - std::get<0>(logits.max(1, /*keepdim=*/true)).detach();
   auto self = torch::eye(n, n + k, torch::TensorOptions(torch::kBool).device(anchors.device()));

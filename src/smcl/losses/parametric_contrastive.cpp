@@ -1,6 +1,7 @@
 #include "smcl/losses/parametric_contrastive.h"
 
 #include "smcl/core/error.h"
+#include "smcl/losses/pairwise_dot.h"
 #include "smcl/losses/precision.h"
 
 namespace smcl::losses {
@@ -18,9 +19,9 @@ torch::Tensor parametric_contrastive(const torch::Tensor& anchors_in, const torc
   const auto type = anchors.scalar_type();
   const auto centre_logits =
       (at_least_float32(logits_in).to(type) + log_prior.to(anchors.device(), type).unsqueeze(0)) /
-      options.centre_temperature;                                                // [N, K]
-  const auto sample_logits = anchors.matmul(anchors.t()) / options.temperature;  // [N, N]
-  auto all = torch::cat({centre_logits, sample_logits}, 1);                      // [N, K + N]
+      options.centre_temperature;                                                   // [N, K]
+  const auto sample_logits = pairwise_dot(anchors, anchors) / options.temperature;  // [N, N]
+  auto all = torch::cat({centre_logits, sample_logits}, 1);                         // [N, K + N]
   // Subtracting the row maximum changes no log-probability and keeps exp() finite.
   all = all - std::get<0>(all.max(1, /*keepdim=*/true)).detach();
 

@@ -1,6 +1,7 @@
 #include "smcl/losses/supcon.h"
 
 #include "smcl/core/error.h"
+#include "smcl/losses/pairwise_dot.h"
 #include "smcl/losses/precision.h"
 
 namespace smcl::losses {
@@ -12,8 +13,8 @@ torch::Tensor supcon(const torch::Tensor& projections, const torch::Tensor& labe
   const AutocastPause full_precision(projections.device().type());
   const auto features = at_least_float32(projections);
   const int64_t n = features.size(0);
-  if (n < 2) return features.sum() * 0.0;                     // no pairs at all
-  auto logits = features.matmul(features.t()) / temperature;  // [N, N]
+  if (n < 2) return features.sum() * 0.0;                        // no pairs at all
+  auto logits = pairwise_dot(features, features) / temperature;  // [N, N]
   // Subtracting the row maximum changes no log-probability and keeps exp() finite.
   logits = logits - std::get<0>(logits.max(1, /*keepdim=*/true)).detach();
   auto self = torch::eye(n, torch::TensorOptions(torch::kBool).device(features.device()));
