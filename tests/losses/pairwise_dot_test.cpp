@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <iostream>
 
 namespace smcl::losses {
 namespace {
@@ -77,7 +78,9 @@ TEST(OrderedMatmul, RejectsWhatItDoesNotCompute) {
 TEST(PairwiseDot, ValuesAndGradientsAreTorchMmsBitForBitWithTheReferenceBlas) {
   torch::manual_seed(1);
   const bool sequential_blas = mm_is_sequential();
-  if (!sequential_blas) std::cout << "torch::mm does not sum in order here (not the reference BLAS): compared within 1e-5\n";
+  if (!sequential_blas) {
+    std::cout << "torch::mm does not sum in order here (not the reference BLAS): compared within 1e-5\n";
+  }
   const auto close = [&](const torch::Tensor& x, const torch::Tensor& y) {
     return sequential_blas ? same_bits(x, y) : torch::allclose(x, y, 1e-5, 1e-5);
   };
@@ -97,7 +100,9 @@ TEST(PairwiseDot, ValuesAndGradientsAreTorchMmsBitForBitWithTheReferenceBlas) {
 
     EXPECT_TRUE(close(ours, reference));
     EXPECT_TRUE(close(a.grad(), ra.grad()));
-    if (!gram) EXPECT_TRUE(close(b.grad(), rb.grad()));
+    if (!gram) {
+      EXPECT_TRUE(close(b.grad(), rb.grad()));
+    }
   }
 }
 

@@ -1,6 +1,5 @@
 #include "smcl/losses/pairwise_dot.h"
 
-#include <ATen/Parallel.h>
 #include <torch/autograd.h>
 
 #include <algorithm>
@@ -22,16 +21,16 @@ struct Product {
   const float* b_panels;  // b packed as [panel][k][tile columns], zero past column n
   float* c;
   int64_t m, n, k;
-  int64_t row_tiles;
+  int64_t panels, row_tiles;
 };
 
-// Tiles [begin, end) of C, numbered panel by panel (tile t: panel t / row_tiles, rows from (t % row_tiles) * 6).
-// W is the vector width in floats; always inlined into a function compiled for the instruction set of that width.
+// All of C, tile by tile, panel by panel (a panel's packed b stays in cache over its tiles). W is the vector width
+// in floats; always inlined into a function compiled for the instruction set of that width.
 template <int W>
-inline __attribute__((always_inline)) void compute_tiles(const Product& p, int64_t begin, int64_t end) {
+inline __attribute__((always_inline)) void compute_tiles(const Product& p) {
   typedef float Vector __attribute__((vector_size(W * sizeof(float))));
   constexpr int64_t columns = 2 * W;
-  for (int64_t t = begin; t < end; ++t) {
+  for (int64_t t = 0; t < p.panels * p.row_tiles; ++t) {
     const int64_t panel = t / p.row_tiles, row0 = (t % p.row_tiles) * kTileRows;
     const float* b = p.b_panels + panel * p.k * columns;
     const float* rows[kTileRows];  // past the last row, repeat it and drop its results
@@ -59,20 +58,16 @@ inline __attribute__((always_inline)) void compute_tiles(const Product& p, int64
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx512f"))) void compute_tiles_avx512(const Product& p, int64_t begin, int64_t end) {
-  compute_tiles<16>(p, begin, end);
-}
-__attribute__((target("avx2"))) void compute_tiles_avx2(const Product& p, int64_t begin, int64_t end) {
-  compute_tiles<8>(p, begin, end);
-}
+__attribute__((target("avx512f"))) void compute_tiles_avx512(const Product& p) { compute_tiles<16>(p); }
+__attribute__((target("avx2"))) void compute_tiles_avx2(const Product& p) { compute_tiles<8>(p); }
 #endif
 
-void compute_tiles_any(int width, const Product& p, int64_t begin, int64_t end) {
+void compute_tiles_any(int width, const Product& p) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (width == 16) return compute_tiles_avx512(p, begin, end);
-  if (width == 8) return compute_tiles_avx2(p, begin, end);
+  if (width == 16) return compute_tiles_avx512(p);
+  if (width == 8) return compute_tiles_avx2(p);
 #endif
-  compute_tiles<4>(p, begin, end);
+  compute_tiles<4>(p);
 }
 
 struct PairwiseDot : torch::autograd::Function<PairwiseDot> {
@@ -106,11 +101,11 @@ std::vector<int> ordered_matmul_widths() {
 
 torch::Tensor ordered_matmul(const torch::Tensor& a, const torch::Tensor& b, int vector_width) {
   SMCL_ASSERT(a.dim() == 2 && b.dim() == 2 && a.size(1) == b.size(0) && a.device().is_cpu() && b.device().is_cpu() &&
-                  a.scalar_type() == torch::kFloat && b.scalar_type() == torch::kFloat && a.layout() == torch::kStrided &&
-                  b.layout() == torch::kStrided,
-              "ordered_matmul: float32 CPU matrices [M, K] and [K, N], got " << a.sizes() << " " << a.dtype() << " on "
-                                                                              << a.device() << " and " << b.sizes()
-                                                                              << " " << b.dtype() << " on " << b.device());
+                  a.scalar_type() == torch::kFloat && b.scalar_type() == torch::kFloat &&
+                  a.layout() == torch::kStrided && b.layout() == torch::kStrided,
+              "ordered_matmul: float32 CPU matrices [M, K] and [K, N], got "
+                  << a.sizes() << " " << a.dtype() << " on " << a.device() << " and " << b.sizes() << " " << b.dtype()
+                  << " on " << b.device());
   const int64_t m = a.size(0), k = a.size(1), n = b.size(1);
   auto c = torch::empty({m, n}, a.options());
   if (m == 0 || n == 0) return c;
@@ -125,22 +120,21 @@ torch::Tensor ordered_matmul(const torch::Tensor& a, const torch::Tensor& b, int
   float* packed_data = packed.data_ptr<float>();
   const float* b_data = b.data_ptr<float>();
   const int64_t b_row_stride = b.stride(0), b_column_stride = b.stride(1);
-  at::parallel_for(0, panels, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t panel = begin; panel < end; ++panel) {
-      const int64_t width_here = std::min(columns, n - panel * columns);
-      for (int64_t i = 0; i < k; ++i) {
-        float* to = packed_data + (panel * k + i) * columns;
-        const float* from = b_data + i * b_row_stride + panel * columns * b_column_stride;
-        for (int64_t j = 0; j < width_here; ++j) to[j] = from[j * b_column_stride];
-      }
+  for (int64_t panel = 0; panel < panels; ++panel) {
+    const int64_t width_here = std::min(columns, n - panel * columns);
+    for (int64_t i = 0; i < k; ++i) {
+      float* to = packed_data + (panel * k + i) * columns;
+      const float* from = b_data + i * b_row_stride + panel * columns * b_column_stride;
+      for (int64_t j = 0; j < width_here; ++j) to[j] = from[j * b_column_stride];
     }
-  });
-  const Product p{a.data_ptr<float>(), a.stride(0),     a.stride(1), packed_data, c.data_ptr<float>(), m, n, k,
-                  (m + kTileRows - 1) / kTileRows};
-  // At least about 2^18 multiply-adds per thread's share: below that, starting the threads costs more.
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 18) / (kTileRows * columns * k));
-  at::parallel_for(0, panels * p.row_tiles, grain,
-                   [&](int64_t begin, int64_t end) { compute_tiles_any(width, p, begin, end); });
+  }
+  const int64_t row_tiles = (m + kTileRows - 1) / kTileRows;
+  const Product p{
+      a.data_ptr<float>(), a.stride(0), a.stride(1), packed_data, c.data_ptr<float>(), m, n, k, panels, row_tiles};
+  // One thread: about 7 ms a product at an SMCL step's size (1,280 x 128 x 1,280), under 1% of the step. Threads
+  // of its own gained nothing on 2 cores: libtorch's OpenMP workers spin between operations and take the other
+  // core (with OMP_WAIT_POLICY=passive two threads did 1.6x; docs/performance.md).
+  compute_tiles_any(width, p);
   return c;
 }
 
