@@ -10,9 +10,12 @@
 // steps (StepRunner, as `smcl train` takes them) with sampling, gathering, augmentation, saliency, masking (on
 // in every step) and losses. profile: the pipeline's steps taken apart on one thread (prepare, forward + loss,
 // backward, SGD update, each timed alone) next to the floor's forward, backward and update on the same number
-// of images. eval: evaluation of the test split. Prints one JSON line: images/second through
-// the model, seconds, peak resident memory. cifar_shaped is a generated long-tailed CIFAR-100-LT-sized set
-// (3x32x32, 100 classes, 500 to 5 images per class) of random pixels: speed does not depend on the content.
+// of images. eval: evaluation of the test split. products: the three matrix products of one SupCon term over the
+// step's projections (forward Z Z^T, backward G Z and G^T Z; Z [per_step, 128]) with torch::mm (the system's BLAS)
+// and with smcl's ordered_matmul (losses/pairwise_dot.h), milliseconds per product, and whether their bits agree.
+// Prints one JSON line: images/second through the model, seconds, peak resident memory. cifar_shaped is a generated
+// long-tailed CIFAR-100-LT-sized set (3x32x32, 100 classes, 500 to 5 images per class) of random pixels: speed does not
+// depend on the content.
 #include <sys/resource.h>
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -31,6 +34,7 @@
 #include "smcl/data/datasets.h"
 #include "smcl/data/long_tail.h"
 #include "smcl/eval/evaluate.h"
+#include "smcl/losses/pairwise_dot.h"
 #include "smcl/methods/method.h"
 #include "smcl/train/fit.h"
 
@@ -72,8 +76,8 @@ int main(int argc, char** argv) {
   std::string mode = "pipeline", method = "erm", dataset = "fashion_mnist", model_name = "resnet32";
   int64_t batch = 256, steps = 8, warmup = 2;
   std::vector<std::string> overrides;
-  app.add_option("--mode", mode, "floor | pipeline | profile | eval")
-      ->check(CLI::IsMember({"floor", "pipeline", "profile", "eval"}));
+  app.add_option("--mode", mode, "floor | pipeline | profile | eval | products")
+      ->check(CLI::IsMember({"floor", "pipeline", "profile", "eval", "products"}));
   app.add_option("--method", method, "erm | scl | smcl")->check(CLI::IsMember({"erm", "scl", "smcl"}));
   app.add_option("--data", dataset, "fashion_mnist | cifar_shaped")
       ->check(CLI::IsMember({"fashion_mnist", "cifar_shaped"}));
@@ -129,7 +133,7 @@ int main(int argc, char** argv) {
     };
     double seconds = 0;
     int64_t images = 0;
-    nlohmann::json phases;  // profile: seconds per step of each phase
+    nlohmann::json phases;  // profile: seconds per step of each phase; products: milliseconds per product
 
     if (mode == "floor") {
       auto one_step = [&] {
@@ -211,6 +215,28 @@ int main(int argc, char** argv) {
       seconds = total["pipeline: prepare (gather, augment, saliency, mask)"] + total["pipeline: forward + losses"] +
                 total["pipeline: backward"] + total["pipeline: SGD update"];
       images = steps * per_step;
+    } else if (mode == "products") {
+      const auto z = torch::nn::functional::normalize(torch::randn({per_step, 128})),
+                 g = torch::randn({per_step, per_step});
+      const std::vector<std::pair<std::string, std::pair<torch::Tensor, torch::Tensor>>> products{
+          {"Z Z^T", {z, z.t()}}, {"G Z", {g, z}}, {"G^T Z", {g.t(), z}}};
+      bool same_bits = true;
+      for (const auto& [name, operands] : products) {
+        const auto& [a, b] = operands;
+        for (const auto& [implementation, product] :
+             std::vector<std::pair<std::string, std::function<torch::Tensor()>>>{
+                 {"torch::mm", [&] { return a.mm(b); }},
+                 {"ordered_matmul", [&] { return losses::ordered_matmul(a, b); }}}) {
+          for (int64_t i = 0; i < warmup; ++i) product();
+          auto start = Clock::now();
+          for (int64_t i = 0; i < steps; ++i) product();
+          phases[name + " ms, " + implementation] = seconds_since(start) / double(steps) * 1e3;
+          seconds += seconds_since(start);
+        }
+        same_bits = same_bits && a.mm(b).view(torch::kInt).equal(losses::ordered_matmul(a, b).view(torch::kInt));
+      }
+      phases["same bits"] = same_bits;
+      images = 0;
     } else {
       for (int64_t i = 0; i < warmup; ++i) {
         eval::evaluate(model, data::select(data.test, torch::arange(std::min<int64_t>(1024, data.test.size()))),
@@ -238,7 +264,7 @@ int main(int argc, char** argv) {
                            {"channels_last", c.train.channels_last},
                            {"amp", config::name_of(c.train.amp)},
                            {"libtorch", TORCH_VERSION}};
-    if (!phases.empty()) line["phase_seconds_per_step"] = phases;
+    if (!phases.empty()) line[mode == "products" ? "milliseconds_per_product" : "phase_seconds_per_step"] = phases;
     std::printf("%s\n", line.dump().c_str());
     return 0;
   } catch (const Error& e) {
