@@ -2,7 +2,8 @@
 # Which BLAS libtorch's matrix products run on: Debian's libtorch calls the libblas.so.3 that the system's
 # alternatives point to, the reference BLAS (libblas3) unless an optimised one is installed. This times the
 # floor and the pipeline (smcl_bench_speed, jemalloc as the smcl executable sets it) with the system's BLAS and
-# with OpenBLAS put first by LD_LIBRARY_PATH, in interleaved rounds.
+# with OpenBLAS put first by LD_LIBRARY_PATH, in interleaved rounds. (SupCon's similarity products no longer go
+# through the BLAS: src/smcl/losses/pairwise_dot.h; the classifier's and projection head's still do.)
 # Usage: bench/blas.sh [ROUNDS]   (env: B=smcl_bench_speed binary, DATA=cifar_shaped, METHODS="erm smcl",
 # OPENBLAS=/usr/lib/x86_64-linux-gnu/openblas-pthread; needs libopenblas0-pthread and libjemalloc2 installed)
 set -euo pipefail
@@ -21,9 +22,7 @@ trap 'rm -f "$out"' EXIT
 for round in $(seq "$rounds"); do
   for method in ${METHODS:-erm smcl}; do
     steps=$(($(speed_steps "$method") * 2))
-    order=(system openblas)
-    ((round % 2)) || order=(openblas system)
-    for blas in "${order[@]}"; do
+    for blas in $(alternating "$round" system openblas); do
       path=""
       [[ $blas == openblas ]] && path=$openblas
       for mode in floor pipeline; do

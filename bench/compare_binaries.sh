@@ -17,9 +17,7 @@ for round in $(seq "$rounds"); do
   for data in ${DATA:-fashion_mnist cifar_shaped}; do
     for method in ${METHODS:-erm scl smcl}; do
       steps=$(($(speed_steps "$method") * ${SCALE:-2}))
-      order=(before after)
-      ((round % 2)) || order=(after before)
-      for which in "${order[@]}"; do
+      for which in $(alternating "$round" before after); do
         binary=$before
         [[ $which == after ]] && binary=$after
         ips=$("$binary" --mode pipeline --method "$method" --data "$data" --steps "$steps" \

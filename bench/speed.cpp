@@ -1,7 +1,7 @@
 // One measurement of the speed benchmark (issue 5): bench/speed.py runs this binary and bench/reference.py in
 // interleaved rounds and makes the table; run it alone to look at one number.
 //
-//   build/bench/smcl_bench_speed --mode floor|pipeline|eval --method erm|scl|smcl
+//   build/bench/smcl_bench_speed --mode floor|pipeline|profile|eval|products --method erm|scl|smcl
 //       --data fashion_mnist|cifar_shaped [--model resnet32] [--batch 256] [--steps 8] [--warmup 2]
 //       [--set train.prefetch=false ...] [--default-malloc]
 //
@@ -230,8 +230,9 @@ int main(int argc, char** argv) {
           for (int64_t i = 0; i < warmup; ++i) product();
           auto start = Clock::now();
           for (int64_t i = 0; i < steps; ++i) product();
-          phases[name + " ms, " + implementation] = seconds_since(start) / double(steps) * 1e3;
-          seconds += seconds_since(start);
+          const double elapsed = seconds_since(start);
+          phases[name + " ms, " + implementation] = elapsed / double(steps) * 1e3;
+          seconds += elapsed;
         }
         same_bits = same_bits && a.mm(b).view(torch::kInt).equal(losses::ordered_matmul(a, b).view(torch::kInt));
       }

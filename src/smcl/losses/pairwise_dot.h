@@ -2,11 +2,11 @@
 // arithmetic of the reference BLAS at a fraction of its time.
 //
 // Debian's libtorch does float32 matrix products through the system's libblas.so.3, which `scripts/setup` leaves
-// as netlib's reference BLAS: one thread, plain loops, 95% of a SupCon term's time (docs/performance.md). Each
-// element it produces is the sum of its products in increasing order of the inner index, every product rounded
-// to float before it is added. ordered_matmul computes exactly that sum, in register tiles vectorised across
-// output columns, so its results are bit for bit those of torch::mm with the reference BLAS and every recorded
-// result stays reproducible; with another BLAS installed the losses still get these bits.
+// as netlib's reference BLAS: one thread, plain loops, where 95% of a SupCon term's time went (docs/performance.md).
+// Each element it produces is the sum of its products in increasing order of the inner index, every product rounded to
+// float before it is added. ordered_matmul computes exactly that sum, in register tiles vectorised across output
+// columns, so its results are bit for bit those of torch::mm with the reference BLAS and every recorded result stays
+// reproducible; with another BLAS installed the losses still get these bits.
 #pragma once
 
 #include <torch/types.h>
