@@ -30,6 +30,7 @@ using Clock = std::chrono::steady_clock;
 struct SweepOptions {
   std::string table_file;
   std::string runs = "runs";
+  std::vector<std::string> overrides;  // --set, on every training row
   std::vector<std::string> only;
   std::vector<int64_t> seeds;
   bool report = false;
@@ -124,6 +125,7 @@ void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t 
                                        "--seeds",   std::to_string(job.seed),
                                        "--threads", std::to_string(threads),
                                        "--no-table"};
+      for (const auto& set : o.overrides) argv.insert(argv.end(), {"--set", set});
       if (o.rerun_broken) argv.push_back("--rerun-broken");
       if (no_prefetch) argv.push_back("--no-prefetch");
       std::vector<char*> args;
@@ -200,7 +202,7 @@ void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t 
 void sweep_command(const SweepOptions& o) {
   install_stop_handlers();
   train::require_one_process("smcl sweep");
-  auto table = sweep::load_table(o.table_file);
+  auto table = sweep::load_table(o.table_file, o.overrides);
   if (!o.baseline.empty()) {
     SMCL_CHECK(std::any_of(table.rows.begin(), table.rows.end(), [&](const auto& r) { return r.name == o.baseline; }),
                "sweep --baseline: '" << o.baseline << "' is not the name of a row of " << table.file);
@@ -236,6 +238,9 @@ void add_sweep(CLI::App& app) {
   command->add_option("--table,-t", o->table_file, "table file: name, seeds and rows (see tables/)")->required();
   command->add_option("--runs", o->runs, "runs root; each run goes to RUNS/<table name>/<row>/seed<k>")
       ->capture_default_str();
+  command->add_option("--set,-s", o->overrides,
+                      "override a key of every training row after its own set, e.g. --set data.root=DIR "
+                      "(repeatable; the runs' config.yaml records it)");
   command->add_option("--only", o->only, "train only these rows (folder names, repeatable); the table lists all");
   command->add_option("--seeds", o->seeds, "train only these seeds of the table (e.g. one seed of every row first)");
   command->add_flag("--report", o->report, "train nothing: print and write the table of the runs finished so far");

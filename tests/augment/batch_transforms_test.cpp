@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
+
+#include "smcl/augment/image_views.h"
 
 namespace smcl::augment {
 namespace {
@@ -91,6 +94,61 @@ TEST(BatchTransforms, SameSeedSameViews) {
   config.std = {0.5};
   Rng a(9), b(9);
   EXPECT_TRUE(torch::equal(train_view(images, config, a), train_view(images, config, b)));
+}
+
+TEST(BatchTransforms, ResizedCropOf32x32ImagesSamplesAsTorchvision) {
+  // SimAugment's crop of a CIFAR image: RandomResizedCrop(32, scale=(0.2, 1)) with the default ratio range. The
+  // reference: 200,000 boxes of torchvision 0.14's RandomResizedCrop.get_params on a 32x32 image (Debian's
+  // python3-torchvision, torch.manual_seed(0)): mean area share 0.5510 (sd of that mean 0.0005), mean height 23.379
+  // and width 23.372, whole image 0.24% of the time, and the share of each box height below.
+  const std::map<int64_t, double> height_share{{13, 0.0079}, {16, 0.0404}, {20, 0.0563}, {24, 0.0689},
+                                               {28, 0.0569}, {31, 0.0449}, {32, 0.0389}};
+  Rng rng(11);
+  const int n = 40000;
+  double share = 0, height = 0, width = 0, whole = 0;
+  std::map<int64_t, double> heights;
+  for (int i = 0; i < n; ++i) {
+    const auto box = random_resized_crop_box(32, 32, {0.2, 1.0}, {3.0 / 4.0, 4.0 / 3.0}, rng);
+    ASSERT_TRUE(box.top >= 0 && box.left >= 0 && box.top + box.height <= 32 && box.left + box.width <= 32);
+    share += double(box.height * box.width) / 1024 / n;
+    height += double(box.height) / n;
+    width += double(box.width) / n;
+    whole += (box.height == 32 && box.width == 32) ? 1.0 / n : 0.0;
+    heights[box.height] += 1.0 / n;
+  }
+  // Tolerances about five standard deviations of a 40,000-box mean.
+  EXPECT_NEAR(share, 0.5510, 0.006);
+  EXPECT_NEAR(height, 23.379, 0.15);
+  EXPECT_NEAR(width, 23.372, 0.15);
+  EXPECT_NEAR(whole, 0.0024, 0.0015);
+  for (const auto& [h, expected] : height_share) EXPECT_NEAR(heights[h], expected, 0.006) << "height " << h;
+}
+
+TEST(BatchTransforms, ResizedCropOfABatchIsEachImagesResizedCrop) {
+  torch::manual_seed(0);
+  auto images = torch::randint(0, 256, {24, 3, 32, 32}, torch::kUInt8);
+  Rng a(4), b(4);
+  auto out = random_resized_crop(images, {0.2, 1.0}, {3.0 / 4.0, 4.0 / 3.0}, a);
+  ASSERT_EQ(out.sizes(), images.sizes());
+  ASSERT_EQ(out.scalar_type(), torch::kUInt8);
+  ASSERT_TRUE(out.is_contiguous());
+  int64_t resized = 0;
+  for (int64_t i = 0; i < 24; ++i) {
+    const auto box = random_resized_crop_box(32, 32, {0.2, 1.0}, {3.0 / 4.0, 4.0 / 3.0}, b);
+    EXPECT_TRUE(torch::equal(out[i], resized_crop(images[i], box, 32, 32))) << i;
+    resized += box.height < 32 || box.width < 32;
+  }
+  EXPECT_GT(resized, 20);  // the crops are real crops, not the image passed through
+
+  // random_view takes it with augment.resized_crop, pad-and-crop without.
+  config::AugmentConfig config;
+  config.flip = false;
+  config.crop_scale = {0.2, 1.0};
+  Rng c(4), d(4);
+  EXPECT_TRUE(torch::equal(random_view(images, config, c), random_crop(images, 4, d)));
+  config.resized_crop = true;
+  Rng e(4);
+  EXPECT_TRUE(torch::equal(random_view(images, config, e), out));
 }
 
 }  // namespace smcl::augment

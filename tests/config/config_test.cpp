@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "smcl/core/error.h"
 #include "smcl/sweep/sweep.h"
 #include "test_util.h"
@@ -189,13 +191,58 @@ TEST(Config, ShippedTablesLoad) {
   }
   EXPECT_EQ(tables, 9);
   auto table = sweep::load_table(std::string(SMCL_SOURCE_DIR) + "/tables/cifar100_lt_r50.yaml");
-  EXPECT_EQ(table.rows.back().name, "DRW+SMCL");
-  EXPECT_EQ(*table.rows.back().paper, 54.8);
+  EXPECT_EQ(table.rows[10].name, "DRW+SMCL");
+  EXPECT_EQ(*table.rows[10].paper, 54.8);
   auto config = sweep::row_config(table.rows[4], 1);  // DRW+Mixup
   EXPECT_EQ(config.method.name, config::MethodName::kMixup);
   EXPECT_EQ(config.data.imbalance_ratio, 50.0);
   EXPECT_EQ(config.train.seed, 1);
   EXPECT_EQ(config.loss.reweight, config::Reweight::kDrw);
+}
+
+// SPEC section 7: the contrastive rows (SCL, SMCL, BCL, GPaCo) train with SimAugment and Cutout, the others with
+// pad-4 crop and flip only; each CIFAR table's controlled rows swap them, and its DRW (SimAugment, Cutout) row has
+// exactly DRW+SMCL's augmentation.
+TEST(Config, CifarRowsTakeTheirSpecAugmentation) {
+  auto simaugment = [](const AugmentConfig& a) {
+    return a.resized_crop && a.crop_scale == std::vector<double>{0.2, 1.0} &&
+           a.crop_ratio == std::vector<double>{3.0 / 4.0, 4.0 / 3.0} && a.flip &&
+           a.color_jitter == std::vector<double>{0.4, 0.4, 0.4, 0.1} && a.color_jitter_prob == 0.8 &&
+           a.grayscale_prob == 0.2 && a.cutout == 16 && a.rand_augment_n == 0;
+  };
+  auto pad_crop_flip = [](const AugmentConfig& a) {
+    return !a.resized_crop && a.crop_padding == 4 && a.flip && a.color_jitter_prob == 0 && a.grayscale_prob == 0 &&
+           a.cutout == 0 && a.rand_augment_n == 0;
+  };
+  int rows = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(SMCL_SOURCE_DIR) + "/tables")) {
+    if (entry.path().filename().string().rfind("cifar", 0) != 0) continue;
+    const auto table = sweep::load_table(entry.path().string());
+    std::map<std::string, AugmentConfig> augment;
+    for (const auto& row : table.rows) {
+      if (!row.retrain.empty()) continue;
+      const auto config = sweep::row_config(row, 0);
+      const auto method = config.method.name;
+      const bool contrastive = method == MethodName::kScl || method == MethodName::kSmcl ||
+                               method == MethodName::kBcl || method == MethodName::kGpaco;
+      const bool controlled = row.name.find('(') != std::string::npos;
+      EXPECT_TRUE(contrastive != controlled ? simaugment(config.augment) : pad_crop_flip(config.augment))
+          << entry.path() << " row " << row.name << ":\n"
+          << to_yaml(config);
+      augment[row.name] = config.augment;
+      ++rows;
+    }
+    ASSERT_TRUE(augment.count("DRW (SimAugment, Cutout)") && augment.count("SCL-DRW (pad-crop, flip)")) << entry.path();
+    const auto& drw = augment["DRW (SimAugment, Cutout)"];
+    const auto& smcl = augment["DRW+SMCL"];
+    EXPECT_TRUE(drw.resized_crop == smcl.resized_crop && drw.crop_scale == smcl.crop_scale &&
+                drw.crop_ratio == smcl.crop_ratio && drw.crop_padding == smcl.crop_padding && drw.flip == smcl.flip &&
+                drw.color_jitter == smcl.color_jitter && drw.color_jitter_prob == smcl.color_jitter_prob &&
+                drw.grayscale_prob == smcl.grayscale_prob && drw.cutout == smcl.cutout && drw.mean == smcl.mean &&
+                drw.std == smcl.std)
+        << entry.path();
+  }
+  EXPECT_EQ(rows, 6 * 13);
 }
 
 }  // namespace smcl::config

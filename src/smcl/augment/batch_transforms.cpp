@@ -67,11 +67,30 @@ torch::Tensor normalize(const torch::Tensor& images, const std::vector<double>& 
   return (images.to(torch::kFloat32).div(255.0f) - m) / s;
 }
 
+torch::Tensor random_resized_crop(const torch::Tensor& images, const std::vector<double>& scale,
+                                  const std::vector<double>& ratio, Rng& rng) {
+  const int64_t b = images.size(0), h = images.size(2), w = images.size(3);
+  // Image by image: each box has its own size. At 32x32 a resize costs microseconds, so one thread: more would
+  // compete with the training step for the cores.
+  std::vector<torch::Tensor> views;
+  views.reserve(size_t(b));
+  for (int64_t i = 0; i < b; ++i) {
+    const CropBox box = random_resized_crop_box(h, w, scale, ratio, rng);
+    views.push_back(resized_crop(images[i], box, h, w));
+  }
+  return torch::stack(views);
+}
+
 torch::Tensor random_view(const data::Images& images, const config::AugmentConfig& config, Rng& rng) {
-  torch::Tensor x = images.pixels.defined() ? random_crop(images.pixels, config.crop_padding, rng)
-                                            : random_resized_crops(images.decoded, images.side, config.crop_scale,
-                                                                   config.crop_ratio, rng, images.threads)
-                                                  .to(images.device);
+  torch::Tensor x;
+  if (!images.pixels.defined()) {
+    x = random_resized_crops(images.decoded, images.side, config.crop_scale, config.crop_ratio, rng, images.threads)
+            .to(images.device);
+  } else if (config.resized_crop) {
+    x = random_resized_crop(images.pixels, config.crop_scale, config.crop_ratio, rng);
+  } else {
+    x = random_crop(images.pixels, config.crop_padding, rng);
+  }
   if (config.flip) x = random_flip(x, rng);
   x = rand_augment(x, config.rand_augment_n, config.rand_augment_m, config.rand_augment_mstd, rng);
   x = color_augment(x, config.color_jitter, config.color_jitter_prob, config.grayscale_prob, rng);

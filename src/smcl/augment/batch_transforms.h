@@ -29,10 +29,16 @@ torch::Tensor cutout(const torch::Tensor& images, int64_t size, Rng& rng);
 // images [B, C, H, W] uint8 -> float32 (x / 255 - mean[c]) / std[c]. mean and std have C entries.
 torch::Tensor normalize(const torch::Tensor& images, const std::vector<double>& mean, const std::vector<double>& std);
 
+// images [B, C, H, W] uint8 -> same shape: each image a random resized crop of itself back to H x W
+// (torchvision's RandomResizedCrop: boxes drawn from rng in image order by random_resized_crop_box, bilinear
+// resizing rounded to uint8), on the images' device.
+torch::Tensor random_resized_crop(const torch::Tensor& images, const std::vector<double>& scale,
+                                  const std::vector<double>& ratio, Rng& rng);
+
 // The random part of config.augment's training view, uint8 [B, C, S, S] on the images' device: for in-memory
-// images [B, C, S, S], pad-and-crop (crop_padding); for decoded files, a random resized crop of side
-// images.side (crop_scale, crop_ratio); then flip, RandAugment (rand_augment.h), colour jitter and grayscale
-// (color.h) and cutout, each when enabled.
+// images [B, C, S, S], pad-and-crop (crop_padding) or, with resized_crop, random_resized_crop (crop_scale,
+// crop_ratio); for decoded files, a random resized crop of side images.side; then flip, RandAugment
+// (rand_augment.h), colour jitter and grayscale (color.h) and cutout, each when enabled.
 torch::Tensor random_view(const data::Images& images, const config::AugmentConfig& config, Rng& rng);
 
 // The training view of config.augment: random_view, then normalize -> [B, C, S, S] float32.

@@ -123,10 +123,12 @@ struct RetrainConfig {
 };
 
 struct AugmentConfig {
-  int64_t crop_padding = 4;  // in-memory sets: zero padding before the random crop back to the input size;
-                             // 0: no crop
-  std::vector<double> crop_scale{0.08, 1.0};        // file sets: RandomResizedCrop area share range, in (0, 1]
-  std::vector<double> crop_ratio{0.75, 4.0 / 3.0};  // file sets: RandomResizedCrop aspect ratio range, > 0
+  int64_t crop_padding = 4;   // in-memory sets: zero padding before the random crop back to the input size;
+                              // 0: no crop
+  bool resized_crop = false;  // in-memory sets: RandomResizedCrop (crop_scale, crop_ratio) back to the input size
+                              // instead of pad-and-crop (SimAugment's crop); file sets always take it
+  std::vector<double> crop_scale{0.08, 1.0};        // RandomResizedCrop area share range, in (0, 1]
+  std::vector<double> crop_ratio{0.75, 4.0 / 3.0};  // RandomResizedCrop aspect ratio range, > 0
   double test_crop = 0.875;        // file sets: test images are resized to image_size / test_crop (shorter side),
                                    // then centre-cropped to image_size; in (0, 1]
   bool flip = true;                // random horizontal flip with probability 1/2

@@ -1,10 +1,13 @@
 #include "smcl/data/cifar.h"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <set>
 
 #include "smcl/core/error.h"
 #include "smcl/core/io.h"
+#include "smcl/core/parallel.h"
 #include "smcl/data/pickle.h"
 
 namespace smcl::data {
@@ -32,7 +35,44 @@ Dataset concat(const std::vector<Dataset>& parts, int num_classes) {
   return {torch::cat(images), nullptr, torch::cat(labels), num_classes};
 }
 
+bool all_digits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Natural order of file names: two names whose stems are both numbers compare as numbers (2.png before 10.png,
+// 0002.jpg before 0010.jpg), any other pair as strings.
+bool natural_less(const std::filesystem::path& a, const std::filesystem::path& b) {
+  std::string sa = a.stem().string(), sb = b.stem().string();
+  if (all_digits(sa) && all_digits(sb)) {
+    sa.erase(0, std::min(sa.find_first_not_of('0'), sa.size()));
+    sb.erase(0, std::min(sb.find_first_not_of('0'), sb.size()));
+    if (sa.size() != sb.size()) return sa.size() < sb.size();
+    if (sa != sb) return sa < sb;
+  }
+  return a.filename().string() < b.filename().string();
+}
+
 }  // namespace
+
+const std::vector<std::string>& cifar_class_names(int num_classes) {
+  // clang-format off
+  static const std::vector<std::string> cifar10 = {
+      "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
+  static const std::vector<std::string> cifar100 = {
+      "apple", "aquarium_fish", "baby", "bear", "beaver", "bed", "bee", "beetle", "bicycle", "bottle", "bowl", "boy",
+      "bridge", "bus", "butterfly", "camel", "can", "castle", "caterpillar", "cattle", "chair", "chimpanzee", "clock",
+      "cloud", "cockroach", "couch", "crab", "crocodile", "cup", "dinosaur", "dolphin", "elephant", "flatfish",
+      "forest", "fox", "girl", "hamster", "house", "kangaroo", "keyboard", "lamp", "lawn_mower", "leopard", "lion",
+      "lizard", "lobster", "man", "maple_tree", "motorcycle", "mountain", "mouse", "mushroom", "oak_tree", "orange",
+      "orchid", "otter", "palm_tree", "pear", "pickup_truck", "pine_tree", "plain", "plate", "poppy", "porcupine",
+      "possum", "rabbit", "raccoon", "ray", "road", "rocket", "rose", "sea", "seal", "shark", "shrew", "skunk",
+      "skyscraper", "snail", "snake", "spider", "squirrel", "streetcar", "sunflower", "sweet_pepper", "table",
+      "tank", "telephone", "television", "tiger", "tractor", "train", "trout", "tulip", "turtle", "wardrobe",
+      "whale", "willow_tree", "wolf", "woman", "worm"};
+  // clang-format on
+  SMCL_ASSERT(num_classes == 10 || num_classes == 100);
+  return num_classes == 10 ? cifar10 : cifar100;
+}
 
 Dataset read_cifar_binary_file(const std::string& path, int label_bytes, int num_classes) {
   std::string bytes = read_file_bounded(path, kMaxCifarFileBytes);
@@ -80,6 +120,53 @@ Dataset read_cifar_pickle_file(const std::string& path, int num_classes) {
   return {images.reshape({-1, 3, 32, 32}).contiguous(), nullptr, label_tensor, num_classes};
 }
 
+Dataset read_cifar_folder(const std::string& split_dir, int num_classes, int64_t threads) {
+  namespace fs = std::filesystem;
+  const auto& names = cifar_class_names(num_classes);
+  const std::string title = "CIFAR-" + std::to_string(num_classes);
+  SMCL_CHECK(fs::is_directory(split_dir),
+             "'" << split_dir << "' is not a folder (expected " << title << "'s class folders there)");
+  // Anything else in the split folder means the folder is not what it is taken for (another dataset, a split
+  // one level too high): an error, not a silently smaller set.
+  const std::set<std::string> known(names.begin(), names.end());
+  for (const auto& entry : fs::directory_iterator(split_dir)) {
+    SMCL_CHECK(entry.is_directory() && known.count(entry.path().filename().string()),
+               "'" << entry.path().string() << "' is not one of " << title << "'s class folders ('" << names.front()
+                   << "', '" << names[1] << "', ... as its batches.meta names them)");
+  }
+  std::vector<std::string> paths;
+  std::vector<int64_t> labels;
+  for (size_t k = 0; k < names.size(); ++k) {
+    const fs::path dir = fs::path(split_dir) / names[k];
+    SMCL_CHECK(fs::is_directory(dir), "'" << dir.string() << "' is missing: " << title << "'s class " << k
+                                          << " needs a folder of that name holding its images");
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      SMCL_CHECK(entry.is_regular_file(), "'" << entry.path().string() << "' is not an image file");
+      files.push_back(entry.path());
+    }
+    SMCL_CHECK(!files.empty(), "class folder '" << dir.string() << "' holds no images");
+    std::sort(files.begin(), files.end(), natural_less);
+    for (const auto& f : files) {
+      paths.push_back(f.string());
+      labels.push_back(int64_t(k));
+    }
+  }
+  const auto n = int64_t(paths.size());
+  auto images = torch::empty({n, 3, 32, 32}, torch::kUInt8);
+  // Workers copy into the tensor's memory rather than through tensor operations: they do not share this
+  // thread's grad mode.
+  uint8_t* out = images.data_ptr<uint8_t>();
+  parallel_for(n, threads, [&](int64_t i) {
+    const std::string& path = paths[size_t(i)];
+    const torch::Tensor rgb = decode_image(path, title + " image folder", 3);
+    SMCL_CHECK(rgb.size(1) == 32 && rgb.size(2) == 32, "'" << path << "' is " << rgb.size(2) << "x" << rgb.size(1)
+                                                           << " pixels; " << title << " images are 32x32");
+    std::memcpy(out + i * kPixels, rgb.data_ptr<uint8_t>(), size_t(kPixels));
+  });
+  return {images, nullptr, torch::tensor(labels, torch::kInt64), num_classes};
+}
+
 Dataset read_cifar(const std::string& root, int num_classes, bool train) {
   namespace fs = std::filesystem;
   const bool c10 = num_classes == 10;
@@ -102,10 +189,13 @@ Dataset read_cifar(const std::string& root, int num_classes, bool train) {
     }
   } else if (fs::is_directory(py)) {
     for (const auto& name : names) parts.push_back(read_cifar_pickle_file((py / name).string(), num_classes));
+  } else if (fs::is_directory(fs::path(root) / "train") || fs::is_directory(fs::path(root) / "test")) {
+    return read_cifar_folder((fs::path(root) / (train ? "train" : "test")).string(), num_classes);
   } else {
     throw Error("no CIFAR-" + std::to_string(num_classes) + " found in '" + root + "': expected the folder '" +
-                bin.filename().string() + "' (binary version) or '" + py.filename().string() +
-                "' (Python version) there; set data.root to the folder that holds it");
+                bin.filename().string() + "' (binary version), '" + py.filename().string() +
+                "' (Python version) or the image folders 'train' and 'test' (train/<class>/0000.jpg, ...) there; "
+                "set data.root to the folder that holds it");
   }
   return concat(parts, num_classes);
 }

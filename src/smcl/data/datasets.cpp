@@ -65,14 +65,14 @@ std::string find_idx(const std::string& root, const std::string& name, const std
               (fs::path(root) / torchvision_folder / "raw").string() + "'; set data.root to the folder holding it");
 }
 
-// The class names of the sets that have them in their documentation; cifar100's are left to the numbers.
+// The class names of the sets that have them in their documentation or meta files.
 std::vector<std::string> official_class_names(DatasetName name) {
   switch (name) {
     case DatasetName::kFashionMnist:
       return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
     case DatasetName::kMnist: return {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
-    case DatasetName::kCifar10:
-      return {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
+    case DatasetName::kCifar10: return cifar_class_names(10);
+    case DatasetName::kCifar100: return cifar_class_names(100);
     default: return {};
   }
 }

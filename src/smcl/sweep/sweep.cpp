@@ -188,7 +188,7 @@ std::vector<int64_t> seeds_of(const YAML::Node& node, const std::string& where) 
 
 }  // namespace
 
-Table load_table(const std::string& path) {
+Table load_table(const std::string& path, const std::vector<std::string>& overrides) {
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -278,6 +278,7 @@ Table load_table(const std::string& path) {
       } else {
         SMCL_CHECK(node["config"], where(at) << " has no config");
         row.config = (base / node["config"].as<std::string>()).lexically_normal().string();
+        row.overrides.insert(row.overrides.end(), overrides.begin(), overrides.end());
         try {
           row_config(row, row.seeds.front());
         } catch (const Error& e) {

@@ -55,9 +55,10 @@ struct Table {
   std::vector<Row> rows;
 };
 
-// Reads and checks a table file. Throws smcl::Error naming the file, the row and the key on any problem,
-// including a row whose config does not load.
-Table load_table(const std::string& path);
+// Reads and checks a table file. `overrides` ("key=value", as --set) are applied to every training row after
+// its own set (e.g. data.root where the data is). Throws smcl::Error naming the file, the row and the key on any
+// problem, including a row whose config does not load.
+Table load_table(const std::string& path, const std::vector<std::string>& overrides = {});
 
 // runs_root/name/id/seed<k>
 std::string run_folder(const std::string& runs_root, const Table& table, const Row& row, int64_t seed);
