@@ -62,12 +62,12 @@ if(SMCL_WITH_DISTRIBUTED AND SMCL_C10D_INCLUDE_DIR)
   endif()
 endif()
 message(STATUS "smcl: distributed (c10d) ${SMCL_HAVE_C10D}: gloo ${SMCL_HAVE_GLOO}, nccl ${SMCL_HAVE_NCCL}")
-# CUDA graphs (train.cuda_graphs, src/smcl/train/cuda_graph.cpp): a CUDA libtorch of PyTorch 2.0 or later, whose
-# CUDAGraph takes a capture mode. The option exists so that a libtorch whose graph API differs can still build
+# CUDA graphs (train.cuda_graphs, src/smcl/train/cuda_graph.cpp): a CUDA libtorch of PyTorch 2.1 or later, whose
+# CUDAGraph::capture_begin takes a capture mode (2.0's takes the pool alone). The option exists so that a libtorch whose graph API differs can still build
 # everything else (bench/gpu_check.sh retries with it off when cuda_graph.cpp fails to compile).
-option(SMCL_WITH_CUDA_GRAPHS "Capture training steps as CUDA graphs when libtorch has CUDA (PyTorch 2.0 or later)" ON)
+option(SMCL_WITH_CUDA_GRAPHS "Capture training steps as CUDA graphs when libtorch has CUDA (PyTorch 2.1 or later)" ON)
 set(SMCL_HAVE_CUDA_GRAPHS OFF)
-if(SMCL_WITH_CUDA_GRAPHS AND TARGET torch_cuda AND Torch_VERSION VERSION_GREATER_EQUAL 2.0)
+if(SMCL_WITH_CUDA_GRAPHS AND TARGET torch_cuda AND Torch_VERSION VERSION_GREATER_EQUAL 2.1)
   set(SMCL_HAVE_CUDA_GRAPHS ON)
 endif()
 message(STATUS "smcl: CUDA graphs ${SMCL_HAVE_CUDA_GRAPHS}")

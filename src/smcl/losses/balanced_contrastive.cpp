@@ -25,7 +25,9 @@ torch::Tensor balanced_contrastive(const torch::Tensor& anchors_in, const torch:
   auto self = torch::eye(n, n + k, torch::TensorOptions(torch::kBool).device(anchors.device()));
   auto same = labels.unsqueeze(1).eq(contrast_labels.unsqueeze(0));  // [N, N + K]
   auto positives = same.logical_and(self.logical_not());
-  auto members = torch::bincount(contrast_labels, {}, k).index_select(0, contrast_labels);  // n_{y_c}, [N + K]
+  // n_{y_c}, [N + K]: the contrast samples of each one's class, counted by comparison rather than bincount, which
+  // reads its input's range back to the host on CUDA (a sync that a CUDA graph's capture cannot hold).
+  auto members = contrast_labels.unsqueeze(1).eq(contrast_labels.unsqueeze(0)).sum(1);
   auto averaging = members.unsqueeze(0).to(logits.scalar_type()) - positives.to(logits.scalar_type());
   auto denominator = (logits.exp() / averaging).masked_fill(self, 0.0).sum(1, /*keepdim=*/true);
   auto log_prob = logits - denominator.log();

@@ -54,14 +54,14 @@ torch::Tensor ClassificationLoss::per_sample(const torch::Tensor& logits_in, con
   const auto name = config_.name;
   if (name == config::LossName::kCe) return per_sample_cross_entropy(logits, labels);
   if (name == config::LossName::kLdam) {
-    auto one_hot = F::one_hot(labels, logits.size(1)).to(logits.dtype());
-    auto shifted = logits - one_hot * margins_.to(logits.device()).unsqueeze(0);
+    auto targets = one_hot(labels, logits.size(1), logits.scalar_type());
+    auto shifted = logits - targets * margins_.to(logits.device()).unsqueeze(0);
     return per_sample_cross_entropy(config_.ldam_scale * shifted, labels);
   }
   if (log_prior_.defined()) return per_sample_cross_entropy(logits + log_prior_.to(logits.device()), labels);
   // focal: BCE(z, t) = softplus(z) - t z; the modulator (1 - p_t)^gamma = exp(-gamma t z - gamma log(1 + e^-z)),
   // written with softplus so that large |z| stays finite.
-  auto targets = F::one_hot(labels, logits.size(1)).to(logits.dtype());
+  auto targets = one_hot(labels, logits.size(1), logits.scalar_type());
   auto bce = F::binary_cross_entropy_with_logits(logits, targets,
                                                  F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
   auto terms = bce;
@@ -84,6 +84,10 @@ torch::Tensor ClassificationLoss::mixed(const torch::Tensor& logits, const torch
                                         const torch::Tensor& labels_b, const torch::Tensor& lambda,
                                         const torch::Tensor& class_weights) const {
   return (*this)(logits, labels_a, class_weights, lambda) + (*this)(logits, labels_b, class_weights, 1 - lambda);
+}
+
+torch::Tensor one_hot(const torch::Tensor& labels, int64_t num_classes, torch::ScalarType dtype) {
+  return labels.unsqueeze(1).eq(torch::arange(num_classes, labels.options())).to(dtype);
 }
 
 bool uses_cosine_classifier(const config::LossConfig& config) { return config.name == config::LossName::kLdam; }

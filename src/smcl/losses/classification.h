@@ -48,6 +48,10 @@ class ClassificationLoss {
   torch::Tensor log_prior_;  // balanced_softmax, logit_adjusted: [K] float32 tau log(n_k / N) (tau 1 for the first)
 };
 
+// labels [N] int64 -> [N, num_classes] of `dtype`, 1 at each label and 0 elsewhere: torch::one_hot's values without
+// its range check, which reads the labels' minimum and maximum back to the host (no CUDA graph can hold that).
+torch::Tensor one_hot(const torch::Tensor& labels, int64_t num_classes, torch::ScalarType dtype);
+
 // Whether loss.name needs the cosine classifier (ldam).
 bool uses_cosine_classifier(const config::LossConfig& config);
 

@@ -1,6 +1,7 @@
 #include "smcl/losses/parametric_contrastive.h"
 
 #include "smcl/core/error.h"
+#include "smcl/losses/classification.h"
 #include "smcl/losses/pairwise_dot.h"
 #include "smcl/losses/precision.h"
 
@@ -28,7 +29,7 @@ torch::Tensor parametric_contrastive(const torch::Tensor& anchors_in, const torc
   const auto device = anchors.device();
   const auto not_self = torch::eye(n, torch::TensorOptions(torch::kBool).device(device)).logical_not();
   const auto same = labels.unsqueeze(1).eq(labels.unsqueeze(0)).logical_and(not_self);  // [N, N]
-  const auto own_centre = torch::one_hot(labels, k).to(type);                           // [N, K]
+  const auto own_centre = one_hot(labels, k, type);                                     // [N, K]
   const auto positives = torch::cat({options.beta * own_centre, options.alpha * same.to(type)}, 1);
   const auto in_denominator =
       torch::cat({torch::ones({n, k}, anchors.options()), options.gamma * not_self.to(type)}, 1);

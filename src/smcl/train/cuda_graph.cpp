@@ -63,14 +63,18 @@ void CudaGraph::capture(const std::function<void()>& work) {
     state_->graph.capture_end();
   } catch (const std::exception& e) {
     at::autocast::set_autocast_cache_enabled(cache);
-    throw Error(std::string("capturing a training step as a CUDA graph failed (train.cuda_graphs: off trains "
-                            "without graphs): ") +
-                e.what());
+    throw Error(std::string("capturing a training step as a CUDA graph failed: ") + e.what());
   }
   at::autocast::set_autocast_cache_enabled(cache);
 }
 
-void CudaGraph::replay() { state_->graph.replay(); }
+void CudaGraph::replay() {
+  try {
+    state_->graph.replay();
+  } catch (const std::exception& e) {
+    throw Error(std::string("replaying a training step's CUDA graph failed: ") + e.what());
+  }
+}
 
 #else
 
@@ -80,7 +84,7 @@ bool cuda_graphs_available() { return false; }
 
 CudaGraph::CudaGraph(torch::Device /*device*/) {
   throw Error(
-      "this build cannot capture CUDA graphs (it needs a CUDA libtorch of PyTorch 2.0 or later); set "
+      "this build cannot capture CUDA graphs (it needs a CUDA libtorch of PyTorch 2.1 or later); set "
       "train.cuda_graphs: off or auto");
 }
 

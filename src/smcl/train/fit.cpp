@@ -359,7 +359,7 @@ StepRunner::StepRunner(models::Network model, FusedSgd& optimizer, const methods
   if (train_.cuda_graphs == config::Switch::kOn && device_.is_cuda()) {
     SMCL_CHECK(cuda_graphs_available(),
                "train.cuda_graphs is on, but this build cannot capture CUDA graphs (it needs "
-               "a CUDA libtorch of PyTorch 2.0 or later); use auto or off");
+               "a CUDA libtorch of PyTorch 2.1 or later); use auto or off");
     SMCL_CHECK(!dist::active(),
                "train.cuda_graphs is on, but a data-parallel run is not captured as CUDA graphs; "
                "use auto or off");
@@ -383,7 +383,13 @@ StepRunner::StepRunner(models::Network model, FusedSgd& optimizer, const methods
       }
       return tensors;
     };
-    static_steps_ = std::make_unique<StaticSteps>(device_, can_capture, state);
+    GraphMaker make_graph;
+    if (graph_maker_for_tests()) {
+      make_graph = graph_maker_for_tests();
+    } else if (can_capture) {
+      make_graph = [device = device_] { return std::make_unique<CudaGraph>(device); };
+    }
+    static_steps_ = std::make_unique<StaticSteps>(device_, make_graph, state);
   }
   if (train_.amp == config::Amp::kFp16) loss_scale_ = torch::zeros({}, torch::TensorOptions().device(device_));
 }
