@@ -69,8 +69,9 @@ std::string minutes(Clock::duration elapsed) {
 // and refuses folders exactly as a sweep one by one would. On the CPU, when the jobs' threads take every core,
 // the runs they start have no prefetch thread: it would compete with the convolutions of the job beside it for a
 // core (docs/performance.md, "Whole tables at once"). On SIGINT / SIGTERM the children are told to stop (they
-// keep their checkpoints). Throws smcl::Error naming the runs that failed.
-void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t threads, int64_t cores) {
+// keep their checkpoints). Returns the runs that failed, each named with its log.
+std::vector<std::string> run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t threads,
+                                          int64_t cores) {
   const auto all = sweep::jobs(table, o.only, o.seeds);
   const std::string self = fs::read_symlink("/proc/self/exe").string();
   auto index_of = [&](const std::string& id, int64_t seed) {
@@ -194,9 +195,7 @@ void run_in_processes(const SweepOptions& o, const sweep::Table& table, int64_t 
                   "smcl sweep stopped; the runs keep their checkpoints: run the same command to "
                   "continue");
   }
-  std::string list;
-  for (const auto& f : failures) list += "\n  " + f;
-  SMCL_CHECK(failures.empty(), failures.size() << " run(s) of the sweep failed:" << list);
+  return failures;
 }
 
 void sweep_command(const SweepOptions& o) {
@@ -208,12 +207,13 @@ void sweep_command(const SweepOptions& o) {
                "sweep --baseline: '" << o.baseline << "' is not the name of a row of " << table.file);
     table.baseline = o.baseline;
   }
-  int64_t broken = 0;
+  sweep::SweepOutcome outcome;
   if (!o.report && o.jobs > 1) {
     const int64_t cores = std::max<int64_t>(1, int64_t(std::thread::hardware_concurrency()));
-    run_in_processes(o, table, o.threads > 0 ? o.threads : std::max<int64_t>(1, cores / o.jobs), cores);
+    outcome.failures =
+        run_in_processes(o, table, o.threads > 0 ? o.threads : std::max<int64_t>(1, cores / o.jobs), cores);
   } else if (!o.report) {
-    broken = sweep::run(table, o.runs, o.only, o.seeds, o.rerun_broken, {o.threads, o.no_prefetch});
+    outcome = sweep::run(table, o.runs, o.only, o.seeds, o.rerun_broken, {o.threads, o.no_prefetch});
   }
   if (!o.no_table) {
     auto rows = sweep::results(table, o.runs);
@@ -226,8 +226,13 @@ void sweep_command(const SweepOptions& o) {
     write_file_atomic(json_path.string(), sweep::to_json(table, rows).dump(2) + "\n");
     std::printf("\n%s\n(written to %s and %s)\n", text.c_str(), path.c_str(), json_path.c_str());
   }
-  SMCL_CHECK(broken == 0, broken << " run folder(s) of the table are broken and were skipped (named above); "
-                                 << "rerun them with --rerun-broken");
+  std::string list;
+  for (const auto& f : outcome.failures) list += "\n  " + f;
+  SMCL_CHECK(outcome.failures.empty(), outcome.failures.size() << " run(s) of the sweep failed (the others were "
+                                                                  "trained; the same command runs them again):"
+                                                               << list);
+  SMCL_CHECK(outcome.broken == 0, outcome.broken << " run folder(s) of the table are broken and were skipped (named "
+                                                    "above); rerun them with --rerun-broken");
 }
 
 }  // namespace

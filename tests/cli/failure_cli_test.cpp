@@ -304,4 +304,32 @@ TEST_F(Failure, SweepSkipsARunAnotherProcessIsTraining) {
   EXPECT_TRUE(fs::exists(dir_ / "runs/t/a/seed0/summary.json"));
 }
 
+// A run that fails does not stop the sweep: the rows after it are trained, the table lists the failure, the
+// sweep exits 2 naming it, and the next sweep starts it again (issue 36); likewise with --jobs.
+TEST_F(Failure, AFailedRunIsRecordedAndTheOtherRowsTrained) {
+  test::write_bytes(dir_ / "t.yaml",
+                    "name: t\nseeds: [0]\nrows:\n"
+                    "  - {name: Diverges, config: tiny.yaml, set: [train.epochs=1, optim.lr=1e6]}\n"
+                    "  - {name: B, config: tiny.yaml, set: [train.epochs=1]}\n");
+  for (const std::string jobs : {"", " --jobs 2 --threads 1"}) {
+    SCOPED_TRACE(jobs);
+    fs::remove_all(dir_ / "runs");
+    const std::string sweep = "sweep --table " + dir_ / "t.yaml" + " --runs " + dir_ / "runs" + jobs;
+    auto r = test::run_smcl(sweep);
+    test::expect_clean_error(r, "1 run(s) of the sweep failed");
+    EXPECT_NE(r.output.find("Diverges, seed 0"), std::string::npos) << r.output;
+    EXPECT_TRUE(fs::exists(dir_ / "runs/t/b/seed0/summary.json"));  // the row after it was trained
+    EXPECT_NE(test::slurp(dir_ / "runs/t/diverges/seed0/failed.txt").find("the training loss is not finite"),
+              std::string::npos);
+    const auto table = test::slurp(dir_ / "runs/t/table.md");
+    EXPECT_NE(table.find("| B | "), std::string::npos) << table;
+    EXPECT_NE(table.find("- Diverges, seed 0: the training loss is not finite"), std::string::npos) << table;
+    EXPECT_EQ(test::read_json(dir_ / "runs/t/table.json")["rows"][0]["failed"][0]["seed"], 0);
+  }
+  // Run again, it fails again (and says so again), and B is skipped as finished.
+  auto again = test::run_smcl("sweep --table " + dir_ / "t.yaml" + " --runs " + dir_ / "runs");
+  test::expect_clean_error(again, "1 run(s) of the sweep failed");
+  EXPECT_NE(again.output.find("B, seed 0: finished, skipped"), std::string::npos) << again.output;
+}
+
 }  // namespace smcl

@@ -13,6 +13,7 @@
 
 #include "smcl/core/error.h"
 #include "smcl/core/io.h"
+#include "smcl/core/stop.h"
 #include "smcl/data/datasets.h"
 #include "smcl/train/checkpoint.h"
 #include "smcl/train/fit.h"
@@ -351,75 +352,111 @@ std::vector<Job> jobs(const Table& table, const std::vector<std::string>& only, 
   return result;
 }
 
-int64_t run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only,
-            const std::vector<int64_t>& seeds, bool rerun_broken, const StartSettings& start) {
+namespace {
+
+// One run of run(), `dir` its folder: 1 when the folder is broken and skipped, else 0 once the run is trained or
+// found finished or in use.
+int64_t run_one(const Table& table, const std::string& runs_root, const Row& row, int64_t seed, const std::string& dir,
+                bool rerun_broken, const StartSettings& start) {
+  const auto start_over = [&] { fs::remove(fs::path(dir) / kFailedFile); };  // an earlier failure is history now
+  if (!row.retrain.empty()) {
+    const Row& source =
+        *std::find_if(table.rows.begin(), table.rows.end(), [&](const Row& r) { return r.id == row.from; });
+    std::printf("%s of %s\n", row.retrain.c_str(), run_folder(runs_root, table, source, seed).c_str());
+    std::fflush(stdout);
+    start_over();
+    train::retrain(run_folder(runs_root, table, source, seed), retrain_options(row), dir);
+    return 0;
+  }
+  config::Config config = row_config(row, seed);
+  if (start.threads > 0) config.train.threads = start.threads;
+  if (start.no_prefetch) config.train.prefetch = false;
+  const std::string saved = (fs::path(dir) / "config.yaml").string();
+  if (fs::exists(saved)) {
+    const std::string problem = folder_problem(dir);
+    if (!problem.empty() && !rerun_broken) {
+      std::printf("broken, skipped: %s (rerun it with --rerun-broken)\n", problem.c_str());
+      return 1;
+    }
+    if (!problem.empty()) {
+      const std::string aside = dir + ".broken";
+      fs::remove_all(aside);
+      fs::rename(dir, aside);
+      std::printf("broken (%s): moved to %s, ", problem.c_str(), aside.c_str());
+    }
+  }
+  if (fs::exists(saved)) {
+    // Compared after loading, so a folder written before a new key existed still matches its defaults; the
+    // keys that say how a run runs (train.threads, ...) may differ.
+    SMCL_CHECK(train::differing_keys_except(config::load(saved), config, train::kExecutionKeys).empty(),
+               "'" << dir << "' holds a run of another config than row '" << row.name
+                   << "'; move it away or rename the row (compare with `smcl config -c " << saved << "`)");
+    if (finished(dir)) {
+      std::printf("finished, skipped\n");
+      return 0;
+    }
+    if (train::RunFolder(dir).in_use()) {  // another sweep of the same table is training it
+      std::printf("in use by another process, skipped\n");
+      return 0;
+    }
+    std::printf("resuming %s\n", dir.c_str());
+    std::fflush(stdout);
+    start_over();
+    train::resume(dir);
+  } else {
+    std::printf("training into %s\n", dir.c_str());
+    std::fflush(stdout);
+    train::fit(config, dir);
+  }
+  return 0;
+}
+
+}  // namespace
+
+SweepOutcome run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only,
+                 const std::vector<int64_t>& seeds, bool rerun_broken, const StartSettings& start) {
   const auto all = jobs(table, only, seeds);
-  int64_t done = 0, broken = 0;
+  int64_t done = 0;
+  SweepOutcome outcome;
   for (const auto& [row, seed] : all) {
     ++done;
     const std::string dir = run_folder(runs_root, table, *row, seed);
     std::printf("[%lld/%zu] %s, seed %lld: ", static_cast<long long>(done), all.size(), row->name.c_str(),
                 static_cast<long long>(seed));
-    if (!row->retrain.empty()) {
-      const Row& source =
-          *std::find_if(table.rows.begin(), table.rows.end(), [&](const Row& r) { return r.id == row->from; });
-      std::printf("%s of %s\n", row->retrain.c_str(), run_folder(runs_root, table, source, seed).c_str());
+    try {
+      outcome.broken += run_one(table, runs_root, *row, seed, dir, rerun_broken, start);
+    } catch (const Stopped&) {
+      throw;
+    } catch (const Error& e) {
+      // One failed run (a full disk, a non-finite loss, a row whose config no longer matches its folder) must not
+      // cost the runs after it: it is named, its message kept in its folder, and the sweep ends with an error.
       std::fflush(stdout);
-      train::retrain(run_folder(runs_root, table, source, seed), retrain_options(*row), dir);
-      continue;
-    }
-    config::Config config = row_config(*row, seed);
-    if (start.threads > 0) config.train.threads = start.threads;
-    if (start.no_prefetch) config.train.prefetch = false;
-    const std::string saved = (fs::path(dir) / "config.yaml").string();
-    if (fs::exists(saved)) {
-      const std::string problem = folder_problem(dir);
-      if (!problem.empty() && !rerun_broken) {
-        std::printf("broken, skipped: %s (rerun it with --rerun-broken)\n", problem.c_str());
-        ++broken;
-        continue;
-      }
-      if (!problem.empty()) {
-        const std::string aside = dir + ".broken";
-        fs::remove_all(aside);
-        fs::rename(dir, aside);
-        std::printf("broken (%s): moved to %s, ", problem.c_str(), aside.c_str());
-      }
-    }
-    if (fs::exists(saved)) {
-      // Compared after loading, so a folder written before a new key existed still matches its defaults; the
-      // keys that say how a run runs (train.threads, ...) may differ.
-      SMCL_CHECK(train::differing_keys_except(config::load(saved), config, train::kExecutionKeys).empty(),
-                 "'" << dir << "' holds a run of another config than row '" << row->name
-                     << "'; move it away or rename the row (compare with `smcl config -c " << saved << "`)");
-      if (finished(dir)) {
-        std::printf("finished, skipped\n");
-        continue;
-      }
-      if (train::RunFolder(dir).in_use()) {  // another sweep of the same table is training it
-        std::printf("in use by another process, skipped\n");
-        continue;
-      }
-      std::printf("resuming %s\n", dir.c_str());
-      std::fflush(stdout);
-      train::resume(dir);
-    } else {
-      std::printf("training into %s\n", dir.c_str());
-      std::fflush(stdout);
-      train::fit(config, dir);
+      std::fprintf(stderr, "error: %s, seed %lld failed: %s\n", row->name.c_str(), static_cast<long long>(seed),
+                   e.what());
+      if (fs::is_directory(dir))
+        write_file_atomic((fs::path(dir) / kFailedFile).string(), std::string(e.what()) + "\n");
+      outcome.failures.push_back(row->name + ", seed " + std::to_string(seed) + ": " + e.what());
     }
   }
-  return broken;
+  return outcome;
 }
 
 std::vector<RowResult> results(const Table& table, const std::string& runs_root) {
   std::vector<RowResult> out;
   for (const auto& row : table.rows) {
-    RowResult result{row.name, row.paper, 0, {}, {}};
+    RowResult result{row.name, row.paper, 0, {}, {}, {}};
     for (const auto& key : kMetricKeys) result.metrics[key] = {};
     for (int64_t seed : row.seeds) {
       std::string dir = run_folder(runs_root, table, row, seed);
-      if (!finished(dir)) continue;
+      if (!finished(dir)) {
+        const fs::path failed = fs::path(dir) / kFailedFile;
+        if (fs::is_regular_file(failed)) {
+          std::string message = read_file_bounded(failed.string(), 1 << 16);
+          while (!message.empty() && message.back() == '\n') message.pop_back();
+          result.failed.push_back({seed, message});
+        }
+        continue;
+      }
       if (const std::string problem = folder_problem(dir); !problem.empty()) {
         std::fprintf(stderr, "warning: %s, seed %lld left out of the table: %s\n", row.name.c_str(),
                      static_cast<long long>(seed), problem.c_str());
@@ -500,6 +537,14 @@ std::string markdown(const Table& table, const std::vector<RowResult>& rows) {
     }
     out << row.seeds << " | " << paper << " |\n";
   }
+  bool any_failed = false;
+  for (const auto& row : rows) {
+    for (const auto& [seed, message] : row.failed) {
+      if (!any_failed) out << "\nFailed runs (not in the table; the sweep runs them again):\n";
+      any_failed = true;
+      out << "- " << row.name << ", seed " << seed << ": " << message << "\n";
+    }
+  }
   return out.str();
 }
 
@@ -534,7 +579,11 @@ nlohmann::json to_json(const Table& table, const std::vector<RowResult>& rows) {
                            {"seeds", row.seeds},
                            {"paper", optional(row.paper)},
                            {"metrics", metrics},
-                           {"differences", differences}});
+                           {"differences", differences},
+                           {"failed", nlohmann::json::array()}});
+    for (const auto& [seed, message] : row.failed) {
+      out["rows"].back()["failed"].push_back({{"seed", seed}, {"error", message}});
+    }
   }
   return out;
 }

@@ -90,14 +90,24 @@ struct StartSettings {
   bool no_prefetch = false;  // train.prefetch: false
 };
 
+// A run that ended with an error keeps the message in this file of its folder until it is started again; the
+// table lists it.
+inline constexpr const char* kFailedFile = "failed.txt";
+
+struct SweepOutcome {
+  int64_t broken = 0;                 // broken run folders skipped
+  std::vector<std::string> failures;  // "ROW, seed K: message" of each run that ended with an error
+};
+
 // Trains (or resumes) every run of jobs(table, only, seeds) that is not finished. Prints progress. A run folder
 // that is broken (its config.yaml does not load, its summary.json is not JSON, a checkpoint fails its checksum)
-// is named and skipped, or with `rerun_broken` moved to <folder>.broken and trained anew. `start` sets the
-// execution keys of the runs it starts. A folder whose config differs from the row's only in keys that say how a
-// run runs (train::kExecutionKeys: train.threads, ...) holds the row's run. Returns the number of broken runs
-// skipped.
-int64_t run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only = {},
-            const std::vector<int64_t>& seeds = {}, bool rerun_broken = false, const StartSettings& start = {});
+// is named and skipped, or with `rerun_broken` moved to <folder>.broken and trained anew. A run that ends with an
+// error (not a stop signal, which ends the sweep) is named, its message kept in its folder's kFailedFile, and the
+// sweep goes on with the other runs. `start` sets the execution keys of the runs it starts. A folder whose config
+// differs from the row's only in keys that say how a run runs (train::kExecutionKeys: train.threads, ...) holds the
+// row's run.
+SweepOutcome run(const Table& table, const std::string& runs_root, const std::vector<std::string>& only = {},
+                 const std::vector<int64_t>& seeds = {}, bool rerun_broken = false, const StartSettings& start = {});
 
 // The metrics a table gathers from each run's summary.json: top-1, many / medium / few and, for
 // background-biased sets, the conflict split's top-1 and the background-flip rate.
@@ -132,8 +142,9 @@ double student_t_quantile(double p, int64_t df);
 struct RowResult {
   std::string name;
   std::optional<double> paper;
-  int64_t seeds = 0;                          // finished runs
-  std::map<std::string, MetricStat> metrics;  // every key of kMetricKeys
+  int64_t seeds = 0;                                    // finished runs
+  std::vector<std::pair<int64_t, std::string>> failed;  // unfinished runs that ended with an error: seed, message
+  std::map<std::string, MetricStat> metrics;            // every key of kMetricKeys
   // Against the table's baseline (not for the baseline row itself): the keys of kPairedKeys that both rows have.
   std::map<std::string, PairedDifference> differences;
 };
