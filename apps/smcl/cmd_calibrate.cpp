@@ -1,6 +1,7 @@
 // smcl calibrate: post-hoc temperature scaling of a run (Guo et al., ICML 2017). One temperature T is fitted on
 // the validation list (data.val_list), or where there is none on a held-out share of the training images, and
 // stored in the run folder's calibration.json, which `smcl eval` and `smcl predict` then apply.
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -28,6 +29,9 @@ void add_calibrate(CLI::App& app) {
                    "(default 0.1)")
       ->check(CLI::Range(0.01, 1.0));
   command->callback([=] {
+    // CLI's range check lets NaN through (every comparison with it is false).
+    SMCL_CHECK(std::isfinite(*share) && *share >= 0.01 && *share <= 1.0,
+               "--holdout " << *share << ": expected a share in [0.01, 1]");
     train::require_one_process("smcl calibrate");
     train::OpenRun run = train::open_run(*run_dir, *which);
     const config::Config& config = run.config;

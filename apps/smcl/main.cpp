@@ -3,7 +3,9 @@
 // signal honoured at a step boundary exits with 128 + the signal; anything else is a bug (status 3).
 #include <c10/util/Exception.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "commands.h"
@@ -66,6 +68,12 @@ int main(int argc, char** argv) {
     std::string message = std::string("internal error: ") + e.what() +
                           "\nthis is a bug in smcl; please report it with the command and its input";
     return fail(message.c_str(), 3);
+  }
+  // Output that could not be written (a full disk, standard output closed) is a failed command, not a success.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    const std::string message = std::string("cannot write this command's output to standard output: ") +
+                                (errno != 0 ? std::strerror(errno) : "write error");
+    return fail(message.c_str(), 2);
   }
   return 0;
 }

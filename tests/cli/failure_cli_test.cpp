@@ -332,4 +332,16 @@ TEST_F(Failure, AFailedRunIsRecordedAndTheOtherRowsTrained) {
   EXPECT_NE(again.output.find("B, seed 0: finished, skipped"), std::string::npos) << again.output;
 }
 
+// Output that cannot be written is a failed command (issue 38): standard output on a full device, exit 2 with the
+// reason on standard error, for a command whose output is standard output.
+TEST_F(Failure, AnOutputThatCannotBeWrittenIsAnError) {
+  auto r =
+      test::run_command("sh -c '" + std::string(SMCL_BINARY) + " config -c " + dir_ / "tiny.yaml" + " >/dev/full'");
+  test::expect_clean_error(r, "cannot write this command's output to standard output: No space left on device");
+  EXPECT_EQ(
+      test::run_command("sh -c '" + std::string(SMCL_BINARY) + " config -c " + dir_ / "tiny.yaml" + " >/dev/null'")
+          .status,
+      0);
+}
+
 }  // namespace smcl

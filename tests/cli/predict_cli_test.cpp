@@ -137,6 +137,11 @@ TEST_F(Predict, CalibrateStoresATemperatureThatPredictAndEvalApply) {
   const std::string predict = "predict --run " + dir / "run" + " --format jsonl --top-k 10 " + dir / "a.png";
   auto before = test::run_smcl(predict);
   ASSERT_EQ(before.status, 0) << before.output;
+  // A share that is not a number is refused, not fitted on one image (issue 38); so is one out of range.
+  test::expect_clean_error(test::run_smcl("calibrate --run " + dir / "run" + " --holdout nan"),
+                           "--holdout nan: expected a share in [0.01, 1]");
+  EXPECT_EQ(test::run_smcl("calibrate --run " + dir / "run" + " --holdout 2").status, 2);
+  EXPECT_FALSE(fs::exists(dir / "run/calibration.json"));
   auto calibrate = test::run_smcl("calibrate --run " + dir / "run");
   ASSERT_EQ(calibrate.status, 0) << calibrate.output;
   EXPECT_NE(calibrate.output.find("a held-out share of the training set"), std::string::npos) << calibrate.output;

@@ -132,7 +132,7 @@ Dataset read_cifar_folder(const std::string& split_dir, int num_classes, int64_t
   for (const auto& entry : fs::directory_iterator(split_dir)) {
     SMCL_CHECK(entry.is_directory() && known.count(entry.path().filename().string()),
                "'" << entry.path().string() << "' is not one of " << title << "'s class folders ('" << names.front()
-                   << "', '" << names[1] << "', ... as its batches.meta names them)");
+                   << "', '" << names[1] << "', ... as the official meta file names them)");
   }
   std::vector<std::string> paths;
   std::vector<int64_t> labels;
