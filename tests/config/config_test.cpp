@@ -245,4 +245,30 @@ TEST(Config, CifarRowsTakeTheirSpecAugmentation) {
   EXPECT_EQ(rows, 6 * 13);
 }
 
+// A key given twice anywhere (a config file, a --set value, a table file) is an error naming it and both lines:
+// YAML readers keep the first value and drop the second silently (issue 38).
+TEST(Config, AKeyGivenTwiceIsAnError) {
+  test::TempDir dir;
+  test::write_bytes(dir / "twice.yaml", "optim:\n  lr: 0.1\n  momentum: 0.9\n  lr: 0.5\n");
+  EXPECT_NE(error_of(dir / "twice.yaml", {}).find("line 4: the key 'lr' is given twice (first at line 2)"),
+            std::string::npos)
+      << error_of(dir / "twice.yaml", {});
+  test::write_bytes(dir / "sections.yaml", "train: {epochs: 3}\noptim: {lr: 0.1}\ntrain: {seed: 2}\n");
+  EXPECT_NE(error_of(dir / "sections.yaml", {}).find("the key 'train' is given twice"), std::string::npos);
+  EXPECT_NE(
+      error_of("", {"optim.milestones=[1, 2]", "smcl={alpha: 1, alpha: 2}"}).find("the key 'alpha' is given twice"),
+      std::string::npos);
+  test::write_bytes(dir / "ok.yaml", "optim:\n  lr: 0.1\n");
+  test::write_bytes(dir / "table.yaml",
+                    "name: t\nseeds: [0]\nrows:\n  - name: A\n    config: ok.yaml\n    set: [optim.lr=0.2]\n"
+                    "    set: [optim.lr=0.3]\n");
+  try {
+    sweep::load_table(dir / "table.yaml");
+    ADD_FAILURE() << "a row with two set keys was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("line 7: the key 'set' is given twice (first at line 6)"), std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace smcl::config

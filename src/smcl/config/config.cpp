@@ -264,11 +264,12 @@ void flatten(const YAML::Node& node, const std::string& prefix, std::vector<std:
   }
 }
 
+}  // namespace
+
 // YAML aliases let a few hundred bytes name billions of nodes (an "alias bomb"); a config has a few hundred.
 constexpr int64_t kMaxConfigNodes = 100000;
 
-// Throws smcl::Error when walking `root` (aliases followed) would visit more than kMaxConfigNodes nodes.
-void check_node_count(const YAML::Node& root, const std::string& source) {
+void check_yaml_tree(const YAML::Node& root, const std::string& source) {
   std::vector<YAML::Node> pending{root};
   int64_t visited = 0;
   while (!pending.empty()) {
@@ -277,7 +278,16 @@ void check_node_count(const YAML::Node& root, const std::string& source) {
     SMCL_CHECK(++visited <= kMaxConfigNodes, source << " expands to more than " << kMaxConfigNodes
                                                     << " YAML nodes (through aliases?); a config is far smaller");
     if (node.IsMap()) {
+      // The parser keeps every entry of a mapping, and a look-up finds the first: a key written twice would
+      // silently lose its second value.
+      std::map<std::string, int> first_line;
       for (const auto& item : node) {
+        if (item.first.IsScalar()) {
+          const int line = item.first.Mark().line + 1;
+          const auto [it, is_new] = first_line.emplace(item.first.Scalar(), line);
+          SMCL_CHECK(is_new, source << ": line " << line << ": the key '" << item.first.Scalar()
+                                    << "' is given twice (first at line " << it->second << ")");
+        }
         pending.push_back(item.first);
         pending.push_back(item.second);
       }
@@ -286,6 +296,8 @@ void check_node_count(const YAML::Node& root, const std::string& source) {
     }
   }
 }
+
+namespace {
 
 std::string allowed_keys_hint(const std::vector<Field>& table, const std::string& key) {
   std::string section = key.substr(0, key.find('.'));
@@ -441,7 +453,7 @@ Config parse(const std::string& text, const std::string& source, const std::vect
       throw Error(source + " is not valid YAML: line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
     }
     SMCL_CHECK(root.IsMap() || root.IsNull(), source << " must be a mapping of sections");
-    check_node_count(root, source);
+    check_yaml_tree(root, source);
     std::vector<std::pair<std::string, YAML::Node>> leaves;
     flatten(root, "", leaves, errors, source);
     for (const auto& [key, value] : leaves) apply(key, value, source);
@@ -456,7 +468,7 @@ Config parse(const std::string& text, const std::string& source, const std::vect
     YAML::Node value;
     try {
       value = YAML::Load(item.substr(eq + 1));
-      check_node_count(value, "--set " + key);
+      check_yaml_tree(value, "--set " + key);
     } catch (const YAML::Exception& e) {
       errors.push_back("--set " + item + ": the value is not valid YAML: " + e.msg);
       continue;

@@ -11,6 +11,10 @@
 
 #include "smcl/config/choices.h"
 
+namespace YAML {
+class Node;
+}
+
 namespace smcl::config {
 
 struct DataConfig {
@@ -217,6 +221,11 @@ struct Problem {
 
 // Every problem of the config at once; empty when it is valid.
 std::vector<Problem> validate(const Config& config);
+
+// Throws smcl::Error naming `source` when a YAML tree is no config-sized document: a mapping that gives a key twice
+// (named with its two lines: YAML readers would keep the first value silently), or more nodes than a config has
+// when its aliases are followed.
+void check_yaml_tree(const YAML::Node& root, const std::string& source);
 
 // The whole config as YAML, every key present; load() of this text gives the same config.
 std::string to_yaml(const Config& config);

@@ -198,6 +198,7 @@ Table load_table(const std::string& path, const std::vector<std::string>& overri
   } catch (const YAML::Exception& e) {
     throw Error("table file '" + path + "' is not valid YAML: line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
+  config::check_yaml_tree(root, "table file '" + path + "'");
   auto where = [&](const std::string& key) { return "table file '" + path + "': " + key; };
   SMCL_CHECK(root.IsMap(), where("the top level") << " must be a mapping with name, seeds and rows");
   Table table;
