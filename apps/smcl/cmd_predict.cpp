@@ -43,17 +43,56 @@ std::string csv(const std::vector<train::Classification>& results, const std::ve
   return out.str();
 }
 
+// The length of the well-formed UTF-8 sequence at text[i] (RFC 3629: no overlong forms, no surrogates, nothing
+// above U+10FFFF), or 0 when the byte there does not start one.
+size_t utf8_sequence(const std::string& text, size_t i) {
+  const auto byte = [&](size_t j) { return j < text.size() ? static_cast<unsigned char>(text[j]) : 0u; };
+  const unsigned lead = byte(i);
+  if (lead < 0x80) return 1;
+  const auto continuation = [&](size_t j, unsigned lo, unsigned hi) { return byte(j) >= lo && byte(j) <= hi; };
+  if (lead >= 0xC2 && lead <= 0xDF) return continuation(i + 1, 0x80, 0xBF) ? 2 : 0;
+  if (lead >= 0xE0 && lead <= 0xEF) {
+    const unsigned lo = lead == 0xE0 ? 0xA0 : 0x80, hi = lead == 0xED ? 0x9F : 0xBF;
+    return continuation(i + 1, lo, hi) && continuation(i + 2, 0x80, 0xBF) ? 3 : 0;
+  }
+  if (lead >= 0xF0 && lead <= 0xF4) {
+    const unsigned lo = lead == 0xF0 ? 0x90 : 0x80, hi = lead == 0xF4 ? 0x8F : 0xBF;
+    return continuation(i + 1, lo, hi) && continuation(i + 2, 0x80, 0xBF) && continuation(i + 3, 0x80, 0xBF) ? 4 : 0;
+  }
+  return 0;
+}
+
+// JSON strings are UTF-8; a file or class name need not be. Each byte that is not part of well-formed UTF-8 is
+// written as the four characters \xNN (Python's backslashreplace), so the line stays JSON and the name its bytes.
+std::string json_text(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = utf8_sequence(text, i);
+    if (n > 0) {
+      out.append(text, i, n);
+      i += n;
+    } else {
+      char escaped[8];
+      std::snprintf(escaped, sizeof(escaped), "\\x%02X", static_cast<unsigned char>(text[i]));
+      out += escaped;
+      ++i;
+    }
+  }
+  return out;
+}
+
 std::string jsonl(const std::vector<train::Classification>& results, const std::vector<std::string>& names) {
   std::string out;
   for (const auto& c : results) {
-    nlohmann::json line = {{"path", c.path}};
+    nlohmann::json line = {{"path", json_text(c.path)}};
     if (!c.error.empty()) {
-      line["error"] = c.error;
+      line["error"] = json_text(c.error);
     } else {
       line["predictions"] = nlohmann::json::array();
       for (size_t r = 0; r < c.classes.size(); ++r) {
-        line["predictions"].push_back(
-            {{"class", names[size_t(c.classes[r])]}, {"index", c.classes[r]}, {"probability", c.probabilities[r]}});
+        line["predictions"].push_back({{"class", json_text(names[size_t(c.classes[r])])},
+                                       {"index", c.classes[r]},
+                                       {"probability", c.probabilities[r]}});
       }
     }
     out += line.dump() + "\n";

@@ -124,6 +124,24 @@ TEST_F(Predict, BadInputsAreRowsWithAnErrorAndExitTwo) {
   EXPECT_GE(line["predictions"][0]["probability"].get<double>(), line["predictions"][1]["probability"].get<double>());
   test::expect_clean_error(test::run_smcl("predict --run " + dir / "nowhere " + dir / "good.png"),
                            "has no config.yaml");
+
+  // A file name that is not UTF-8 (Latin-1 "caf\xE9", and a lone continuation byte) is written escaped in JSON
+  // Lines, as \xNN, and the run ends normally (issue 38); valid UTF-8 stays as it is.
+  const std::string latin1 = dir / "caf\xE9.png",
+                    stray = dir /
+                            "a\x80"
+                            "b.png",
+                    utf8 = dir / "caf\xC3\xA9.png";
+  for (const auto& name : {latin1, stray, utf8}) ASSERT_TRUE(cv::imwrite(name, gray)) << name;
+  auto named = test::run_smcl("predict --run " + dir / "run" + " --format jsonl '" + latin1 + "' '" + stray + "' '" +
+                              utf8 + "'");
+  ASSERT_EQ(named.status, 0) << named.output;
+  std::vector<std::string> paths;
+  std::istringstream lines(named.output);
+  for (std::string text; std::getline(lines, text);) {
+    if (text.rfind("{\"path\"", 0) == 0) paths.push_back(nlohmann::json::parse(text)["path"]);
+  }
+  EXPECT_EQ(paths, (std::vector<std::string>{dir / "caf\\xE9.png", dir / "a\\x80b.png", utf8})) << named.output;
 }
 
 // smcl calibrate fits one temperature (no validation list here: on a held-out share of the training images), and
