@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
@@ -48,6 +49,21 @@ __all__ = [
 ]
 
 
+def _path(value: Any, name: str) -> str:
+    """A path argument as text; anything but a str or os.PathLike is an Error naming the argument (str(None)
+    would be a folder called 'None')."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise Error(f"{name}: expected a path (str or os.PathLike), not {type(value).__name__} {value!r}")
+    return os.fspath(value)
+
+
+def _overrides(value: Any) -> List[str]:
+    """The overrides argument as a list of "key=value"; a single str would be taken apart letter by letter."""
+    if isinstance(value, (str, bytes)) or not all(isinstance(o, str) for o in value):
+        raise Error(f"overrides: expected a sequence of 'key=value' strings, not {value!r}")
+    return list(value)
+
+
 def train(config_path: str, overrides: Sequence[str] = (), *, out: str) -> Dict[str, Any]:
     """Trains a run as `smcl train --config config_path --set KEY=VALUE... --out out` does.
 
@@ -55,12 +71,12 @@ def train(config_path: str, overrides: Sequence[str] = (), *, out: str) -> Dict[
     create. Returns the run's summary.json as a dict. Ctrl-C stops at the next step boundary (the last
     checkpoint stays resumable) and raises KeyboardInterrupt. Bad configs raise smcl.Error naming the key.
     """
-    return json.loads(_C.train(str(config_path), [str(o) for o in overrides], str(out)))
+    return json.loads(_C.train(_path(config_path, "config_path"), _overrides(overrides), _path(out, "out")))
 
 
 def resume(run_dir: str, from_: str = "last") -> Dict[str, Any]:
     """Continues the run in run_dir from its "last" (or "best") checkpoint; returns the summary as a dict."""
-    return json.loads(_C.resume(str(run_dir), from_))
+    return json.loads(_C.resume(_path(run_dir, "run_dir"), from_))
 
 
 class Run(torch.nn.Module):
@@ -74,7 +90,7 @@ class Run(torch.nn.Module):
 
     def __init__(self, run_dir: str, checkpoint: str = "best") -> None:
         super().__init__()
-        self._run = LoadedRun(str(run_dir), checkpoint)
+        self._run = LoadedRun(_path(run_dir, "run_dir"), checkpoint)
         self.class_names: List[str] = list(self._run.class_names)
         self.epoch: int = self._run.epoch
         self.temperature: float = self._run.temperature

@@ -254,6 +254,21 @@ class Runs(unittest.TestCase):
     def tearDownClass(cls):
         cls.tmp.cleanup()
 
+    def test_paths_and_overrides_of_the_wrong_kind_are_named_errors(self):
+        # Issue 38: out=None trained into ./None, and a single string was taken apart letter by letter.
+        config = os.path.join(SOURCE_DIR, "configs", "fashion_mnist_lt_erm.yaml")
+        cwd = os.getcwd()
+        with self.assertRaisesRegex(smcl.Error, "out: expected a path"):
+            smcl.train(config, ["train.epochs=1"], out=None)
+        self.assertFalse(os.path.exists(os.path.join(cwd, "None")))
+        with self.assertRaisesRegex(smcl.Error, "overrides: expected a sequence"):
+            smcl.train(config, "train.epochs=1", out=os.path.join(self.tmp.name, "letters"))
+        self.assertFalse(os.path.exists(os.path.join(self.tmp.name, "letters")))
+        with self.assertRaisesRegex(smcl.Error, "run_dir: expected a path"):
+            smcl.load_run(None)
+        with self.assertRaisesRegex(smcl.Error, "run_dir: expected a path"):
+            smcl.resume(3)
+
     def test_summary_is_the_run_folders(self):
         with open(os.path.join(self.run_dir, "summary.json")) as f:
             self.assertEqual(json.load(f), self.summary)
