@@ -8,12 +8,11 @@
 #include <random>
 #include <sstream>
 
+#include "cli_util.h"
 #include "smcl/config/config.h"
 #include "smcl/core/features.h"
 #include "smcl/data/cifar.h"
 #include "smcl/data/datasets.h"
-#include "smcl/models/network.h"
-#include "smcl/train/checkpoint.h"
 #include "test_util.h"
 
 #if SMCL_HAVE_OPENCV
@@ -139,12 +138,7 @@ TEST_F(CifarFolder, TrainsTheSameRunAsTheOfficialFiles) {
     // The test set's order differs (grouped by class in the folder), so sums over it may round differently.
     EXPECT_NEAR(folder[e]["nll"].get<double>(), official[e]["nll"].get<double>(), 1e-12) << "epoch " << e;
   }
-  auto a = models::make_model(config::ModelName::kResNet8, 10, 3, true),
-       b = models::make_model(config::ModelName::kResNet8, 10, 3, true);
-  train::load_checkpoint(dir_ / "run-official/checkpoints/last.pt", *a, nullptr, torch::kCPU);
-  train::load_checkpoint(dir_ / "run-folder/checkpoints/last.pt", *b, nullptr, torch::kCPU);
-  auto pb = b->named_parameters();
-  for (const auto& p : a->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  test::expect_same_weights(dir_ / "run-official", dir_ / "run-folder", 10, 3, /*with_projection=*/true);
 }
 
 TEST_F(CifarFolder, BadFolderEndsWithTheFileNamed) {

@@ -39,6 +39,19 @@ inline void write_synthetic_mnist(const std::string& root, int per_class, bool t
   write_bytes(root + "/" + prefix + "-labels-idx1-ubyte", labels);
 }
 
+// The last.pt of two ResNet-8 run folders hold identical weights and batch-norm buffers.
+inline void expect_same_weights(const std::string& a_dir, const std::string& b_dir, int64_t num_classes,
+                                int64_t channels, bool with_projection) {
+  auto a = models::make_model(config::ModelName::kResNet8, num_classes, channels, with_projection),
+       b = models::make_model(config::ModelName::kResNet8, num_classes, channels, with_projection);
+  train::load_checkpoint(a_dir + "/checkpoints/last.pt", *a, nullptr, torch::kCPU);
+  train::load_checkpoint(b_dir + "/checkpoints/last.pt", *b, nullptr, torch::kCPU);
+  auto pb = b->named_parameters();
+  for (const auto& p : a->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
+  auto bb = b->named_buffers();
+  for (const auto& p : a->named_buffers()) EXPECT_TRUE(torch::equal(p.value(), bb[p.key()])) << p.key();
+}
+
 // Two run folders ended with identical weights, batch-norm buffers and summary.json (timings aside).
 inline void expect_same_run(const std::string& a_dir, const std::string& b_dir, bool with_projection) {
   auto a_summary = read_json(a_dir + "/summary.json"), b_summary = read_json(b_dir + "/summary.json");
@@ -46,14 +59,7 @@ inline void expect_same_run(const std::string& a_dir, const std::string& b_dir, 
     for (const char* key : {"wall_seconds", "train_images_per_second", "method"}) s->erase(key);
   }
   EXPECT_EQ(a_summary, b_summary);
-  auto a = models::make_model(config::ModelName::kResNet8, 10, 1, with_projection),
-       b = models::make_model(config::ModelName::kResNet8, 10, 1, with_projection);
-  train::load_checkpoint(a_dir + "/checkpoints/last.pt", *a, nullptr, torch::kCPU);
-  train::load_checkpoint(b_dir + "/checkpoints/last.pt", *b, nullptr, torch::kCPU);
-  auto pb = b->named_parameters();
-  for (const auto& p : a->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), pb[p.key()])) << p.key();
-  auto bb = b->named_buffers();
-  for (const auto& p : a->named_buffers()) EXPECT_TRUE(torch::equal(p.value(), bb[p.key()])) << p.key();
+  expect_same_weights(a_dir, b_dir, 10, 1, with_projection);
 }
 
 }  // namespace smcl::test

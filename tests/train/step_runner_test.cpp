@@ -108,6 +108,18 @@ const std::vector<std::vector<std::string>>& static_step_cases() {
   return cases;
 }
 
+// A case's settings as one line, for SCOPED_TRACE.
+std::string case_name(const std::vector<std::string>& settings) {
+  std::string name;
+  for (const auto& setting : settings) name += setting + " ";
+  return name;
+}
+
+// A case's config: the method (its first setting) with prefetching, then the rest of its settings.
+config::Config case_config(const std::vector<std::string>& settings) {
+  return tiny_config(settings[0], true, "fine_grained", {settings.begin() + 1, settings.end()});
+}
+
 // The operators that make the host wait for the device, which a CUDA graph's capture cannot hold: copying a value
 // to the host (item, _local_scalar_dense, and what calls it: is_nonzero, equal, allclose), and the operators
 // whose output size depends on the data (nonzero and argwhere, boolean indexing and masked_select, which call
@@ -245,10 +257,8 @@ TEST(StepRunner, PrefetchGivesExactlyTheSameTrainingAsInline) {
 // steps' bit for bit for every method; SMCL's CAM steps, which cannot be captured, run as they are.
 TEST(StepRunner, StaticShapeStepsTrainExactlyAsEagerSteps) {
   for (const auto& settings : static_step_cases()) {
-    std::string name;
-    for (const auto& setting : settings) name += setting + " ";
-    SCOPED_TRACE(name);
-    auto c = tiny_config(settings[0], true, "fine_grained", {settings.begin() + 1, settings.end()});
+    SCOPED_TRACE(case_name(settings));
+    auto c = case_config(settings);
     c.train.cuda_graphs = config::Switch::kOff;
     auto eager = train_tiny(c);
     c.train.cuda_graphs = config::Switch::kOn;
@@ -419,10 +429,8 @@ TEST(Execution, ChannelsLastGivesTheSameOutputs) {
 TEST(StepRunner, StaticStepBodiesNeverWaitForTheDevice) {
   BodyOperators observer;
   for (const auto& settings : static_step_cases()) {
-    std::string name;
-    for (const auto& setting : settings) name += setting + " ";
-    SCOPED_TRACE(name);
-    auto c = tiny_config(settings[0], true, "fine_grained", {settings.begin() + 1, settings.end()});
+    SCOPED_TRACE(case_name(settings));
+    auto c = case_config(settings);
     c.train.cuda_graphs = config::Switch::kOn;
     train_tiny(c);
     const auto seen = observer.take();
