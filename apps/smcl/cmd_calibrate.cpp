@@ -69,6 +69,7 @@ void add_calibrate(CLI::App& app) {
     nlohmann::json out = {{"temperature", t},
                           {"checkpoint", *which},
                           {"epoch", epoch},
+                          {"checkpoint_crc32", run.checkpoint_crc32},
                           {"fitted_on", fitted_on},
                           {"fit", {{"before", json_of(before)}, {"after", json_of(after)}}},
                           {"test", {{"before", json_of(test_before)}, {"after", json_of(test_after)}}}};

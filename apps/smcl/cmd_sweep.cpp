@@ -2,6 +2,7 @@
 // once, each in a process of its own (this program's `sweep` for one row and seed) with its share of the cores.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <torch/cuda.h>
 #include <unistd.h>
@@ -97,6 +98,10 @@ std::vector<std::string> run_in_processes(const SweepOptions& o, const sweep::Ta
   std::vector<std::string> failures;
   size_t ended = 0;
   bool told_to_stop = false;
+  // However many signals come, this process stays until its children have stopped (issue 38): ended at once,
+  // it would leave them training on.
+  repeated_stop_signals_only_ask();
+  const pid_t parent = ::getpid();
   std::printf("%zu runs, %lld at a time with %lld thread(s) each%s; each run's output goes to <run folder>.log\n",
               all.size(), static_cast<long long>(o.jobs), static_cast<long long>(threads),
               no_prefetch ? " and no prefetch thread" : "");
@@ -143,6 +148,9 @@ std::vector<std::string> run_in_processes(const SweepOptions& o, const sweep::Ta
       if (pid == 0) {
         // A process group of its own: a Ctrl-C at the terminal reaches the parent alone, which passes one stop on.
         ::setpgid(0, 0);
+        // A parent that dies (SIGKILL, say) stops its children too, at a step boundary; one that died before this
+        // line cannot be asked for that any more.
+        if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || ::getppid() != parent) std::_Exit(128 + SIGTERM);
         if (gpu >= 0) ::setenv("CUDA_VISIBLE_DEVICES", gpus[size_t(gpu)].c_str(), 1);
         const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd < 0 || ::dup2(fd, 1) < 0 || ::dup2(fd, 2) < 0) {
@@ -184,7 +192,7 @@ std::vector<std::string> run_in_processes(const SweepOptions& o, const sweep::Ta
       if (!ok) failures.push_back(job.row->name + ", seed " + std::to_string(job.seed) + ": see " + child.log);
       continue;
     }
-    if (stopping && !told_to_stop) {  // once: a second signal would end a child at once, mid-epoch
+    if (stopping && !told_to_stop) {  // once, however many signals came: a second would end a child mid-epoch
       for (const auto& [child_pid, child] : children) ::kill(child_pid, SIGTERM);
       told_to_stop = true;
     }

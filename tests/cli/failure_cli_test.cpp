@@ -332,6 +332,45 @@ TEST_F(Failure, AFailedRunIsRecordedAndTheOtherRowsTrained) {
   EXPECT_NE(again.output.find("B, seed 0: finished, skipped"), std::string::npos) << again.output;
 }
 
+// sweep --jobs under signals (issue 38): two SIGTERMs at once, or a SIGKILL, and every run stops at a step
+// boundary (its log says so) and no process of the sweep is left training; without this the children trained on,
+// orphaned.
+TEST_F(Failure, SweepJobsStopTheirRunsHoweverTheSweepIsStopped) {
+  test::write_bytes(dir_ / "long.yaml",
+                    "name: long\nseeds: [0]\nrows:\n"
+                    "  - {name: A, config: tiny.yaml, set: [train.epochs=300]}\n"
+                    "  - {name: B, config: tiny.yaml, set: [train.epochs=300, train.seed=4]}\n");
+  // Starts the sweep, waits until both runs have finished an epoch, sends the signal(s), waits for the sweep,
+  // then up to 60 s for its runs to end; prints what it saw, and kills what is left so that nothing outlives it.
+  test::write_bytes(dir_ / "stop.sh", R"sh(set -u
+smcl=$1 dir=$2; shift 2
+"$smcl" sweep --table "$dir/long.yaml" --runs "$dir/runs" --jobs 2 --threads 1 > "$dir/sweep.txt" 2>&1 &
+sweep=$!
+for i in $(seq 1200); do
+  [ "$(grep -l '^epoch' "$dir"/runs/long/*/seed0.log 2> /dev/null | wc -l)" = 2 ] && break
+  sleep 0.1
+done
+for signal in "$@"; do kill -s "$signal" $sweep; done
+wait $sweep
+echo "sweep status $?"
+for i in $(seq 600); do pgrep -f -- "--runs $dir/runs" > /dev/null || break; sleep 0.1; done
+if pgrep -f -- "--runs $dir/runs" > /dev/null; then echo "runs left training"; pkill -KILL -f -- "--runs $dir/runs"; fi
+)sh");
+  for (const auto& [signals, status] :
+       std::vector<std::pair<std::string, int>>{{"TERM TERM", 128 + 15}, {"KILL", 128 + 9}}) {
+    SCOPED_TRACE(signals);
+    fs::remove_all(dir_ / "runs");
+    auto r = test::run_command("bash " + dir_ / "stop.sh" + " " + SMCL_BINARY + " " + dir_.str() + " " + signals);
+    EXPECT_NE(r.output.find("sweep status " + std::to_string(status)), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("runs left training"), std::string::npos) << r.output;
+    for (const std::string row : {"a", "b"}) {
+      const std::string log = test::slurp(dir_ / "runs/long/" + row + "/seed0.log");
+      EXPECT_NE(log.find("stopped by SIGTERM at epoch"), std::string::npos) << row << ":\n" << log;
+      EXPECT_TRUE(fs::exists(dir_ / "runs/long/" + row + "/seed0/checkpoints/last.pt")) << row;
+    }
+  }
+}
+
 // Output that cannot be written is a failed command (issue 38): standard output on a full device, exit 2 with the
 // reason on standard error, for a command whose output is standard output.
 TEST_F(Failure, AnOutputThatCannotBeWrittenIsAnError) {

@@ -188,6 +188,33 @@ TEST_F(Predict, CalibrateStoresATemperatureThatPredictAndEvalApply) {
   EXPECT_NEAR(evaluated["nll"].get<double>(), stored["test"]["after"]["nll"].get<double>(), 1e-9);
   EXPECT_NEAR(evaluated["top1"].get<double>(), test::read_json(dir / "run/summary.json")["last"]["top1"].get<double>(),
               1e-9);
+
+  // Trained on (issue 38): the temperature belongs to the earlier last.pt, so neither predict nor eval applies
+  // it, and both say so; predict's probabilities are the new weights' own.
+  auto config = test::slurp(dir / "run/config.yaml");
+  const auto at = config.find("\ntrain:\n");
+  ASSERT_NE(at, std::string::npos) << config;
+  const auto epochs = config.find("\n  epochs: 2\n", at);
+  ASSERT_NE(epochs, std::string::npos) << config;
+  test::write_bytes(dir / "run/config.yaml", config.replace(epochs, 13, "\n  epochs: 3\n"));
+  auto resumed = test::run_smcl("train --resume " + dir / "run");
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  const std::string stale =
+      "holds a temperature fitted to an earlier checkpoint last (epoch 1; the checkpoint is now "
+      "of epoch 2): not applied";
+  auto later = test::run_smcl(predict);
+  ASSERT_EQ(later.status, 0) << later.output;
+  EXPECT_NE(later.output.find(stale), std::string::npos) << later.output;
+  EXPECT_EQ(later.output.find("from calibration.json applied"), std::string::npos) << later.output;
+  auto e2 = test::run_smcl("eval --run " + dir / "run" + " --checkpoint last --json-out " + dir / "eval2.json");
+  ASSERT_EQ(e2.status, 0) << e2.output;
+  EXPECT_NE(e2.output.find(stale), std::string::npos) << e2.output;
+  EXPECT_TRUE(test::read_json(dir / "eval2.json")["last"]["temperature"].is_null());
+  EXPECT_NEAR(test::read_json(dir / "eval2.json")["last"]["top1"].get<double>(),
+              test::read_json(dir / "run/summary.json")["last"]["top1"].get<double>(), 1e-9);
+  // Calibrated again, it applies again.
+  ASSERT_EQ(test::run_smcl("calibrate --run " + dir / "run").status, 0);
+  EXPECT_NE(test::run_smcl(predict).output.find("from calibration.json applied"), std::string::npos);
 }
 #endif
 

@@ -7,10 +7,11 @@ namespace smcl {
 namespace {
 
 std::atomic<int> requested{0};
+std::atomic<bool> only_ask{false};
 
 extern "C" void on_stop_signal(int signal) {
   int expected = 0;
-  if (!requested.compare_exchange_strong(expected, signal)) {
+  if (!requested.compare_exchange_strong(expected, signal) && !only_ask.load()) {
     // The second signal: end now, by the signal's own default action.
     std::signal(signal, SIG_DFL);
     std::raise(signal);
@@ -39,6 +40,8 @@ StopHandlerScope::~StopHandlerScope() {
   std::signal(SIGTERM, previous_terminate_);
   requested = 0;
 }
+
+void repeated_stop_signals_only_ask() { only_ask = true; }
 
 int stop_signal() { return requested.load(); }
 

@@ -36,6 +36,10 @@ class StopHandlerScope {
   void (*previous_terminate_)(int);
 };
 
+// From now on a second (third, ...) SIGINT or SIGTERM only asks again, instead of ending the process: for a
+// parent that must live on to pass the stop to its child processes and wait for them (smcl sweep --jobs).
+void repeated_stop_signals_only_ask();
+
 // The signal that asked to stop (SIGINT or SIGTERM), or 0.
 int stop_signal();
 

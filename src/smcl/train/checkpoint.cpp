@@ -174,6 +174,8 @@ TrainState load_checkpoint(const std::string& path, torch::nn::Module& model, to
 
 void verify_checkpoint(const std::string& path) { read_verified(path); }
 
+std::string checkpoint_crc32(const std::string& path) { return crc32_hex(read_verified(path)); }
+
 CheckpointShapes read_checkpoint_shapes(const std::string& path) {
   CheckpointShapes shapes;
   torch::serialize::InputArchive archive;

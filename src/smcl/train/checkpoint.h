@@ -45,6 +45,10 @@ TrainState load_checkpoint(const std::string& path, torch::nn::Module& model, to
 // Throws smcl::Error naming the file when the checkpoint is missing or fails its checksum; restores nothing.
 void verify_checkpoint(const std::string& path);
 
+// The CRC-32 of a checkpoint's content (8 hex digits), verified as load_checkpoint verifies it: what tells one
+// checkpoint from a later one written at the same path (a temperature belongs to one). Throws smcl::Error.
+std::string checkpoint_crc32(const std::string& path);
+
 // The class count and input channels of the network in a checkpoint, read from its classifier ("linear" or
 // "fc") and first convolution ("conv1"), so a model can be built for it without its data. Throws smcl::Error.
 struct CheckpointShapes {

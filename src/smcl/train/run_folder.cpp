@@ -295,7 +295,8 @@ config::Config load_run_config(const std::string& run_dir) {
   return config::load(file);
 }
 
-std::optional<double> stored_temperature(const std::string& run_dir, const std::string& checkpoint) {
+std::optional<double> stored_temperature(const std::string& run_dir, const std::string& checkpoint, int64_t epoch,
+                                         const std::string& crc32) {
   const std::string file = (fs::path(run_dir) / "calibration.json").string();
   if (!fs::exists(file)) return std::nullopt;
   const auto json = nlohmann::json::parse(read_file(file), nullptr, /*allow_exceptions=*/false);
@@ -305,6 +306,21 @@ std::optional<double> stored_temperature(const std::string& run_dir, const std::
   const double t = json["temperature"].get<double>();
   SMCL_CHECK(std::isfinite(t) && t > 0, "'" << file << "': temperature " << t << " is not a positive number");
   if (json["checkpoint"].get<std::string>() != checkpoint) return std::nullopt;
+  const bool has_crc = json.contains("checkpoint_crc32") && json["checkpoint_crc32"].is_string();
+  const bool has_epoch = json.contains("epoch") && json["epoch"].is_number_integer();
+  SMCL_CHECK(has_crc || has_epoch, "'" << file << "' names neither the checkpoint's CRC-32 nor its epoch (remove it, "
+                                       << "or calibrate the run again)");
+  const bool current =
+      has_crc ? json["checkpoint_crc32"].get<std::string>() == crc32 : json["epoch"].get<int64_t>() == epoch;
+  if (!current) {
+    std::fprintf(stderr,
+                 "warning: '%s' holds a temperature fitted to an earlier checkpoint %s (epoch %s; the checkpoint is "
+                 "now of epoch %lld): not applied; run smcl calibrate %s again\n",
+                 file.c_str(), checkpoint.c_str(),
+                 has_epoch ? std::to_string(json["epoch"].get<int64_t>()).c_str() : "?", static_cast<long long>(epoch),
+                 run_dir.c_str());
+    return std::nullopt;
+  }
   return t;
 }
 
@@ -346,7 +362,8 @@ OpenRun open_run(const std::string& dir, const std::string& checkpoint) {
   run.model->to(run.device);
   run.epoch = load_checkpoint(file, *run.model, nullptr, run.device).next_epoch - 1;
   run.model->eval();
-  run.temperature = stored_temperature(dir, checkpoint);
+  run.checkpoint_crc32 = checkpoint_crc32(file);
+  run.temperature = stored_temperature(dir, checkpoint, run.epoch, run.checkpoint_crc32);
   run.class_names = read_class_names(dir, size_t(run.num_classes));
   return run;
 }

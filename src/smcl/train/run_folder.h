@@ -131,6 +131,7 @@ struct OpenRun {
   models::Network model{nullptr};
   int64_t num_classes = 0, in_channels = 0;  // from the checkpoint: the data need not be on this machine
   int64_t epoch = -1;                        // the checkpoint's last finished epoch
+  std::string checkpoint_crc32;              // the checkpoint's, as loaded (checkpoint_crc32)
   std::optional<double> temperature;         // calibration.json's for this checkpoint, when calibrated
   std::vector<std::string> class_names;      // classes.txt's, else "0", "1", ...
 };
@@ -141,9 +142,12 @@ OpenRun open_run(const std::string& dir, const std::string& checkpoint);
 // The resolved config saved in a run folder (run_dir/config.yaml). Throws smcl::Error when it is missing.
 config::Config load_run_config(const std::string& run_dir);
 
-// The temperature `smcl calibrate` stored in run_dir/calibration.json for `checkpoint` (last or best), if any.
-// Throws smcl::Error naming the file when it is malformed.
-std::optional<double> stored_temperature(const std::string& run_dir, const std::string& checkpoint);
+// The temperature `smcl calibrate` stored in run_dir/calibration.json for `checkpoint` (last or best), if any and
+// if it was fitted to that checkpoint as it is now (its CRC-32, checkpoint_crc32; from a calibration.json without
+// one, its epoch): a temperature fitted before the run trained on is stale, not applied, and a warning on stderr
+// says so. Throws smcl::Error naming the file when it is malformed.
+std::optional<double> stored_temperature(const std::string& run_dir, const std::string& checkpoint, int64_t epoch,
+                                         const std::string& crc32);
 
 // The names of a run's `classes` classes: its classes.txt ("index name" lines, written by training for sets with
 // names), the numbers "0", "1", ... where it has none. Throws smcl::Error naming a malformed line.
