@@ -218,6 +218,13 @@ TEST_F(Failure, ResumeChecksTheRunFoldersConfigAgainstTheCheckpoint) {
   test::expect_clean_error(r, "differs from the config that checkpoint was trained with");
   EXPECT_NE(r.output.find("data.imbalance_ratio (10 -> 20)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("train.seed (3 -> 4)"), std::string::npos) << r.output;
+  // Another network is an edited key too (issue 38), not "corrupt, or made for another model".
+  std::string other_model = original;
+  other_model.replace(other_model.find("name: resnet8"), 13, "name: resnet20");
+  test::write_bytes(dir_ / "run/config.yaml", other_model);
+  auto renamed = test::run_smcl("train --resume " + dir_ / "run");
+  test::expect_clean_error(renamed, "model.name (resnet8 -> resnet20)");
+  EXPECT_EQ(renamed.output.find("corrupt"), std::string::npos) << renamed.output;
   std::string longer = original;
   longer.replace(longer.find("epochs: 1"), 9, "epochs: 2");
   test::write_bytes(dir_ / "run/config.yaml", longer);

@@ -2,6 +2,7 @@
 // run's own test top-1; bad inputs are rows with an error and exit status 2. Needs OpenCV (to write and read the
 // PNGs) and the Debian package dataset-fashion-mnist; skipped without them.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -124,6 +125,31 @@ TEST_F(Predict, BadInputsAreRowsWithAnErrorAndExitTwo) {
   EXPECT_GE(line["predictions"][0]["probability"].get<double>(), line["predictions"][1]["probability"].get<double>());
   test::expect_clean_error(test::run_smcl("predict --run " + dir / "nowhere " + dir / "good.png"),
                            "has no config.yaml");
+
+  // A folder with a link that loops and a subfolder that cannot be read (issue 38): each is one row with its
+  // error, and the folder's other images are classified. (Root reads any folder: then only the link.)
+  fs::create_directories(dir / "tree/sub");
+  fs::create_directories(dir / "tree/locked");
+  ASSERT_TRUE(cv::imwrite(dir / "tree/a.png", gray));
+  ASSERT_TRUE(cv::imwrite(dir / "tree/sub/b.png", gray));
+  ASSERT_TRUE(cv::imwrite(dir / "tree/locked/c.png", gray));
+  fs::create_symlink("loop.png", dir / "tree/loop.png");
+  fs::permissions(dir / "tree/locked", fs::perms::none);
+  const bool root = ::geteuid() == 0;
+  auto walked = test::run_smcl("predict --run " + dir / "run" + " " + dir / "tree");
+  fs::permissions(dir / "tree/locked", fs::perms::owner_all);
+  test::expect_clean_error(walked, root ? "1 of 4 images could not be classified" : "2 of 4 images could not be");
+  EXPECT_NE(walked.output.find("cannot read image '" + dir / "tree/loop.png" + "': Too many levels of symbolic links"),
+            std::string::npos)
+      << walked.output;
+  if (!root) {
+    EXPECT_NE(walked.output.find("cannot read folder '" + dir / "tree/locked" + "': Permission denied"),
+              std::string::npos)
+        << walked.output;
+  }
+  for (const std::string name : {"tree/a.png", "tree/sub/b.png"}) {
+    EXPECT_NE(walked.output.find("\n" + dir / name + ","), std::string::npos) << name << walked.output;
+  }
 
   // A file name that is not UTF-8 (Latin-1 "caf\xE9", and a lone continuation byte) is written escaped in JSON
   // Lines, as \xNN, and the run ends normally (issue 38); valid UTF-8 stays as it is.

@@ -107,7 +107,14 @@ int64_t declared_pixels(std::ifstream& in, uintmax_t size, bool png) {
 
 std::string check_image_file(const std::string& path, int64_t max_pixels) {
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return "image '" + path + "' does not exist";
+  const auto status = fs::status(path, ec);
+  if (status.type() == fs::file_type::not_found) return "image '" + path + "' does not exist";
+  if (ec) return "cannot read image '" + path + "': " + ec.message();  // a link that loops, say
+  if (fs::is_directory(status)) {
+    const fs::directory_iterator probe(path, ec);
+    return ec ? "cannot read folder '" + path + "': " + ec.message() : "'" + path + "' is a folder, not an image file";
+  }
+  if (!fs::is_regular_file(status)) return "'" + path + "' is not an image file";
   const auto size = fs::file_size(path, ec);
   std::ifstream in(path, std::ios::binary);
   if (ec || !in) return "cannot read image '" + path + "'";

@@ -176,6 +176,19 @@ void verify_checkpoint(const std::string& path) { read_verified(path); }
 
 std::string checkpoint_crc32(const std::string& path) { return crc32_hex(read_verified(path)); }
 
+std::string read_checkpoint_config(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  open_archive(archive, path, torch::kCPU);
+  c10::IValue value;
+  try {
+    archive.read("config_yaml", value);
+  } catch (const c10::Error& e) {
+    throw Error("cannot read checkpoint '" + path + "' (corrupt): " + e.what_without_backtrace());
+  }
+  SMCL_CHECK(value.isString(), "checkpoint '" << path << "' is corrupt: its config is not text");
+  return value.toStringRef();
+}
+
 CheckpointShapes read_checkpoint_shapes(const std::string& path) {
   CheckpointShapes shapes;
   torch::serialize::InputArchive archive;

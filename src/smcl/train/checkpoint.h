@@ -49,6 +49,10 @@ void verify_checkpoint(const std::string& path);
 // checkpoint from a later one written at the same path (a temperature belongs to one). Throws smcl::Error.
 std::string checkpoint_crc32(const std::string& path);
 
+// The resolved config a checkpoint was trained with (TrainState::config_yaml), read without its weights.
+// Throws smcl::Error naming the file.
+std::string read_checkpoint_config(const std::string& path);
+
 // The class count and input channels of the network in a checkpoint, read from its classifier ("linear" or
 // "fc") and first convolution ("conv1"), so a model can be built for it without its data. Throws smcl::Error.
 struct CheckpointShapes {

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "smcl/augment/batch_transforms.h"
+#include "smcl/augment/image_views.h"
 #include "smcl/core/error.h"
 #include "smcl/core/parallel.h"
 #include "smcl/data/datasets.h"
@@ -34,7 +35,12 @@ torch::Tensor Classifier::load(const std::string& path) const {
   const std::string origin = "'" + path + "'";
   const std::string problem = data::check_image_file(path, config_.data.max_image_pixels);
   SMCL_CHECK(problem.empty(), problem);
-  if (side_ == 0) return data::decode_image(path, origin, channels_, config_.data.max_image_pixels);
+  // A file of any size becomes the run's test view at once: a batch then holds input-sized images only, and one
+  // full-size image per decoding thread is the most that is ever decoded (issue 38).
+  if (side_ == 0) {
+    return augment::center_view(data::decode_image(path, origin, channels_, config_.data.max_image_pixels),
+                                config_.data.image_size, config_.augment.test_crop);
+  }
   // A run on an in-memory set saw its images as they are: the same size and colour, no resizing.
   auto rgb = data::decode_image(path, origin, 3, config_.data.max_image_pixels);
   const std::string title = data::dataset_title(config_.data);
@@ -59,13 +65,17 @@ torch::Tensor Classifier::prepare(const std::vector<torch::Tensor>& images) cons
   }
   // The run's own test transform (augment::test_view), as evaluation applies it; decoded files are resized on
   // the CPU.
-  std::vector<torch::Tensor> on_cpu;
-  for (const auto& image : images) on_cpu.push_back(image.to(torch::kCPU));
-  const data::Images batch = side_ == 0
-                                 ? data::Images(on_cpu, config_.data.image_size, config_.data.decode_threads, device_)
-                                 : data::Images(torch::stack(images).to(device_));
-  return augment::normalize(augment::test_view(batch, config_.augment).to(device_), config_.augment.mean,
-                            config_.augment.std);
+  std::vector<torch::Tensor> views;
+  for (const auto& image : images) {
+    views.push_back(
+        side_ == 0 ? augment::center_view(image.to(torch::kCPU), config_.data.image_size, config_.augment.test_crop)
+                   : image);
+  }
+  return normalized(views);
+}
+
+torch::Tensor Classifier::normalized(const std::vector<torch::Tensor>& views) const {
+  return augment::normalize(torch::stack(views).to(device_), config_.augment.mean, config_.augment.std);
 }
 
 std::vector<Classification> Classifier::classify(const std::vector<std::string>& paths, int64_t top_k,
@@ -95,7 +105,7 @@ std::vector<Classification> Classifier::classify(const std::vector<std::string>&
       rows.push_back(size_t(start + i));
     }
     if (!good.empty()) {
-      auto logits = model_->forward(prepare(good)).logits.to(torch::kFloat64) / temperature_;
+      auto logits = model_->forward(normalized(good)).logits.to(torch::kFloat64) / temperature_;
       auto probabilities = torch::softmax(logits, 1).to(torch::kCPU);
       auto [values, indices] = probabilities.topk(k, 1);
       for (size_t j = 0; j < rows.size(); ++j) {
@@ -119,6 +129,27 @@ bool is_image_file(const fs::path& path) {
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
 }
 
+// Adds the image files under `dir` to `found`, recursing into subfolders (not into links to folders, as
+// recursive_directory_iterator does not). What cannot be read, an unreadable subfolder or a link that loops, is
+// added as it is: its row then says why (data::check_image_file), and the other files are classified.
+void walk(const fs::path& dir, std::vector<std::string>& found) {
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  if (ec) {
+    found.push_back(dir.string());
+    return;
+  }
+  for (const fs::directory_iterator end; it != end; it.increment(ec)) {
+    std::error_code status_ec;
+    if (fs::is_directory(it->symlink_status(status_ec))) {
+      walk(it->path(), found);
+    } else if (is_image_file(it->path())) {
+      found.push_back(it->path().string());
+    }
+  }
+  if (ec) found.push_back(dir.string());  // the folder stopped being readable part way
+}
+
 }  // namespace
 
 std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, const std::vector<std::string>& lists) {
@@ -127,10 +158,7 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, c
     std::error_code ec;
     if (fs::is_directory(input, ec)) {
       std::vector<std::string> found;
-      for (const auto& entry : fs::recursive_directory_iterator(input, ec)) {
-        if (entry.is_regular_file() && is_image_file(entry.path())) found.push_back(entry.path().string());
-      }
-      SMCL_CHECK(!ec, "cannot read folder '" << input << "': " << ec.message());
+      walk(input, found);
       std::sort(found.begin(), found.end());
       paths.insert(paths.end(), found.begin(), found.end());
     } else {

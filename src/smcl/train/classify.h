@@ -49,8 +49,11 @@ class Classifier {
   double temperature() const { return temperature_; }
 
  private:
-  // One file as the run's test transform wants it: [C, H, W] uint8; throws smcl::Error naming the file.
+  // One file as the network sees it before normalisation, the run's test view: [C, S, S] uint8. Throws
+  // smcl::Error naming the file.
   torch::Tensor load(const std::string& path) const;
+  // Test views [C, S, S] uint8 -> the network's input [B, C, S, S], normalised, on the model's device.
+  torch::Tensor normalized(const std::vector<torch::Tensor>& views) const;
 
   config::Config config_;
   torch::Device device_ = torch::kCPU;

@@ -564,17 +564,28 @@ RunSummary resume(const std::string& run_dir, const std::string& from) {
     run.folder.keep_class_names(run.data.class_names, data::dataset_title(run.config.data));
   }
   if (started) {
+    // A checkpoint that cannot be read: best.pt may still be, which the message offers.
+    auto unreadable = [&](const Error& e) {
+      const bool other = from == "last" && fs::exists(run.folder.checkpoint("best.pt"));
+      return Error(std::string(e.what()) +
+                   (other ? "\nresume from the best checkpoint instead (the epochs after it are trained again): "
+                            "smcl train --resume " +
+                                run_dir + " --from best"
+                          : ""));
+    };
+    std::string trained_with;
+    try {
+      trained_with = read_checkpoint_config(checkpoint);
+    } catch (const Error& e) {
+      throw unreadable(e);
+    }
+    // The config first: an edited key (model.name, say) is named, not taken for a corrupt checkpoint.
+    check_resumable_config(run.config, trained_with, checkpoint);
     try {
       run.state = load_checkpoint(checkpoint, *run.model, run.optimizer.get(), run.device, run.method->module().get());
     } catch (const Error& e) {
-      const bool other = from == "last" && fs::exists(run.folder.checkpoint("best.pt"));
-      throw Error(std::string(e.what()) +
-                  (other ? "\nresume from the best checkpoint instead (the epochs after it are trained again): "
-                           "smcl train --resume " +
-                               run_dir + " --from best"
-                         : ""));
+      throw unreadable(e);
     }
-    check_resumable_config(run.config, run.state.config_yaml, checkpoint);
     if (run.config.train.channels_last) run.model->use_channels_last();  // loading adopts the saved layout
     run.state.config_yaml = config::to_yaml(run.config);  // the folder's config.yaml is what this run follows
     // From best: the run is now the best checkpoint's, and last.pt (corrupt, or later) must say so at once.
