@@ -27,6 +27,16 @@ if(SMCL_WITH_OPENCV)
   endif()
 endif()
 message(STATUS "smcl: OpenCV (image files, reference saliency): ${SMCL_HAVE_OPENCV}")
+# Optional: libjpeg and libpng (Debian: libjpeg-dev, libpng-dev), the libraries OpenCV decodes with: an image's
+# size is read from its header as they read it, before anything is decoded (data/image_header.cpp). Without
+# them no image file passes its checks.
+set(SMCL_HAVE_IMAGE_HEADERS OFF)
+find_package(JPEG QUIET)
+find_package(PNG QUIET)
+if(JPEG_FOUND AND PNG_FOUND)
+  set(SMCL_HAVE_IMAGE_HEADERS ON)
+endif()
+message(STATUS "smcl: libjpeg and libpng (image headers): ${SMCL_HAVE_IMAGE_HEADERS}")
 # Optional: jemalloc (Debian: libjemalloc-dev) as the smcl executable's allocator, told never to hand freed
 # memory back (apps/smcl/main.cpp): faster training steps and a lower peak than glibc (docs/performance.md,
 # "Allocators"). Without it, glibc with smcl's settings (src/smcl/core/allocator.h).

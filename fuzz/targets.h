@@ -85,8 +85,20 @@ inline void state_dict(const uint8_t* data, size_t size) {
   expect_clean([&] { train::read_state_dict(path); });
 }
 
-inline const std::map<std::string, void (*)(const uint8_t*, size_t)> kTargets = {
-    {"pickle", pickle}, {"idx", idx},   {"cifar_binary", cifar_binary},
-    {"config", config}, {"list", list}, {"state_dict", state_dict}};
+// Image files' checks before decoding (data::check_image_file): the signature, libjpeg's or libpng's header
+// reader (issue 38: what decides the size a decoder allocates for), the pixel and byte bounds. It answers with a
+// message, never an exception; what is fuzzed is that nothing crashes, leaks or reads out of bounds.
+inline void image_header(const uint8_t* data, size_t size) {
+  const std::string path = as_file(data, size, "image");
+  (void)data::check_image_file(path, 1 << 20);
+}
+
+inline const std::map<std::string, void (*)(const uint8_t*, size_t)> kTargets = {{"pickle", pickle},
+                                                                                 {"idx", idx},
+                                                                                 {"cifar_binary", cifar_binary},
+                                                                                 {"config", config},
+                                                                                 {"list", list},
+                                                                                 {"state_dict", state_dict},
+                                                                                 {"image_header", image_header}};
 
 }  // namespace smcl::fuzz

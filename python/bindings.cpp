@@ -4,6 +4,7 @@
 // docstrings here are what help() shows.
 #include <torch/extension.h>
 
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,59 @@ E choice(const std::string& name, const std::string& what) {
   return *value;
 }
 
+// Argument checks of the Python functions (issue 38): a bad argument is smcl.Error naming it, never an internal
+// error or a silent NaN. They live here, not in the library's functions, which run inside training steps that
+// must not wait for the device (a check of a tensor's values reads it back to the host).
+void check_finite_positive(double value, const char* name) {
+  SMCL_CHECK(std::isfinite(value) && value > 0, name << " = " << value << ": expected a positive number");
+}
+
+// A [N] integer tensor of class labels in [0, classes) (classes 0: any non-negative).
+void check_labels(const torch::Tensor& labels, int64_t n, int64_t classes, const char* name) {
+  SMCL_CHECK(labels.dim() == 1 && !labels.is_floating_point() && !labels.is_complex(),
+             name << ": expected a 1-D integer tensor, got " << labels.sizes() << " " << labels.scalar_type());
+  SMCL_CHECK(n < 0 || labels.size(0) == n, name << " has " << labels.size(0) << " labels for " << n << " samples");
+  if (labels.numel() == 0) return;
+  const int64_t low = labels.min().item<int64_t>(), high = labels.max().item<int64_t>();
+  SMCL_CHECK(low >= 0 && (classes == 0 || high < classes),
+             name << ": labels from " << low << " to " << high << ", expected them in [0, " << classes << ")");
+}
+
+// [N, D] float rows of length 1 (the contrastive losses' inputs).
+void check_unit_rows(const torch::Tensor& x, const char* name) {
+  SMCL_CHECK(x.dim() == 2 && x.is_floating_point() && x.size(0) >= 1 && x.size(1) >= 1,
+             name << ": expected a float tensor [N, D], got " << x.sizes() << " " << x.scalar_type());
+  const double worst = (x.detach().to(torch::kFloat64).norm(2, 1) - 1).abs().max().item<double>();
+  SMCL_CHECK(worst <= 1e-3,
+             name << ": expected L2-normalised rows (F.normalize(x, dim=1)); a row's norm is off by " << worst);
+}
+
+// beta of the class-balanced weights and sampler: (1 - beta) / (1 - beta^n) needs beta in [0, 1).
+void check_beta(double beta) {
+  SMCL_CHECK(beta >= 0 && beta < 1, "beta = " << beta << ": expected a number in [0, 1)");
+}
+
+void check_logits(const torch::Tensor& logits, const torch::Tensor& labels,
+                  const std::optional<torch::Tensor>& class_weights) {
+  SMCL_CHECK(logits.dim() == 2 && logits.is_floating_point() && logits.size(0) >= 1,
+             "logits: expected a float tensor [B, K], got " << logits.sizes() << " " << logits.scalar_type());
+  check_labels(labels, logits.size(0), logits.size(1), "labels");
+  SMCL_CHECK(!class_weights || (class_weights->dim() == 1 && class_weights->size(0) == logits.size(1)),
+             "class_weights: expected [K] with K = " << logits.size(1) << ", got " << class_weights->sizes());
+}
+
+void check_image_size(int64_t batch, int64_t height, int64_t width) {
+  SMCL_CHECK(height >= 1 && width >= 1 && height <= (1 << 16) && width <= (1 << 16),
+             "height " << height << ", width " << width << ": expected each in [1, 65536]");
+  SMCL_CHECK(batch * height * width <= (int64_t(1) << 31),
+             batch << " masks of " << height << "x" << width << " are more than 2^31 pixels");
+}
+
+void check_boxes(const smcl::augment::MaskBoxes& boxes, int64_t batch) {
+  SMCL_CHECK(boxes.top.dim() == 1 && boxes.top.size(0) == batch,
+             "boxes: " << boxes.top.sizes() << " boxes for a batch of " << batch << "; expected one per sample");
+}
+
 torch::Tensor indices_tensor(const std::vector<int64_t>& indices) {
   return torch::tensor(indices, torch::dtype(torch::kInt64));
 }
@@ -55,6 +109,9 @@ class LoadedRun {
   LoadedRun(const std::string& run_dir, const std::string& checkpoint) : classifier_(run_dir, checkpoint) {}
 
   py::dict forward(const torch::Tensor& x) {
+    SMCL_CHECK(x.dim() == 4 && x.is_floating_point() && x.size(0) >= 1 && x.size(1) == classifier_.channels(),
+               "x: expected float images [B, " << classifier_.channels() << ", H, W] (Run.prepare makes them), got "
+                                               << x.sizes() << " " << x.scalar_type());
     const auto out = classifier_.model()->forward(x);
     py::dict result("feature_map"_a = out.feature_map, "features"_a = out.features, "logits"_a = out.logits);
     result["projection"] = out.projection.defined() ? py::cast(out.projection) : py::none();
@@ -111,9 +168,28 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   py::class_<smcl::Rng>(m, "Rng", "smcl's random stream (64-bit Mersenne twister), with a saveable state")
       .def(py::init<uint64_t>(), "seed"_a = 0)
       .def("uniform", &smcl::Rng::uniform, "uniform float in [0, 1)")
-      .def("uniform_int", &smcl::Rng::uniform_int, "n"_a, "uniform integer in [0, n)")
-      .def("beta", &smcl::Rng::beta, "a"_a, "b"_a, "Beta(a, b) draw")
-      .def("permutation", &smcl::Rng::permutation, "n"_a, "a uniformly random permutation of 0..n-1")
+      .def(
+          "uniform_int",
+          [](smcl::Rng& rng, int64_t n) {
+            SMCL_CHECK(n >= 1, "uniform_int: n = " << n << ", expected at least 1");
+            return rng.uniform_int(n);
+          },
+          "n"_a, "uniform integer in [0, n)")
+      .def(
+          "beta",
+          [](smcl::Rng& rng, double a, double b) {
+            check_finite_positive(a, "a");
+            check_finite_positive(b, "b");
+            return rng.beta(a, b);
+          },
+          "a"_a, "b"_a, "Beta(a, b) draw")
+      .def(
+          "permutation",
+          [](smcl::Rng& rng, int64_t n) {
+            SMCL_CHECK(n >= 0 && n <= (int64_t(1) << 32), "permutation: n = " << n << ", expected in [0, 2^32]");
+            return rng.permutation(n);
+          },
+          "n"_a, "a uniformly random permutation of 0..n-1")
       .def_property("state", &smcl::Rng::state, &smcl::Rng::set_state, "the stream's state as text");
 
   // Saliency (SPEC section 3).
@@ -123,20 +199,55 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("opencv_available", &smcl::saliency::opencv_available, "whether this build has OpenCV's saliency module");
   m.def("fine_grained_saliency_opencv", &smcl::saliency::fine_grained_opencv, "images"_a,
         "the same map computed by OpenCV itself, image by image (CPU; needs OpenCV)");
-  m.def("class_activation_map", &smcl::saliency::class_activation_map, "feature_map"_a, "classifier_weight"_a,
-        "labels"_a, "height"_a, "width"_a,
-        "CAM: ReLU(sum_d W[y, d] F[:, d]) upsampled bilinearly to height x width, divided by each map's maximum");
-  m.def("saliency_peaks", &smcl::saliency::peaks, "maps"_a,
-        "maps [B, H, W] -> [B, 2] int64 (row, column) of each map's first maximum");
-  m.def("center_peaks", &smcl::saliency::center_peaks, "batch"_a, "height"_a, "width"_a,
-        "the image centre (H // 2, W // 2) for each of batch images, [B, 2] int64");
-  m.def("random_peaks", &smcl::saliency::random_peaks, "batch"_a, "height"_a, "width"_a, "rng"_a,
-        "a uniform random pixel per image, [B, 2] int64");
+  m.def(
+      "class_activation_map",
+      [](const torch::Tensor& feature_map, const torch::Tensor& classifier_weight, const torch::Tensor& labels,
+         int64_t height, int64_t width) {
+        SMCL_CHECK(
+            feature_map.dim() == 4 && classifier_weight.dim() == 2 && classifier_weight.size(1) == feature_map.size(1),
+            "feature_map [B, D, h, w] and classifier_weight [K, D] expected, got " << feature_map.sizes() << " and "
+                                                                                   << classifier_weight.sizes());
+        check_labels(labels, feature_map.size(0), classifier_weight.size(0), "labels");
+        check_image_size(feature_map.size(0), height, width);
+        return smcl::saliency::class_activation_map(feature_map, classifier_weight, labels, height, width);
+      },
+      "feature_map"_a, "classifier_weight"_a, "labels"_a, "height"_a, "width"_a,
+      "CAM: ReLU(sum_d W[y, d] F[:, d]) upsampled bilinearly to height x width, divided by each map's maximum");
+  m.def(
+      "saliency_peaks",
+      [](const torch::Tensor& maps) {
+        SMCL_CHECK(maps.dim() == 3 && maps.numel() > 0, "maps: expected [B, H, W], got " << maps.sizes());
+        return smcl::saliency::peaks(maps);
+      },
+      "maps"_a, "maps [B, H, W] -> [B, 2] int64 (row, column) of each map's first maximum");
+  m.def(
+      "center_peaks",
+      [](int64_t batch, int64_t height, int64_t width) {
+        check_image_size(batch, height, width);
+        SMCL_CHECK(batch >= 1, "batch = " << batch << ": expected at least 1");
+        return smcl::saliency::center_peaks(batch, height, width);
+      },
+      "batch"_a, "height"_a, "width"_a, "the image centre (H // 2, W // 2) for each of batch images, [B, 2] int64");
+  m.def(
+      "random_peaks",
+      [](int64_t batch, int64_t height, int64_t width, smcl::Rng& rng) {
+        check_image_size(batch, height, width);
+        SMCL_CHECK(batch >= 1, "batch = " << batch << ": expected at least 1");
+        return smcl::saliency::random_peaks(batch, height, width, rng);
+      },
+      "batch"_a, "height"_a, "width"_a, "rng"_a, "a uniform random pixel per image, [B, 2] int64");
 
   // SMCL's mask (SPEC section 3).
   py::class_<smcl::augment::MaskBoxes>(m, "MaskBoxes", "one box per sample: rows [top, bottom), columns [left, right)")
       .def(py::init([](torch::Tensor top, torch::Tensor bottom, torch::Tensor left, torch::Tensor right,
                        torch::Tensor share) {
+             for (const auto* t : {&top, &bottom, &left, &right}) {
+               SMCL_CHECK(t->dim() == 1 && t->size(0) == top.size(0) && t->scalar_type() == torch::kInt64,
+                          "MaskBoxes: top, bottom, left and right are int64 [B] of one length; got "
+                              << t->sizes() << " " << t->scalar_type());
+             }
+             SMCL_CHECK(share.dim() == 1 && share.size(0) == top.size(0),
+                        "MaskBoxes: lambda_ is [B] with B = " << top.size(0) << ", got " << share.sizes());
              return smcl::augment::MaskBoxes{top, bottom, left, right, share};
            }),
            "top"_a, "bottom"_a, "left"_a, "right"_a, "lambda_"_a)
@@ -145,24 +256,62 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
       .def_readonly("left", &smcl::augment::MaskBoxes::left)
       .def_readonly("right", &smcl::augment::MaskBoxes::right)
       .def_readonly("lambda_", &smcl::augment::MaskBoxes::lambda, "[B] float32: box area / (H * W)");
-  m.def("boxes_at", &smcl::augment::boxes_at, "peaks"_a, "u"_a, "height"_a, "width"_a, "per_batch"_a = false,
-        "boxes of side floor(D * sqrt(u)) centred on peaks [B, 2], clipped to the image");
-  m.def("box_mask", &smcl::augment::box_mask, "boxes"_a, "height"_a, "width"_a,
-        "[B, 1, H, W] bool, true inside each sample's box");
+  m.def(
+      "boxes_at",
+      [](const torch::Tensor& peaks, double u, int64_t height, int64_t width, bool per_batch) {
+        SMCL_CHECK(peaks.dim() == 2 && peaks.size(1) == 2 && peaks.size(0) >= 1 && !peaks.is_floating_point(),
+                   "peaks: expected integer (row, column) pairs [B, 2], got " << peaks.sizes());
+        SMCL_CHECK(u >= 0 && u <= 1, "u = " << u << ": expected a share in [0, 1]");
+        check_image_size(peaks.size(0), height, width);
+        return smcl::augment::boxes_at(peaks, u, height, width, per_batch);
+      },
+      "peaks"_a, "u"_a, "height"_a, "width"_a, "per_batch"_a = false,
+      "boxes of side floor(D * sqrt(u)) centred on peaks [B, 2], clipped to the image");
+  m.def(
+      "box_mask",
+      [](const smcl::augment::MaskBoxes& boxes, int64_t height, int64_t width) {
+        check_image_size(boxes.top.size(0), height, width);
+        return smcl::augment::box_mask(boxes, height, width);
+      },
+      "boxes"_a, "height"_a, "width"_a, "[B, 1, H, W] bool, true inside each sample's box");
   m.def(
       "masked_images",
       [](const torch::Tensor& source, const std::optional<torch::Tensor>& fill, const smcl::augment::MaskBoxes& boxes) {
+        SMCL_CHECK(source.dim() == 4, "source: expected images [B, C, H, W], got " << source.sizes());
+        SMCL_CHECK(!fill || fill->sizes() == source.sizes(),
+                   "fill: expected the source's shape " << source.sizes() << ", got " << fill->sizes());
+        check_boxes(boxes, source.size(0));
         return smcl::augment::masked_images(source, fill.value_or(torch::Tensor()), boxes);
       },
       "source"_a, "fill"_a, "boxes"_a,
       "source [B, C, H, W] with fill's pixels (or zeros when fill is None) inside each box");
 
   // Losses (SPEC sections 4 and 5).
-  m.def("supcon", &smcl::losses::supcon, "features"_a, "labels"_a, "temperature"_a = 0.07, "base_temperature"_a = 0.07,
-        "supervised contrastive loss (Khosla et al. 2020, all anchors) of L2-normalised features [N, D]");
-  m.def("balanced_contrastive", &smcl::losses::balanced_contrastive, "anchors"_a, "labels"_a, "prototypes"_a,
-        "temperature"_a = 0.07,
-        "BCL's balanced contrastive loss (Zhu et al. 2022) of L2-normalised anchors [N, D], class prototypes [K, D]");
+  m.def(
+      "supcon",
+      [](const torch::Tensor& features, const torch::Tensor& labels, double temperature, double base_temperature) {
+        check_unit_rows(features, "features");
+        check_labels(labels, features.size(0), 0, "labels");
+        check_finite_positive(temperature, "temperature");
+        check_finite_positive(base_temperature, "base_temperature");
+        return smcl::losses::supcon(features, labels, temperature, base_temperature);
+      },
+      "features"_a, "labels"_a, "temperature"_a = 0.07, "base_temperature"_a = 0.07,
+      "supervised contrastive loss (Khosla et al. 2020, all anchors) of L2-normalised features [N, D]");
+  m.def(
+      "balanced_contrastive",
+      [](const torch::Tensor& anchors, const torch::Tensor& labels, const torch::Tensor& prototypes,
+         double temperature) {
+        check_unit_rows(anchors, "anchors");
+        check_unit_rows(prototypes, "prototypes");
+        SMCL_CHECK(prototypes.size(1) == anchors.size(1),
+                   "prototypes: " << prototypes.size(1) << " dimensions, the anchors " << anchors.size(1));
+        check_labels(labels, anchors.size(0), prototypes.size(0), "labels");
+        check_finite_positive(temperature, "temperature");
+        return smcl::losses::balanced_contrastive(anchors, labels, prototypes, temperature);
+      },
+      "anchors"_a, "labels"_a, "prototypes"_a, "temperature"_a = 0.07,
+      "BCL's balanced contrastive loss (Zhu et al. 2022) of L2-normalised anchors [N, D], class prototypes [K, D]");
   py::class_<smcl::losses::ClassificationLoss>(
       m, "ClassificationLoss", "ce | ldam | focal | balanced_softmax | logit_adjusted, with class weights")
       .def(py::init([](const std::string& name, const std::vector<int64_t>& counts, double ldam_max_margin,
@@ -177,12 +326,20 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
            }),
            "name"_a, "counts"_a, "ldam_max_margin"_a = 0.5, "ldam_scale"_a = 30.0, "focal_gamma"_a = 1.0,
            "la_tau"_a = 1.0)
-      .def("per_sample", &smcl::losses::ClassificationLoss::per_sample, "logits"_a, "labels"_a,
-           "[B] unweighted per-sample losses")
+      .def(
+          "per_sample",
+          [](const smcl::losses::ClassificationLoss& loss, const torch::Tensor& logits, const torch::Tensor& labels) {
+            check_logits(logits, labels, std::nullopt);
+            return loss.per_sample(logits, labels);
+          },
+          "logits"_a, "labels"_a, "[B] unweighted per-sample losses")
       .def(
           "__call__",
           [](const smcl::losses::ClassificationLoss& loss, const torch::Tensor& logits, const torch::Tensor& labels,
              const std::optional<torch::Tensor>& class_weights, const std::optional<torch::Tensor>& share) {
+            check_logits(logits, labels, class_weights);
+            SMCL_CHECK(!share || (share->dim() == 1 && share->size(0) == logits.size(0)),
+                       "share: expected [B] with B = " << logits.size(0) << ", got " << share->sizes());
             auto weights = class_weights.value_or(torch::ones({logits.size(1)}, logits.options()));
             return loss(logits, labels, weights, share.value_or(torch::Tensor()));
           },
@@ -193,19 +350,33 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
           [](const smcl::losses::ClassificationLoss& loss, const torch::Tensor& logits, const torch::Tensor& labels_a,
              const torch::Tensor& labels_b, const torch::Tensor& lambda,
              const std::optional<torch::Tensor>& class_weights) {
+            check_logits(logits, labels_a, class_weights);
+            check_labels(labels_b, logits.size(0), logits.size(1), "labels_b");
+            SMCL_CHECK(lambda.dim() == 1 && lambda.size(0) == logits.size(0),
+                       "lambda_: expected [B] with B = " << logits.size(0) << ", got " << lambda.sizes());
             auto weights = class_weights.value_or(torch::ones({logits.size(1)}, logits.options()));
             return loss.mixed(logits, labels_a, labels_b, lambda, weights);
           },
           "logits"_a, "labels_a"_a, "labels_b"_a, "lambda_"_a, "class_weights"_a = py::none(),
           "loss(z, a, share = lambda) + loss(z, b, share = 1 - lambda)")
       .def_property_readonly("margins", &smcl::losses::ClassificationLoss::margins, "LDAM's margins [K]");
-  m.def("class_balanced_weights", &smcl::losses::class_balanced_weights, "counts"_a, "beta"_a = 0.9999,
-        "w_k = (1 - beta) / (1 - beta^n_k), normalised to sum to K (Cui et al. 2019)");
+  m.def(
+      "class_balanced_weights",
+      [](const std::vector<int64_t>& counts, double beta) {
+        check_beta(beta);
+        return smcl::losses::class_balanced_weights(counts, beta);
+      },
+      "counts"_a, "beta"_a = 0.9999, "w_k = (1 - beta) / (1 - beta^n_k), normalised to sum to K (Cui et al. 2019)");
 
   // Long-tailed subsets and class samplers (SPEC sections 1 and 2).
   m.def(
       "long_tail_counts",
       [](const std::string& profile, int64_t num_classes, int64_t max_per_class, double imbalance_ratio) {
+        SMCL_CHECK(num_classes >= 1 && num_classes <= (1 << 20),
+                   "num_classes = " << num_classes << ": expected in [1, 2^20]");
+        SMCL_CHECK(max_per_class >= 1, "max_per_class = " << max_per_class << ": expected at least 1");
+        SMCL_CHECK(std::isfinite(imbalance_ratio) && imbalance_ratio >= 1,
+                   "imbalance_ratio = " << imbalance_ratio << ": expected a number of at least 1");
         return smcl::data::long_tail_counts(choice<smcl::config::Profile>(profile, "profile"), num_classes,
                                             max_per_class, imbalance_ratio);
       },
@@ -214,6 +385,10 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def(
       "long_tail_indices",
       [](const torch::Tensor& labels, const std::vector<int64_t>& counts, uint32_t seed) {
+        check_labels(labels, -1, int64_t(counts.size()), "labels");
+        for (size_t k = 0; k < counts.size(); ++k) {
+          SMCL_CHECK(counts[k] >= 0, "counts[" << k << "] = " << counts[k] << ": expected a count of at least 0");
+        }
         return indices_tensor(smcl::data::long_tail_indices(labels, counts, seed));
       },
       "labels"_a, "counts"_a, "seed"_a = 0,
@@ -223,6 +398,8 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def(
       "class_probabilities",
       [](const std::string& sampler, const std::vector<int64_t>& counts, double beta, double power) {
+        check_beta(beta);
+        SMCL_CHECK(std::isfinite(power), "power = " << power << ": expected a finite number");
         return smcl::data::class_probabilities(choice<smcl::config::SamplerName>(sampler, "sampler"), counts, beta,
                                                power);
       },
@@ -230,7 +407,23 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
       "p_k of effective_number | class_balanced | inverse_power");
   py::class_<smcl::data::ClassWeightedSampler>(m, "ClassWeightedSampler",
                                                "draws a class k ~ p, then an image of k uniformly")
-      .def(py::init<const torch::Tensor&, const std::vector<double>&>(), "labels"_a, "probabilities"_a)
+      .def(py::init([](const torch::Tensor& labels, const std::vector<double>& probabilities) {
+             check_labels(labels, -1, int64_t(probabilities.size()), "labels");
+             double sum = 0;
+             for (size_t k = 0; k < probabilities.size(); ++k) {
+               SMCL_CHECK(std::isfinite(probabilities[k]) && probabilities[k] >= 0 && probabilities[k] <= 1,
+                          "probabilities[" << k << "] = " << probabilities[k] << ": expected a probability in [0, 1]");
+               sum += probabilities[k];
+             }
+             SMCL_CHECK(std::abs(sum - 1) < 1e-9, "probabilities sum to " << sum << ", not 1");
+             const auto counts = torch::bincount(labels.to(torch::kInt64), {}, int64_t(probabilities.size()));
+             for (size_t k = 0; k < probabilities.size(); ++k) {
+               SMCL_CHECK(probabilities[k] == 0 || counts[int64_t(k)].item<int64_t>() > 0,
+                          "probabilities[" << k << "] = " << probabilities[k] << " for a class without images");
+             }
+             return smcl::data::ClassWeightedSampler(labels, probabilities);
+           }),
+           "labels"_a, "probabilities"_a)
       .def(
           "sample",
           [](const smcl::data::ClassWeightedSampler& sampler, int64_t n, smcl::Rng& rng) {

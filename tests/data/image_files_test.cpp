@@ -4,9 +4,11 @@
 #include "smcl/data/image_files.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "smcl/augment/batch_transforms.h"
@@ -101,6 +103,9 @@ TEST(ImageFiles, ImagesDeclaringTooManyPixelsAreRefusedFromTheHeader) {
   const std::string side = {0, 0, char(0x4E), char(0x20)};  // 20000, big-endian
   png.replace(16, 4, side);
   png.replace(20, 4, side);
+  // The chunk's CRC-32 (of its type and data) made right again: libpng checks it.
+  const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(png.data() + 12), 17);
+  for (int i = 0; i < 4; ++i) png[size_t(29 + i)] = char((crc >> (24 - 8 * i)) & 0xFF);
   test::write_bytes(dir / "huge.png", png);
   auto jpeg = test::slurp(test::golden("images/rgb_40x28.jpg"));
   size_t sof = 2;  // walk the segments to the frame header, as a reader does
@@ -122,6 +127,42 @@ TEST(ImageFiles, ImagesDeclaringTooManyPixelsAreRefusedFromTheHeader) {
   }
   EXPECT_EQ(check_image_file(test::golden("images/rgb_40x28.jpg"), 40 * 28), "");
   EXPECT_NE(check_image_file(test::golden("images/rgb_40x28.jpg"), 40 * 28 - 1), "");
+
+  // One stray byte before the frame header (issue 38): libjpeg skips it with a warning and reads the size, so the
+  // check, which reads the header with libjpeg itself, does too. (A hand parser gave up there and let it through.)
+  std::string stray = jpeg;
+  stray.insert(sof, 1, '\0');
+  test::write_bytes(dir / "stray.jpg", stray);
+  EXPECT_NE(check_image_file(dir / "stray.jpg").find("declares 400000000 pixels"), std::string::npos)
+      << check_image_file(dir / "stray.jpg");
+  // A header that is not one: libjpeg's own reason.
+  test::write_bytes(dir / "cut.jpg", jpeg.substr(0, sof) + "\xFF\xD9");
+  EXPECT_NE(check_image_file(dir / "cut.jpg").find("JPEG '" + dir / "cut.jpg" + "' has no readable header"),
+            std::string::npos)
+      << check_image_file(dir / "cut.jpg");
+}
+
+// A file larger than its header's image can need is refused before it is read (issue 38: a 28x28 PNG header,
+// 3 GiB of zeros and an IEND chunk cost 7.5 GB before the decoder's error). Here 1 GiB, sparse: nothing of it is
+// written or read.
+TEST(ImageFiles, FilesLargerThanTheirImageCanNeedAreRefusedUnread) {
+  test::TempDir dir;
+  const auto png = test::slurp(test::golden("images/rgb_23x17.png"));
+  const std::string iend = png.substr(png.size() - 12);
+  ASSERT_EQ(iend.substr(4, 4), "IEND");
+  test::write_bytes(dir / "padded.png", png.substr(0, png.size() - 12));
+  std::filesystem::resize_file(dir / "padded.png", uint64_t(1) << 30);
+  {
+    std::ofstream out(dir / "padded.png", std::ios::binary | std::ios::app);
+    out << iend;
+  }
+  const std::string expected = "image '" + dir / "padded.png" + "' is 1073741836 bytes, more than an image of 23x17 " +
+                               "pixels can need (" + std::to_string((16 << 20) + 9 * 23 * 17) + ")";
+  EXPECT_EQ(check_image_file(dir / "padded.png"), expected);
+  if (image_files_supported()) {
+    const std::string message = test::error_of([&] { decode_image(dir / "padded.png", "'list.txt' line 3", 3); });
+    EXPECT_NE(message.find("'list.txt' line 3: " + expected), std::string::npos) << message;
+  }
 }
 
 // With skip_bad_images, an image that passes the header checks but fails to decode is left out when the list is

@@ -238,6 +238,45 @@ class Functions(unittest.TestCase):
         with self.assertRaisesRegex(smcl.Error, "/no/such/run"):
             smcl.load_run("/no/such/run")
 
+    def test_every_bad_argument_is_a_named_error(self):
+        # Issue 38: each of these was a silent wrong value (NaN, INT64_MIN counts, a broadcast box), an internal
+        # error, or a process killed for memory; each is now smcl.Error naming the argument.
+        unit = torch.nn.functional.normalize(torch.randn(4, 3), dim=1)
+        labels = torch.tensor([0, 1, 0, 1])
+        one = smcl.MaskBoxes(torch.tensor([0]), torch.tensor([2]), torch.tensor([0]), torch.tensor([2]),
+                             torch.tensor([0.25]))
+        images = torch.zeros(5, 1, 4, 4)
+        cases = [
+            ("imbalance_ratio = 0", lambda: smcl.long_tail_counts("exp", 10, 100, 0)),
+            ("imbalance_ratio = nan", lambda: smcl.long_tail_counts("exp", 10, 100, float("nan"))),
+            ("max_per_class = 0", lambda: smcl.long_tail_counts("exp", 10, 0, 10)),
+            ("probabilities\\[0\\] = -1", lambda: smcl.ClassWeightedSampler(labels, [-1.0, 2.0])),
+            ("probabilities sum to 0.5", lambda: smcl.ClassWeightedSampler(labels, [0.25, 0.25])),
+            ("beta = 1", lambda: smcl.class_balanced_weights([5, 3], beta=1.0)),
+            ("beta = 1", lambda: smcl.class_probabilities("effective_number", [5, 3], beta=1.0)),
+            ("boxes: \\[1\\] boxes for a batch of 5", lambda: smcl.masked_images(images, None, one)),
+            ("fill: expected the source's shape", lambda: smcl.masked_images(images, torch.zeros(5, 1, 4, 3), one)),
+            ("more than 2\\^31 pixels|expected each in", lambda: smcl.box_mask(one, 2**31, 2**31)),
+            ("u = -1", lambda: smcl.boxes_at(torch.tensor([[1, 1]]), -1.0, 4, 4)),
+            ("labels: labels from 0 to 5, expected them in \\[0, 2\\)",
+             lambda: smcl.balanced_contrastive(unit, torch.tensor([0, 1, 5, 1]), unit[:2])),
+            ("temperature = 0", lambda: smcl.supcon(unit, labels, temperature=0.0)),
+            ("features: expected L2-normalised rows", lambda: smcl.supcon(unit * 3, labels)),
+            ("labels has 3 labels for 4 samples", lambda: smcl.supcon(unit, labels[:3])),
+            ("uniform_int: n = 0", lambda: smcl.Rng(1).uniform_int(0)),
+            ("a = -1", lambda: smcl.Rng(1).beta(-1.0, 1.0)),
+            ("labels: labels from 0 to 7", lambda: smcl.ClassificationLoss("ce", [5, 3])(torch.zeros(2, 2),
+                                                                                            torch.tensor([0, 7]))),
+            ("class_weights: expected \\[K\\]", lambda: smcl.ClassificationLoss("ce", [5, 3])(
+                torch.zeros(2, 2), torch.tensor([0, 1]), class_weights=torch.ones(3))),
+            ("maps: expected \\[B, H, W\\]", lambda: smcl.saliency_peaks(torch.zeros(4, 4))),
+            ("classifier_weight \\[K, D\\] expected", lambda: smcl.class_activation_map(
+                torch.zeros(2, 3, 4, 4), torch.zeros(5, 2), torch.tensor([0, 1]), 8, 8)),
+        ]
+        for pattern, call in cases:
+            with self.subTest(pattern), self.assertRaisesRegex(smcl.Error, pattern):
+                call()
+
 
 class Runs(unittest.TestCase):
     """One tiny Fashion-MNIST-LT run trained through smcl.train, then used through smcl.load_run."""
@@ -289,6 +328,12 @@ class Runs(unittest.TestCase):
         self.assertEqual(correct, round(self.summary["last"]["top1"] * len(labels) / 100))
         probabilities = model.predict_proba(images[:4])
         self.assertTrue(torch.allclose(probabilities.sum(1), torch.ones(4, dtype=torch.float64)))
+
+    def test_forward_checks_its_input(self):
+        model = smcl.load_run(self.run_dir, "best")
+        for x in (torch.zeros(2, 28, 28), torch.zeros(2, 3, 28, 28), torch.zeros(2, 1, 28, 28, dtype=torch.uint8)):
+            with self.subTest(str(x.shape)), self.assertRaisesRegex(smcl.Error, "x: expected float images \\[B, 1, H, W\\]"):
+                model(x)
 
     def test_parameters_are_the_networks_own(self):
         model = smcl.load_run(self.run_dir, "best")

@@ -20,10 +20,21 @@ torch::Tensor decode_image(const std::string& path, const std::string& origin, i
 #if SMCL_HAVE_OPENCV
   // The header's size first: the decoder would allocate whatever a file declares.
   const std::string problem = check_image_file(path, max_pixels);
-  SMCL_CHECK(problem.find("max_image_pixels") == std::string::npos, origin << ": " << problem);
+  SMCL_CHECK(
+      problem.find("max_image_pixels") == std::string::npos && problem.find(" bytes, more than") == std::string::npos,
+      origin << ": " << problem);
   std::ifstream in(path, std::ios::binary);
   SMCL_CHECK(in, origin << ": cannot read image '" << path << "'");
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Never more than the check allowed (the file may have grown since): its size now, within that bound.
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  SMCL_CHECK(size >= 0 && uint64_t(size) <= max_image_bytes(max_pixels),
+             origin << ": image '" << path << "' is " << size << " bytes, more than an image of at most " << max_pixels
+                    << " pixels can need");
+  in.seekg(0);
+  std::vector<unsigned char> bytes(size_t(size), 0);
+  in.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(size));
+  SMCL_CHECK(in.gcount() == size, origin << ": cannot read image '" << path << "'");
   const int flags = cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION;
   cv::Mat image;
   try {

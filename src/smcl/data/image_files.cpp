@@ -62,47 +62,6 @@ void drop_undecodable(FileList& list, const ImageChecks& checks) {
   list = std::move(kept);
 }
 
-// Big-endian unsigned integer of `n` bytes at `at`.
-uint64_t big_endian(const unsigned char* at, int n) {
-  uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v = (v << 8) | at[i];
-  return v;
-}
-
-// The width x height a JPEG (its frame header, SOFn) or PNG (IHDR) declares; -1 when the header cannot be found
-// (the decoder then reports the file).
-int64_t declared_pixels(std::ifstream& in, uintmax_t size, bool png) {
-  unsigned char b[9];
-  in.clear();
-  if (png) {
-    in.seekg(16);
-    if (!in.read(reinterpret_cast<char*>(b), 8)) return -1;
-    return int64_t(big_endian(b, 4) * big_endian(b + 4, 4));
-  }
-  uintmax_t pos = 2;
-  while (pos + 4 <= size) {
-    in.seekg(std::streamoff(pos));
-    if (!in.read(reinterpret_cast<char*>(b), 4) || b[0] != 0xFF) return -1;
-    const unsigned char marker = b[1];
-    if (marker == 0xFF) {  // fill byte
-      ++pos;
-      continue;
-    }
-    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {  // markers without a length
-      pos += 2;
-      continue;
-    }
-    if (marker == 0xDA || marker == 0xD9) return -1;  // start of scan or end of image: no frame header before
-    const bool frame = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-    if (frame) {
-      if (!in.read(reinterpret_cast<char*>(b + 4), 5)) return -1;  // precision, height, width
-      return int64_t(big_endian(b + 5, 2) * big_endian(b + 7, 2));
-    }
-    pos += 2 + big_endian(b + 2, 2);
-  }
-  return -1;
-}
-
 }  // namespace
 
 std::string check_image_file(const std::string& path, int64_t max_pixels) {
@@ -129,10 +88,18 @@ std::string check_image_file(const std::string& path, int64_t max_pixels) {
   const bool jpeg = size >= 4 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF;
   const bool png = size >= 8 && head == std::array<unsigned char, 8>{0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
   if (!jpeg && !png) return "'" + path + "' is not a JPEG or PNG file";
-  const int64_t pixels = declared_pixels(in, size, png);
+  int64_t width = 0, height = 0;
+  const std::string unreadable = read_image_size(path, png, width, height);
+  if (!unreadable.empty()) return unreadable;
+  const int64_t pixels = width * height;  // each below 2^32: no overflow
   if (pixels > max_pixels) {
     return "image '" + path + "' declares " + std::to_string(pixels) + " pixels, more than data.max_image_pixels (" +
            std::to_string(max_pixels) + ")";
+  }
+  if (uint64_t(size) > max_image_bytes(pixels)) {
+    return "image '" + path + "' is " + std::to_string(size) + " bytes, more than an image of " +
+           std::to_string(width) + "x" + std::to_string(height) + " pixels can need (" +
+           std::to_string(max_image_bytes(pixels)) + ")";
   }
   if (jpeg) {
     for (size_t i = 0; i + 1 < tail_size; ++i) {

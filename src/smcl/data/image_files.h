@@ -49,10 +49,21 @@ FileList scan_image_folder(const std::string& root, const std::vector<std::strin
                            const ImageChecks& checks);
 
 // Empty when `path` is a complete JPEG or PNG file as far as its first and last bytes tell (the start marker
-// and signature; JPEG's end-of-image marker, PNG's IEND chunk) and its header declares at most `max_pixels`
-// pixels, otherwise what is wrong with it. It reads a few bytes, not the image, so an image corrupt in its
-// middle passes and fails when decoded.
+// and signature; JPEG's end-of-image marker, PNG's IEND chunk), its header (as libjpeg or libpng reads it,
+// read_image_size) declares at most `max_pixels` pixels, and the file is no larger than such an image can need
+// (max_image_bytes); otherwise what is wrong with it. It reads the header, not the image, so an image corrupt in
+// its middle passes and fails when decoded.
 std::string check_image_file(const std::string& path, int64_t max_pixels = kDefaultMaxImagePixels);
+
+// The width and height a JPEG's (png false) or PNG's header declares, read by libjpeg's jpeg_read_header or
+// libpng's png_read_info, the decoders' own readers; empty, or what keeps them from reading it.
+std::string read_image_size(const std::string& path, bool png, int64_t& width, int64_t& height);
+
+// The most bytes a JPEG or PNG file of `pixels` pixels can need: 8 bytes a pixel (16-bit RGBA, stored
+// uncompressed), one more for PNG's row filters and deflate's stored-block framing, and 16 MiB of metadata
+// (EXIF, ICC profiles, comments). A larger file is refused before it is read (issue 38: a 28x28 PNG header
+// followed by 3 GiB of zeros).
+inline uint64_t max_image_bytes(int64_t pixels) { return (uint64_t(16) << 20) + 9 * uint64_t(pixels); }
 
 // Decodes one file to [C, H, W] uint8 (channels 3: RGB, grayscale replicated and alpha dropped; channels 1:
 // PIL's luma of the RGB image), EXIF orientation ignored as PIL does. Throws smcl::Error naming the file and

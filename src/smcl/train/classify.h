@@ -44,6 +44,7 @@ class Classifier {
   const torch::Device& device() const { return device_; }
   const std::vector<std::string>& class_names() const { return class_names_; }
   int64_t num_classes() const { return int64_t(class_names_.size()); }
+  int64_t channels() const { return channels_; }  // the network's input channels
   int64_t epoch() const { return epoch_; }
   // The temperature of calibration.json (smcl calibrate) the probabilities are divided by; 1 without one.
   double temperature() const { return temperature_; }

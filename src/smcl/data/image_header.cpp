@@ -1,0 +1,119 @@
+// read_image_size (image_files.h): a JPEG's or PNG's size as libjpeg's jpeg_read_header and libpng's
+// png_read_info read it, the same libraries that OpenCV decodes with, so that a file's size is the size its
+// decoder will allocate for, whatever bytes stand between its markers (issue 38: one stray byte before a JPEG's
+// frame header hid a 20000x20000 image from a hand-written parser).
+#include <cerrno>
+#include <csetjmp>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "smcl/core/features.h"
+#include "smcl/data/image_files.h"
+
+#if SMCL_HAVE_IMAGE_HEADERS
+// clang-format off: jpeglib.h needs stdio.h (FILE, size_t) before it
+#include <stdio.h>
+#include <jpeglib.h>
+// clang-format on
+#include <png.h>
+#endif
+
+namespace smcl::data {
+
+#if SMCL_HAVE_IMAGE_HEADERS
+namespace {
+
+// libjpeg ends on an error by calling error_exit, which must not return: it jumps back to read_jpeg_size with the
+// message. Warnings (a stray byte, say) are counted by libjpeg and not printed.
+struct JpegErrors {
+  jpeg_error_mgr manager;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+extern "C" void jpeg_error_jump(j_common_ptr info) {
+  auto* errors = reinterpret_cast<JpegErrors*>(info->err);
+  (*info->err->format_message)(info, errors->message);
+  std::longjmp(errors->jump, 1);
+}
+
+extern "C" void jpeg_output_nothing(j_common_ptr /*info*/) {}
+
+// No C++ object with a destructor lives in the frames a longjmp crosses (this function's, from setjmp on).
+bool read_jpeg_size(std::FILE* file, int64_t& width, int64_t& height, char* problem, size_t problem_size) {
+  jpeg_decompress_struct info;
+  std::memset(&info, 0, sizeof(info));
+  JpegErrors errors;
+  info.err = jpeg_std_error(&errors.manager);
+  errors.manager.error_exit = jpeg_error_jump;
+  errors.manager.output_message = jpeg_output_nothing;
+  if (setjmp(errors.jump)) {
+    std::snprintf(problem, problem_size, "%s", errors.message);
+    jpeg_destroy_decompress(&info);
+    return false;
+  }
+  jpeg_create_decompress(&info);
+  jpeg_stdio_src(&info, file);
+  jpeg_read_header(&info, TRUE);
+  width = info.image_width;
+  height = info.image_height;
+  jpeg_destroy_decompress(&info);
+  return true;
+}
+
+struct PngErrors {
+  std::jmp_buf jump;
+  char message[256];
+};
+
+extern "C" void png_error_jump(png_structp png, png_const_charp message) {
+  auto* errors = static_cast<PngErrors*>(png_get_error_ptr(png));
+  std::snprintf(errors->message, sizeof(errors->message), "%s", message);
+  std::longjmp(errors->jump, 1);
+}
+
+extern "C" void png_warn_nothing(png_structp /*png*/, png_const_charp /*message*/) {}
+
+bool read_png_size(std::FILE* file, int64_t& width, int64_t& height, char* problem, size_t problem_size) {
+  PngErrors errors{};
+  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &errors, png_error_jump, png_warn_nothing);
+  png_infop info = png ? png_create_info_struct(png) : nullptr;
+  if (!info) {
+    std::snprintf(problem, problem_size, "libpng could not start (out of memory)");
+    png_destroy_read_struct(&png, nullptr, nullptr);
+    return false;
+  }
+  if (setjmp(errors.jump)) {
+    std::snprintf(problem, problem_size, "%s", errors.message);
+    png_destroy_read_struct(&png, &info, nullptr);
+    return false;
+  }
+  png_init_io(png, file);
+  png_read_info(png, info);
+  width = png_get_image_width(png, info);
+  height = png_get_image_height(png, info);
+  png_destroy_read_struct(&png, &info, nullptr);
+  return true;
+}
+
+}  // namespace
+#endif
+
+std::string read_image_size(const std::string& path, bool png, int64_t& width, int64_t& height) {
+#if SMCL_HAVE_IMAGE_HEADERS
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) return "cannot read image '" + path + "': " + std::strerror(errno);
+  char problem[JMSG_LENGTH_MAX + 256] = {};
+  const bool read = png ? read_png_size(file.get(), width, height, problem, sizeof(problem))
+                        : read_jpeg_size(file.get(), width, height, problem, sizeof(problem));
+  if (!read) return std::string(png ? "PNG" : "JPEG") + " '" + path + "' has no readable header: " + problem;
+  return "";
+#else
+  (void)png;
+  width = height = 0;
+  return "cannot read image '" + path + "': this build of smcl has no libjpeg and libpng to read image files with";
+#endif
+}
+
+}  // namespace smcl::data
