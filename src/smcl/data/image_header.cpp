@@ -12,10 +12,7 @@
 #include "smcl/data/image_files.h"
 
 #if SMCL_HAVE_IMAGE_HEADERS
-// clang-format off: jpeglib.h needs stdio.h (FILE, size_t) before it
-#include <stdio.h>
-#include <jpeglib.h>
-// clang-format on
+#include <jpeglib.h>  // after <cstdio>: it needs FILE and size_t declared
 #include <png.h>
 #endif
 

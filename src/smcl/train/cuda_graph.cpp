@@ -7,6 +7,7 @@
 #include <ATen/autocast_mode.h>
 #include <ATen/cuda/CUDAEvent.h>
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <torch/cuda.h>
@@ -49,23 +50,34 @@ void CudaGraph::capture(const std::function<void()>& work) {
   const bool cache = at::autocast::is_autocast_cache_enabled();
   at::autocast::set_autocast_cache_enabled(false);
   c10::cuda::CUDAStreamGuard on_side(state_->side);
+  std::string failure;
   try {
     state_->graph.capture_begin({0, 0}, cudaStreamCaptureModeThreadLocal);
-    try {
-      work();
-    } catch (...) {
-      try {
-        state_->graph.capture_end();  // ends the broken capture; it throws as the capture is invalid by now
-      } catch (...) {
-      }
-      throw;
-    }
-    state_->graph.capture_end();
   } catch (const std::exception& e) {
     at::autocast::set_autocast_cache_enabled(cache);
     throw Error(std::string("capturing a training step as a CUDA graph failed: ") + e.what());
   }
+  try {
+    work();
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  try {
+    state_->graph.capture_end();  // after a failure too: it ends the capture (and throws, the capture being invalid)
+  } catch (const std::exception& e) {
+    if (failure.empty()) failure = e.what();
+  }
   at::autocast::set_autocast_cache_enabled(cache);
+  if (failure.empty()) return;
+  // PyTorch 2.1-2.x's capture_end throws at cudaStreamEndCapture's error before it tells the caching allocator to
+  // stop serving this stream from the graph's pool, which would then serve it for the rest of the process (the
+  // eager steps that follow run on this stream). Told here; when capture_end did tell it, it refuses a second
+  // time, which changes nothing.
+  try {
+    c10::cuda::CUDACachingAllocator::endAllocateToPool(state_->side.device_index(), state_->graph.pool());
+  } catch (const std::exception&) {
+  }
+  throw Error("capturing a training step as a CUDA graph failed: " + failure);
 }
 
 void CudaGraph::replay() {
