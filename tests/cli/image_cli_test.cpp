@@ -179,6 +179,33 @@ TEST_F(ImageCli, BadImagesAndLabelsEndWithTheFileAndLine) {
       "does not exist");
 }
 
+// predict holds the run's input size, not the files' (issue 38): 8 large JPEGs peak no higher than 2 do (two
+// decoding threads, data.decode_threads 2), where the whole batch of full-size images was kept before. Peak memory
+// of the predict process, read by Debian's Python (ru_maxrss of its child).
+TEST_F(ImageCli, PredictHoldsInputSizedImagesNotTheFiles) {
+  ASSERT_EQ(test::run_smcl("train " + folder_ + " --set train.epochs=1 --out " + dir_ / "run").status, 0);
+  cv::Mat big(4000, 4000, CV_8UC3);
+  cv::randu(big, cv::Scalar::all(0), cv::Scalar::all(255));
+  fs::create_directories(dir_ / "big");
+  ASSERT_TRUE(cv::imwrite(dir_ / "big/0.jpg", big));
+  for (int i = 1; i < 8; ++i) fs::copy_file(dir_ / "big/0.jpg", dir_ / ("big/" + std::to_string(i) + ".jpg"));
+  auto peak_mib = [&](const std::string& inputs) {
+    auto r = test::run_command(
+        "/usr/bin/python3 -c 'import resource, subprocess, sys; "
+        "s = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
+        "print(\"status\", s, \"peak\", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' " +
+        std::string(SMCL_BINARY) + " predict --run " + dir_ / "run" + " " + inputs);
+    EXPECT_NE(r.output.find("status 0 peak "), std::string::npos) << r.output;
+    return std::stod(r.output.substr(r.output.find("peak ") + 5));
+  };
+  fs::create_directories(dir_ / "two");
+  for (const char* name : {"0.jpg", "1.jpg"}) fs::copy_file(dir_ / "big/0.jpg", dir_ / ("two/" + std::string(name)));
+  // Two images already keep both decoding threads busy with one full-size image each (and its float copy in the
+  // resize); six more add nothing now, where each added a full-size image (46 MiB) before: 276 MiB.
+  const double two = peak_mib(dir_ / "two"), eight = peak_mib(dir_ / "big");
+  EXPECT_LT(eight - two, 120) << "two images: " << two << " MiB, eight: " << eight << " MiB";
+}
+
 TEST_F(ImageCli, ExportedRunLoadsInPyTorchAndStartsAnotherRun) {
   ASSERT_EQ(test::run_smcl("train " + folder_ + " --set train.epochs=1 --out " + dir_ / "run").status, 0);
   auto exported = test::run_smcl("export --run " + dir_ / "run" + " --out " + dir_ / "exported.pt");
