@@ -142,6 +142,12 @@ TEST(Config, LossMixAndRetrainKeysAreChecked) {
   auto config = load("", {"method.name=remix", "mix.kappa=2", "loss.name=ldam", "loss.ldam_max_margin=0.3"});
   EXPECT_EQ(config.mix.kappa, 2.0);
   EXPECT_EQ(config.loss.ldam_max_margin, 0.3);
+  // Post-hoc logit adjustment takes any tau >= 0 (issue 37); tau_norm's exponent stays in [0, 1].
+  EXPECT_EQ(load("", {"retrain.mode=logit_adjust", "retrain.tau=2.5"}).retrain.tau, 2.5);
+  EXPECT_NE(error_of("", {"retrain.mode=logit_adjust", "retrain.tau=-1"}).find("retrain.tau: -1 is not >= 0"),
+            std::string::npos);
+  EXPECT_NE(error_of("", {"retrain.mode=tau_norm", "retrain.tau=2.5"}).find("retrain.tau: 2.5 is not in [0, 1]"),
+            std::string::npos);
 }
 
 TEST(Config, YamlDumpRoundTrips) {

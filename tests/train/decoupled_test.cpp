@@ -94,4 +94,16 @@ TEST(Decoupled, PostHocLogitAdjustmentMatchesAnIndependentPyTorchImplementation)
   EXPECT_TRUE(torch::equal(model->classifier()->weight, weight));
 }
 
+// Any tau >= 0 (issue 37), here 2.5, by hand: b_k - 2.5 log(n_k / N).
+TEST(Decoupled, PostHocLogitAdjustmentTakesAnyTau) {
+  auto classifier = torch::nn::Linear(4, 3);
+  const std::vector<int64_t> counts = {60, 30, 10};
+  const auto before = classifier->bias.detach().to(torch::kFloat64).clone();
+  adjust_logits(classifier, counts, 2.5);
+  for (int64_t k = 0; k < 3; ++k) {
+    const double expected = before[k].item<double>() - 2.5 * std::log(double(counts[size_t(k)]) / 100.0);
+    EXPECT_NEAR(classifier->bias[k].item<double>(), expected, 1e-5) << k;
+  }
+}
+
 }  // namespace smcl::train

@@ -414,7 +414,13 @@ std::vector<Problem> validate(const Config& c) {
   check(p, c.eval.batch_size >= 1, "eval.batch_size", c.eval.batch_size, ">= 1");
   check(p, c.retrain.epochs >= 1, "retrain.epochs", c.retrain.epochs, ">= 1");
   check(p, c.retrain.lr > 0, "retrain.lr", c.retrain.lr, "> 0");
-  check(p, c.retrain.tau >= 0 && c.retrain.tau <= 1, "retrain.tau", c.retrain.tau, "in [0, 1]");
+  // tau_norm's exponent interpolates between the raw (0) and unit-norm (1) rows; logit adjustment takes any
+  // tau >= 0 (Menon et al. tune it over a grid beyond 1).
+  if (c.retrain.mode == RetrainMode::kLogitAdjust) {
+    check(p, c.retrain.tau >= 0, "retrain.tau", c.retrain.tau, ">= 0 (logit_adjust)");
+  } else {
+    check(p, c.retrain.tau >= 0 && c.retrain.tau <= 1, "retrain.tau", c.retrain.tau, "in [0, 1] (tau_norm)");
+  }
   return p;
 }
 
