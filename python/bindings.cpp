@@ -137,6 +137,7 @@ class LoadedRun {
     for (const auto& c : found) {
       py::dict row("path"_a = c.path, "classes"_a = c.classes, "probabilities"_a = c.probabilities);
       row["error"] = c.error.empty() ? py::none() : py::cast(c.error);
+      row["warning"] = c.warning.empty() ? py::none() : py::cast(c.warning);
       out.push_back(row);
     }
     return out;

@@ -30,7 +30,7 @@ std::string csv(const std::vector<train::Classification>& results, const std::ve
   std::ostringstream out;
   out << "path";
   for (int64_t r = 1; r <= k; ++r) out << ",class_" << r << ",probability_" << r;
-  out << ",error\n";
+  out << ",error,warning\n";
   for (const auto& c : results) {
     out << csv_field(c.path);
     for (int64_t r = 0; r < k; ++r) {
@@ -38,7 +38,7 @@ std::string csv(const std::vector<train::Classification>& results, const std::ve
       out << "," << (has ? csv_field(names[size_t(c.classes[size_t(r)])]) : "") << ","
           << (has ? probability_text(c.probabilities[size_t(r)]) : "");
     }
-    out << "," << csv_field(c.error) << "\n";
+    out << "," << csv_field(c.error) << "," << csv_field(c.warning) << "\n";
   }
   return out.str();
 }
@@ -85,6 +85,7 @@ std::string jsonl(const std::vector<train::Classification>& results, const std::
   std::string out;
   for (const auto& c : results) {
     nlohmann::json line = {{"path", json_text(c.path)}};
+    if (!c.warning.empty()) line["warning"] = json_text(c.warning);
     if (!c.error.empty()) {
       line["error"] = json_text(c.error);
     } else {
@@ -138,6 +139,7 @@ void add_predict(CLI::App& app) {
     bar.finish();
     int64_t failed = 0;
     for (const auto& r : results) {
+      if (!r.warning.empty()) std::fprintf(stderr, "predict: warning: '%s' %s\n", r.path.c_str(), r.warning.c_str());
       if (r.error.empty()) continue;
       std::fprintf(stderr, "predict: %s\n", r.error.c_str());
       ++failed;

@@ -139,8 +139,9 @@ class Run(torch.nn.Module):
         return torch.softmax(logits, dim=1)
 
     def classify(self, paths: Sequence[str], top_k: int = 5) -> List[Dict[str, Any]]:
-        """Image files -> one dict per file: path, classes, probabilities (top_k, most probable first) and error
-        (None, or why the file could not be classified), as `smcl predict` writes them."""
+        """Image files -> one dict per file: path, classes, probabilities (top_k, most probable first), error
+        (None, or why the file could not be classified) and warning (None, or what the decoder warned about, a
+        corrupt JPEG scan say, for a file classified anyway), as `smcl predict` writes them."""
         return self._run.classify([str(p) for p in paths], top_k)
 
     def train(self, mode: bool = True) -> "Run":

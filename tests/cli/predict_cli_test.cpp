@@ -78,19 +78,19 @@ TEST_F(Predict, FashionMnistTestSetAsPngsGivesTheRunsOwnTopOne) {
   ASSERT_EQ(r.status, 0) << r.output;
   const auto rows = csv_rows(test::slurp(dir / "p.csv"));
   ASSERT_EQ(rows.size(), 10001u);
-  EXPECT_EQ(rows[0],
-            (std::vector<std::string>{"path", "class_1", "probability_1", "class_2", "probability_2", "error"}));
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"path", "class_1", "probability_1", "class_2", "probability_2", "error",
+                                               "warning"}));
   // classes.txt holds the official names; the folder is the label's number.
   std::vector<std::string> names;
   std::istringstream classes(test::slurp(dir / "run/classes.txt"));
   for (std::string line; std::getline(classes, line);) names.push_back(line.substr(line.find(' ') + 1));
   int64_t correct = 0;
   for (size_t i = 1; i < rows.size(); ++i) {
-    ASSERT_EQ(rows[i].size(), 6u) << i;
+    ASSERT_EQ(rows[i].size(), 7u) << i;
     const int label = std::stoi(fs::path(rows[i][0]).parent_path().filename().string());
     correct += rows[i][1] == names[size_t(label)];
     EXPECT_GE(std::stod(rows[i][2]), std::stod(rows[i][4]));
-    EXPECT_TRUE(rows[i][5].empty());
+    EXPECT_TRUE(rows[i][5].empty() && rows[i][6].empty());
   }
   EXPECT_NEAR(100.0 * double(correct) / 10000.0, top1, 1e-9);
 }
@@ -125,6 +125,29 @@ TEST_F(Predict, BadInputsAreRowsWithAnErrorAndExitTwo) {
   EXPECT_GE(line["predictions"][0]["probability"].get<double>(), line["predictions"][1]["probability"].get<double>());
   test::expect_clean_error(test::run_smcl("predict --run " + dir / "nowhere " + dir / "good.png"),
                            "has no config.yaml");
+
+  // A JPEG whose scan is corrupt is classified, as PIL would decode it, and its row carries libjpeg's warning
+  // (issue 38: only libjpeg's own line on stderr said so, naming no file).
+  std::vector<unsigned char> encoded;
+  ASSERT_TRUE(cv::imencode(".jpg", gray, encoded));
+  std::string corrupt(encoded.begin(), encoded.end());
+  const size_t scan = corrupt.find("\xFF\xDA");
+  ASSERT_NE(scan, std::string::npos);
+  for (size_t i = scan + 20; i < scan + 40 && i + 2 < corrupt.size(); ++i) {  // scrambled, no 0xFF made
+    corrupt[i] = char(static_cast<unsigned char>(corrupt[i]) ^ 0x5A);
+    if (static_cast<unsigned char>(corrupt[i]) == 0xFF) corrupt[i] = char(0x7F);
+  }
+  test::write_bytes(dir / "corrupt.jpg", corrupt);
+  auto warned = test::run_smcl("predict --run " + dir / "run" + " --format jsonl " + dir / "corrupt.jpg");
+  ASSERT_EQ(warned.status, 0) << warned.output;
+  const auto warned_at = warned.output.find("{\"path\"");
+  ASSERT_NE(warned_at, std::string::npos) << warned.output;
+  const auto warned_line = nlohmann::json::parse(warned.output.substr(warned_at));
+  EXPECT_EQ(warned_line["predictions"].size(), 5u) << warned.output;
+  EXPECT_NE(warned_line["warning"].get<std::string>().find("decoded with libjpeg's warning \"Corrupt JPEG data"),
+            std::string::npos)
+      << warned.output;
+  EXPECT_NE(warned.output.find("predict: warning: '" + dir / "corrupt.jpg" + "'"), std::string::npos) << warned.output;
 
   // A folder with a link that loops and a subfolder that cannot be read (issue 38): each is one row with its
   // error, and the folder's other images are classified. (Root reads any folder: then only the link.)

@@ -193,6 +193,100 @@ TEST(ImageFiles, CorruptImageFailsToDecodeNamingItsOrigin) {
   EXPECT_NE(message.find("bad.png"), std::string::npos) << message;
 }
 
+// JPEGs decode through libjpeg itself (issue 38, so that its warnings are known) exactly as OpenCV's imdecode
+// decodes them: every chroma subsampling, baseline and progressive, colour and grayscale, odd sizes, low and high
+// quality; the pixels of every image the project has trained on stay the same.
+TEST(ImageFiles, JpegsDecodeAsOpenCvDecodesThem) {
+  SKIP_WITHOUT_OPENCV();
+#if SMCL_HAVE_OPENCV
+  test::TempDir dir;
+  // PIL writes the chroma subsamplings OpenCV 4.6 cannot choose: 4:4:4, 4:2:2, 4:2:0, baseline and progressive.
+  auto made = test::run_command(
+      "/usr/bin/python3 -c 'import sys, numpy as np; from PIL import Image\n"
+      "rng = np.random.default_rng(5)\n"
+      "for s in (0, 1, 2):\n"
+      "  for p in (False, True):\n"
+      "    a = rng.integers(0, 256, (19 + s, 33 + 2 * s, 3), dtype=np.uint8)\n"
+      "    Image.fromarray(a).save(f\"{sys.argv[1]}/pil_{s}_{int(p)}.jpg\", quality=40 + 20 * s, subsampling=s, "
+      "progressive=p)' " +
+      dir.str());
+  ASSERT_EQ(made.status, 0) << made.output;
+  int written = 0;
+  for (const int progressive : {0, 1}) {
+    for (const int channels : {1, 3}) {
+      for (const int quality : {25, 95}) {
+        const int h = 17 + written, w = 31 + 2 * written;
+        cv::Mat image(h, w, channels == 1 ? CV_8UC1 : CV_8UC3);
+        cv::randu(image, cv::Scalar::all(0), cv::Scalar::all(255));
+        ASSERT_TRUE(cv::imwrite(dir / ("cv_" + std::to_string(written++) + ".jpg"), image,
+                                {cv::IMWRITE_JPEG_QUALITY, quality, cv::IMWRITE_JPEG_PROGRESSIVE, progressive}));
+      }
+    }
+  }
+  std::vector<std::string> paths = {test::golden("images/rgb_40x28.jpg"), test::golden("images/gray_20x31.jpg")};
+  for (const auto& entry : fs::directory_iterator(dir.str())) paths.push_back(entry.path().string());
+  ASSERT_EQ(paths.size(), 2u + 6u + 8u);
+  for (const auto& path : paths) {
+    cv::Mat reference = cv::imread(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
+    ASSERT_FALSE(reference.empty()) << path;
+    auto expected = torch::from_blob(reference.data, {reference.rows, reference.cols, 3}, torch::kUInt8)
+                        .flip({2})  // BGR -> RGB
+                        .permute({2, 0, 1});
+    std::string warning = "stale";
+    auto decoded = decode_image(path, "test", 3, kDefaultMaxImagePixels, &warning);
+    ASSERT_EQ(decoded.sizes(), expected.sizes()) << path;
+    EXPECT_TRUE(torch::equal(decoded, expected)) << path << " differs by " << max_difference(decoded, expected);
+    EXPECT_EQ(warning, "") << path;
+  }
+#endif
+}
+
+// A JPEG that libjpeg decodes only with warnings (a corrupt scan; a file cut short with an end marker appended)
+// decodes as PIL keeps it, and the warning is said: into the caller's string, else once on stderr with the file.
+TEST(ImageFiles, JpegDecodeWarningsAreNamed) {
+  SKIP_WITHOUT_OPENCV();
+  test::TempDir dir;
+  const auto jpeg = test::slurp(test::golden("images/rgb_40x28.jpg"));
+  const size_t scan = jpeg.find("\xFF\xDA");
+  ASSERT_NE(scan, std::string::npos);
+  std::string corrupt = jpeg;
+  for (size_t i = scan + 40; i < scan + 60; ++i) {  // entropy-coded data scrambled (no byte made a marker's 0xFF)
+    corrupt[i] = char(static_cast<unsigned char>(corrupt[i]) ^ 0x5A);
+    if (static_cast<unsigned char>(corrupt[i]) == 0xFF) corrupt[i] = char(0x7F);
+  }
+  test::write_bytes(dir / "corrupt.jpg", corrupt);
+  test::write_bytes(dir / "cut.jpg", jpeg.substr(0, scan + 60) + "\xFF\xD9");
+  for (const char* name : {"corrupt.jpg", "cut.jpg"}) {
+    EXPECT_EQ(check_image_file(dir / name), "") << name;  // start and end look complete
+    std::string warning;
+    auto decoded = decode_image(dir / name, "'list.txt' line 4", 3, kDefaultMaxImagePixels, &warning);
+    EXPECT_EQ(decoded.sizes(), torch::IntArrayRef({3, 28, 40})) << name;
+    EXPECT_NE(warning.find("decoded with libjpeg's warning \"Corrupt JPEG data"), std::string::npos)
+        << name << ": " << warning;
+  }
+  EXPECT_EQ(
+      [&] {
+        std::string warning;
+        decode_image(test::golden("images/rgb_40x28.jpg"), "x", 3, kDefaultMaxImagePixels, &warning);
+        return warning;
+      }(),
+      "");
+  // Reading a list with skip_bad_images leaves them out, counted and named apart; without it they are kept (as
+  // PIL keeps them), and each one's warning is said once when it is first decoded.
+  fs::copy_file(test::golden("images/rgb_40x28.jpg"), dir / "good.jpg");
+  test::write_bytes(dir / "list.txt", "good.jpg 0\ncorrupt.jpg 1\ncut.jpg 1\n");
+  const auto skipping = read_image_list(dir / "list.txt", dir.str(), 2, ImageChecks{true, kDefaultMaxImagePixels, 1});
+  EXPECT_EQ(skipping.paths, std::vector<std::string>{dir / "good.jpg"});
+  EXPECT_EQ(skipping.skipped, 2);
+  EXPECT_EQ(skipping.warned, 2);
+  ASSERT_EQ(skipping.first_warned.size(), 2u);
+  EXPECT_NE(skipping.first_warned[0].find("corrupt.jpg' decoded with libjpeg's warning"), std::string::npos)
+      << skipping.first_warned[0];
+  const auto keeping = read_image_list(dir / "list.txt", dir.str(), 2, ImageChecks{false, kDefaultMaxImagePixels, 1});
+  EXPECT_EQ(keeping.paths.size(), 3u);
+  EXPECT_EQ(keeping.warned, 0);
+}
+
 TEST(ImageFiles, ListFileReadsPathsAndLabelsAndNamesTheLineOfEachError) {
   test::TempDir dir;
   fs::create_directories(dir / "imgs/sub dir");

@@ -168,6 +168,10 @@ void report_skipped(const FileList& list, const std::string& what) {
     std::printf("data: left out %lld bad images of %s (data.skip_bad_images)\n", static_cast<long long>(list.skipped),
                 what.c_str());
   }
+  if (list.warned > 0) {
+    std::printf("data: %lld of them decoded only with warnings, e.g.\n", static_cast<long long>(list.warned));
+    for (const auto& line : list.first_warned) std::printf("  %s\n", line.c_str());
+  }
 }
 
 Dataset file_dataset(const FileList& list, int64_t num_classes, const config::DataConfig& data) {

@@ -1,9 +1,12 @@
-// decode_image (image_files.h): OpenCV's codecs (libjpeg-turbo, libpng) when the build has OpenCV.
+// decode_image (image_files.h): JPEG through libjpeg itself (decode_jpeg, image_header.cpp), as OpenCV decodes
+// it but with its warnings known; PNG (and 4-component JPEG) through OpenCV's codecs, when the build has OpenCV.
 // Compiled with OpenCV when CMake finds it (SMCL_HAVE_OPENCV, smcl/core/features.h), without it otherwise.
 #include <torch/torch.h>
 
+#include <cstdio>
 #include <fstream>
-#include <iterator>
+#include <mutex>
+#include <set>
 
 #include "smcl/core/error.h"
 #include "smcl/core/features.h"
@@ -16,13 +19,20 @@
 
 namespace smcl::data {
 
-torch::Tensor decode_image(const std::string& path, const std::string& origin, int64_t channels, int64_t max_pixels) {
 #if SMCL_HAVE_OPENCV
-  // The header's size first: the decoder would allocate whatever a file declares.
-  const std::string problem = check_image_file(path, max_pixels);
-  SMCL_CHECK(
-      problem.find("max_image_pixels") == std::string::npos && problem.find(" bytes, more than") == std::string::npos,
-      origin << ": " << problem);
+namespace {
+
+// Once per file and process: training decodes each file every epoch.
+void warn_once(const std::string& origin, const std::string& path, const std::string& text) {
+  static std::mutex mutex;
+  static std::set<std::string> warned;
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (!warned.insert(path).second) return;
+  std::fprintf(stderr, "warning: %s: image '%s' %s\n", origin.c_str(), path.c_str(), text.c_str());
+}
+
+// OpenCV's imdecode of the file's bytes, read no further than max_pixels allow: [3, H, W] uint8 RGB.
+torch::Tensor decode_with_opencv(const std::string& path, const std::string& origin, int64_t max_pixels) {
   std::ifstream in(path, std::ios::binary);
   SMCL_CHECK(in, origin << ": cannot read image '" << path << "'");
   // Never more than the check allowed (the file may have grown since): its size now, within that bound.
@@ -46,8 +56,53 @@ torch::Tensor decode_image(const std::string& path, const std::string& origin, i
              origin << ": cannot decode image '" << path << "' (corrupt or not a JPEG/PNG)");
   cv::cvtColor(image, image, cv::COLOR_BGR2RGB);
   SMCL_ASSERT(image.isContinuous() && image.channels() == 3);
-  auto rgb = torch::from_blob(image.data, {image.rows, image.cols, 3}, torch::kUInt8).permute({2, 0, 1});
-  if (channels == 3) return rgb.contiguous();
+  return torch::from_blob(image.data, {image.rows, image.cols, 3}, torch::kUInt8).permute({2, 0, 1}).contiguous();
+}
+
+#if SMCL_HAVE_IMAGE_HEADERS
+// A JPEG through libjpeg itself, which decodes it as OpenCV does and says what it warned about; undefined for a
+// file that is not a JPEG, or a 4-component one (CMYK, YCCK), which OpenCV converts.
+torch::Tensor decode_with_libjpeg(const std::string& path, const std::string& origin, std::string* warning) {
+  unsigned char head[3] = {};
+  std::ifstream(path, std::ios::binary).read(reinterpret_cast<char*>(head), 3);
+  if (!(head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF)) return {};
+  JpegPixels pixels;
+  const std::string failed = decode_jpeg(path, pixels);
+  SMCL_CHECK(failed.empty(), origin << ": cannot decode image '" << path << "': " << failed);
+  if (pixels.rgb.empty()) return {};
+  if (pixels.warnings > 0) {
+    std::string text = "decoded with libjpeg's warning \"" + pixels.first_warning + "\"";
+    if (pixels.warnings > 1) text += " and " + std::to_string(pixels.warnings - 1) + " more";
+    if (warning) {
+      *warning = text;
+    } else {
+      warn_once(origin, path, text);
+    }
+  }
+  return torch::from_blob(pixels.rgb.data(), {pixels.height, pixels.width, 3}, torch::kUInt8)
+      .permute({2, 0, 1})
+      .contiguous();
+}
+#endif
+
+}  // namespace
+#endif
+
+torch::Tensor decode_image(const std::string& path, const std::string& origin, int64_t channels, int64_t max_pixels,
+                           std::string* warning) {
+  if (warning) warning->clear();
+#if SMCL_HAVE_OPENCV
+  // The header's size first: the decoder would allocate whatever a file declares.
+  const std::string problem = check_image_file(path, max_pixels);
+  SMCL_CHECK(
+      problem.find("max_image_pixels") == std::string::npos && problem.find(" bytes, more than") == std::string::npos,
+      origin << ": " << problem);
+  torch::Tensor rgb;
+#if SMCL_HAVE_IMAGE_HEADERS
+  rgb = decode_with_libjpeg(path, origin, warning);
+#endif
+  if (!rgb.defined()) rgb = decode_with_opencv(path, origin, max_pixels);
+  if (channels == 3) return rgb;
   // PIL's convert("L") (what torchvision's loaders use), in its fixed point: (19595 R + 38470 G + 7471 B +
   // 2^15) >> 16. A grayscale file decodes to R = G = B and comes back unchanged.
   auto wide = rgb.to(torch::kInt32);

@@ -36,14 +36,16 @@ void add_file(FileList& list, const std::string& path, const std::string& origin
   list.labels.push_back(label);
 }
 
-// checks.skip_bad: decodes every image of `list` once and leaves out those that fail.
+// checks.skip_bad: decodes every image of `list` once and leaves out those that fail, and those that decode
+// only with the decoder's warnings (counted apart, the first few named).
 void drop_undecodable(FileList& list, const ImageChecks& checks) {
   if (!checks.skip_bad || list.paths.empty()) return;
   std::vector<char> good(list.paths.size(), 0);
+  std::vector<std::string> warnings(list.paths.size());
   parallel_for(int64_t(list.paths.size()), checks.threads, [&](int64_t i) {
     try {
-      decode_image(list.paths[size_t(i)], list.origins[size_t(i)], 3, checks.max_pixels);
-      good[size_t(i)] = 1;
+      decode_image(list.paths[size_t(i)], list.origins[size_t(i)], 3, checks.max_pixels, &warnings[size_t(i)]);
+      good[size_t(i)] = warnings[size_t(i)].empty();
     } catch (const Error&) {
     }
   });
@@ -53,6 +55,9 @@ void drop_undecodable(FileList& list, const ImageChecks& checks) {
   for (size_t i = 0; i < list.paths.size(); ++i) {
     if (!good[i]) {
       ++kept.skipped;
+      if (!warnings[i].empty() && kept.warned++ < 3) {
+        kept.first_warned.push_back("'" + list.paths[i] + "' " + warnings[i]);
+      }
       continue;
     }
     kept.paths.push_back(list.paths[i]);

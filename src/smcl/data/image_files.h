@@ -16,8 +16,10 @@ struct FileList {
   std::vector<std::string> paths;    // full paths
   std::vector<std::string> origins;  // "list.txt line 12" or the path itself
   std::vector<int64_t> labels;
-  std::vector<std::string> class_names;  // folders only: class k's folder name, sorted
-  int64_t skipped = 0;                   // bad images left out (skip_bad)
+  std::vector<std::string> class_names;   // folders only: class k's folder name, sorted
+  int64_t skipped = 0;                    // bad images left out (skip_bad)
+  int64_t warned = 0;                     // of them, images that decoded only with warnings (a corrupt JPEG scan)
+  std::vector<std::string> first_warned;  // the first few of those: "'path' decoded with libjpeg's warning ..."
 };
 
 // PIL's default limit (Image.MAX_IMAGE_PIXELS): an image declaring more pixels is refused before it is
@@ -59,6 +61,16 @@ std::string check_image_file(const std::string& path, int64_t max_pixels = kDefa
 // libpng's png_read_info, the decoders' own readers; empty, or what keeps them from reading it.
 std::string read_image_size(const std::string& path, bool png, int64_t& width, int64_t& height);
 
+// A JPEG decoded by libjpeg as OpenCV decodes it (decode_jpeg): RGB rows, and what libjpeg warned about.
+struct JpegPixels {
+  int64_t width = 0, height = 0;
+  std::vector<uint8_t> rgb;   // height x width x 3; empty for a 4-component JPEG (CMYK, YCCK), not decoded here
+  int64_t warnings = 0;       // libjpeg's warnings: corrupt data it skipped, a premature end it padded
+  std::string first_warning;  // the first one's text
+};
+// Empty, or what stopped libjpeg (an error, not a warning).
+std::string decode_jpeg(const std::string& path, JpegPixels& out);
+
 // The most bytes a JPEG or PNG file of `pixels` pixels can need: 8 bytes a pixel (16-bit RGBA, stored
 // uncompressed), one more for PNG's row filters and deflate's stored-block framing, and 16 MiB of metadata
 // (EXIF, ICC profiles, comments). A larger file is refused before it is read (issue 38: a 28x28 PNG header
@@ -68,8 +80,11 @@ inline uint64_t max_image_bytes(int64_t pixels) { return (uint64_t(16) << 20) + 
 // Decodes one file to [C, H, W] uint8 (channels 3: RGB, grayscale replicated and alpha dropped; channels 1:
 // PIL's luma of the RGB image), EXIF orientation ignored as PIL does. Throws smcl::Error naming the file and
 // its origin, also for an image whose header declares more than `max_pixels` pixels (checked before decoding).
+// A JPEG that decodes with libjpeg's warnings (corrupt data skipped, a truncated file padded) decodes as PIL
+// keeps it; what was warned is put in *warning when given, else printed on stderr, once per file and process,
+// naming the file (issue 38: it was libjpeg's own unattributed line).
 torch::Tensor decode_image(const std::string& path, const std::string& origin, int64_t channels,
-                           int64_t max_pixels = kDefaultMaxImagePixels);
+                           int64_t max_pixels = kDefaultMaxImagePixels, std::string* warning = nullptr);
 
 // An image set backed by files: one file per row, decoded when a batch is gathered.
 class ImageFiles {

@@ -1,7 +1,8 @@
-// read_image_size (image_files.h): a JPEG's or PNG's size as libjpeg's jpeg_read_header and libpng's
-// png_read_info read it, the same libraries that OpenCV decodes with, so that a file's size is the size its
-// decoder will allocate for, whatever bytes stand between its markers (issue 38: one stray byte before a JPEG's
-// frame header hid a 20000x20000 image from a hand-written parser).
+// libjpeg and libpng used directly (image_files.h): read_image_size, a JPEG's or PNG's size as libjpeg's
+// jpeg_read_header and libpng's png_read_info read it, the same libraries that OpenCV decodes with, so that a
+// file's size is the size its decoder will allocate for, whatever bytes stand between its markers (issue 38: one
+// stray byte before a JPEG's frame header hid a 20000x20000 image from a hand-written parser); and decode_jpeg,
+// which decodes as OpenCV does and also says what libjpeg warned about (a corrupt scan, a truncated file).
 #include <cerrno>
 #include <csetjmp>
 #include <cstdio>
@@ -27,6 +28,7 @@ struct JpegErrors {
   jpeg_error_mgr manager;
   std::jmp_buf jump;
   char message[JMSG_LENGTH_MAX];
+  char first_warning[JMSG_LENGTH_MAX];
 };
 
 extern "C" void jpeg_error_jump(j_common_ptr info) {
@@ -36,6 +38,53 @@ extern "C" void jpeg_error_jump(j_common_ptr info) {
 }
 
 extern "C" void jpeg_output_nothing(j_common_ptr /*info*/) {}
+
+// emit_message: level -1 is a warning (counted, the first one's text kept), higher levels are trace messages.
+extern "C" void jpeg_keep_warning(j_common_ptr info, int level) {
+  if (level >= 0) return;
+  auto* errors = reinterpret_cast<JpegErrors*>(info->err);
+  if (info->err->num_warnings++ == 0) (*info->err->format_message)(info, errors->first_warning);
+}
+
+// `out` lives in the caller's frame, so nothing of it is lost to a longjmp (see read_jpeg_size).
+bool decode_jpeg_file(std::FILE* file, JpegPixels& out, char* problem, size_t problem_size) {
+  jpeg_decompress_struct info;
+  std::memset(&info, 0, sizeof(info));
+  JpegErrors errors;
+  errors.first_warning[0] = 0;
+  info.err = jpeg_std_error(&errors.manager);
+  errors.manager.error_exit = jpeg_error_jump;
+  errors.manager.output_message = jpeg_output_nothing;
+  errors.manager.emit_message = jpeg_keep_warning;
+  if (setjmp(errors.jump)) {
+    std::snprintf(problem, problem_size, "%s", errors.message);
+    jpeg_destroy_decompress(&info);
+    return false;
+  }
+  jpeg_create_decompress(&info);
+  jpeg_stdio_src(&info, file);
+  jpeg_read_header(&info, TRUE);
+  if (info.num_components == 4) {  // CMYK or YCCK: OpenCV's own conversion decodes it
+    jpeg_destroy_decompress(&info);
+    return true;
+  }
+  // OpenCV asks libjpeg-turbo for BGR (JCS_EXT_BGR), the same conversion as RGB in another order; like it, the
+  // default DCT (islow) and fancy upsampling.
+  info.out_color_space = JCS_RGB;
+  jpeg_start_decompress(&info);
+  out.width = info.output_width;
+  out.height = info.output_height;
+  out.rgb.resize(size_t(out.width * out.height * 3));
+  while (info.output_scanline < info.output_height) {
+    JSAMPROW row = out.rgb.data() + size_t(info.output_scanline) * size_t(out.width) * 3;
+    jpeg_read_scanlines(&info, &row, 1);
+  }
+  jpeg_finish_decompress(&info);
+  out.warnings = errors.manager.num_warnings;
+  out.first_warning = errors.first_warning;
+  jpeg_destroy_decompress(&info);
+  return true;
+}
 
 // No C++ object with a destructor lives in the frames a longjmp crosses (this function's, from setjmp on).
 bool read_jpeg_size(std::FILE* file, int64_t& width, int64_t& height, char* problem, size_t problem_size) {
@@ -96,6 +145,19 @@ bool read_png_size(std::FILE* file, int64_t& width, int64_t& height, char* probl
 
 }  // namespace
 #endif
+
+std::string decode_jpeg(const std::string& path, JpegPixels& out) {
+  out = JpegPixels{};
+#if SMCL_HAVE_IMAGE_HEADERS
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) return std::string("cannot read it: ") + std::strerror(errno);
+  char problem[JMSG_LENGTH_MAX] = {};
+  if (!decode_jpeg_file(file.get(), out, problem, sizeof(problem))) return problem;
+  return "";
+#else
+  return "this build of smcl has no libjpeg";
+#endif
+}
 
 std::string read_image_size(const std::string& path, bool png, int64_t& width, int64_t& height) {
 #if SMCL_HAVE_IMAGE_HEADERS

@@ -31,18 +31,18 @@ Classifier::Classifier(const std::string& run_dir, const std::string& checkpoint
   side_ = info.file_backed ? 0 : info.side;
 }
 
-torch::Tensor Classifier::load(const std::string& path) const {
+torch::Tensor Classifier::load(const std::string& path, std::string& warning) const {
   const std::string origin = "'" + path + "'";
   const std::string problem = data::check_image_file(path, config_.data.max_image_pixels);
   SMCL_CHECK(problem.empty(), problem);
   // A file of any size becomes the run's test view at once: a batch then holds input-sized images only, and one
   // full-size image per decoding thread is the most that is ever decoded (issue 38).
   if (side_ == 0) {
-    return augment::center_view(data::decode_image(path, origin, channels_, config_.data.max_image_pixels),
+    return augment::center_view(data::decode_image(path, origin, channels_, config_.data.max_image_pixels, &warning),
                                 config_.data.image_size, config_.augment.test_crop);
   }
   // A run on an in-memory set saw its images as they are: the same size and colour, no resizing.
-  auto rgb = data::decode_image(path, origin, 3, config_.data.max_image_pixels);
+  auto rgb = data::decode_image(path, origin, 3, config_.data.max_image_pixels, &warning);
   const std::string title = data::dataset_title(config_.data);
   SMCL_CHECK(rgb.size(1) == side_ && rgb.size(2) == side_,
              "image " << origin << " is " << rgb.size(2) << "x" << rgb.size(1) << " pixels; the run on " << title
@@ -92,7 +92,7 @@ std::vector<Classification> Classifier::classify(const std::vector<std::string>&
       auto& result = out[size_t(start + i)];
       result.path = paths[size_t(start + i)];
       try {
-        images[size_t(i)] = load(result.path);
+        images[size_t(i)] = load(result.path, result.warning);
       } catch (const Error& e) {
         result.error = e.what();
       }

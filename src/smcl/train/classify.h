@@ -17,6 +17,7 @@ namespace smcl::train {
 struct Classification {
   std::string path;
   std::string error;                  // empty when classified
+  std::string warning;                // what the decoder warned about (a corrupt JPEG scan), classified anyway
   std::vector<int64_t> classes;       // the top-k classes, most probable first
   std::vector<double> probabilities;  // their softmax probabilities
 };
@@ -52,7 +53,7 @@ class Classifier {
  private:
   // One file as the network sees it before normalisation, the run's test view: [C, S, S] uint8. Throws
   // smcl::Error naming the file.
-  torch::Tensor load(const std::string& path) const;
+  torch::Tensor load(const std::string& path, std::string& warning) const;
   // Test views [C, S, S] uint8 -> the network's input [B, C, S, S], normalised, on the model's device.
   torch::Tensor normalized(const std::vector<torch::Tensor>& views) const;
 
