@@ -64,12 +64,12 @@ void check_labels(const torch::Tensor& labels, int64_t n, int64_t classes, const
              name << ": labels from " << low << " to " << high << ", expected them in [0, " << classes << ")");
 }
 
-// [N, D] float rows of length 1 (the contrastive losses' inputs).
+// [N, D] float rows of length 1 (the contrastive losses' inputs), to within bf16's rounding.
 void check_unit_rows(const torch::Tensor& x, const char* name) {
   SMCL_CHECK(x.dim() == 2 && x.is_floating_point() && x.size(0) >= 1 && x.size(1) >= 1,
              name << ": expected a float tensor [N, D], got " << x.sizes() << " " << x.scalar_type());
   const double worst = (x.detach().to(torch::kFloat64).norm(2, 1) - 1).abs().max().item<double>();
-  SMCL_CHECK(worst <= 1e-3,
+  SMCL_CHECK(worst <= 1e-2,
              name << ": expected L2-normalised rows (F.normalize(x, dim=1)); a row's norm is off by " << worst);
 }
 
