@@ -37,25 +37,28 @@ extern "C" void jpeg_error_jump(j_common_ptr info) {
   std::longjmp(errors->jump, 1);
 }
 
-extern "C" void jpeg_output_nothing(j_common_ptr /*info*/) {}
-
-// emit_message: level -1 is a warning (counted, the first one's text kept), higher levels are trace messages.
+// emit_message: level -1 is a warning (counted, the first one's text kept, nothing printed), higher levels are
+// trace messages.
 extern "C" void jpeg_keep_warning(j_common_ptr info, int level) {
   if (level >= 0) return;
   auto* errors = reinterpret_cast<JpegErrors*>(info->err);
   if (info->err->num_warnings++ == 0) (*info->err->format_message)(info, errors->first_warning);
 }
 
-// `out` lives in the caller's frame, so nothing of it is lost to a longjmp (see read_jpeg_size).
-bool decode_jpeg_file(std::FILE* file, JpegPixels& out, char* problem, size_t problem_size) {
-  jpeg_decompress_struct info;
+// A fresh decompressor that reports to `errors`; each caller then sets errors.jump with setjmp in its own frame.
+void use_jpeg_errors(jpeg_decompress_struct& info, JpegErrors& errors) {
   std::memset(&info, 0, sizeof(info));
-  JpegErrors errors;
   errors.first_warning[0] = 0;
   info.err = jpeg_std_error(&errors.manager);
   errors.manager.error_exit = jpeg_error_jump;
-  errors.manager.output_message = jpeg_output_nothing;
   errors.manager.emit_message = jpeg_keep_warning;
+}
+
+// `out` lives in the caller's frame, so nothing of it is lost to a longjmp (see read_jpeg_size).
+bool decode_jpeg_file(std::FILE* file, JpegPixels& out, char* problem, size_t problem_size) {
+  jpeg_decompress_struct info;
+  JpegErrors errors;
+  use_jpeg_errors(info, errors);
   if (setjmp(errors.jump)) {
     std::snprintf(problem, problem_size, "%s", errors.message);
     jpeg_destroy_decompress(&info);
@@ -89,11 +92,8 @@ bool decode_jpeg_file(std::FILE* file, JpegPixels& out, char* problem, size_t pr
 // No C++ object with a destructor lives in the frames a longjmp crosses (this function's, from setjmp on).
 bool read_jpeg_size(std::FILE* file, int64_t& width, int64_t& height, char* problem, size_t problem_size) {
   jpeg_decompress_struct info;
-  std::memset(&info, 0, sizeof(info));
   JpegErrors errors;
-  info.err = jpeg_std_error(&errors.manager);
-  errors.manager.error_exit = jpeg_error_jump;
-  errors.manager.output_message = jpeg_output_nothing;
+  use_jpeg_errors(info, errors);
   if (setjmp(errors.jump)) {
     std::snprintf(problem, problem_size, "%s", errors.message);
     jpeg_destroy_decompress(&info);
