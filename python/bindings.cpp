@@ -55,8 +55,8 @@ void check_finite_positive(double value, const char* name) {
 
 // A [N] integer tensor of class labels in [0, classes) (classes 0: any non-negative).
 void check_labels(const torch::Tensor& labels, int64_t n, int64_t classes, const char* name) {
-  SMCL_CHECK(labels.dim() == 1 && !labels.is_floating_point() && !labels.is_complex(),
-             name << ": expected a 1-D integer tensor, got " << labels.sizes() << " " << labels.scalar_type());
+  SMCL_CHECK(labels.dim() == 1 && labels.scalar_type() == torch::kInt64,
+             name << ": expected a 1-D int64 tensor, got " << labels.sizes() << " " << labels.scalar_type());
   SMCL_CHECK(n < 0 || labels.size(0) == n, name << " has " << labels.size(0) << " labels for " << n << " samples");
   if (labels.numel() == 0) return;
   const int64_t low = labels.min().item<int64_t>(), high = labels.max().item<int64_t>();
@@ -88,6 +88,7 @@ void check_logits(const torch::Tensor& logits, const torch::Tensor& labels,
 }
 
 void check_image_size(int64_t batch, int64_t height, int64_t width) {
+  SMCL_CHECK(batch >= 0 && batch <= (int64_t(1) << 31), "batch = " << batch << ": expected in [0, 2^31]");
   SMCL_CHECK(height >= 1 && width >= 1 && height <= (1 << 16) && width <= (1 << 16),
              "height " << height << ", width " << width << ": expected each in [1, 65536]");
   SMCL_CHECK(batch * height * width <= (int64_t(1) << 31),
@@ -103,15 +104,24 @@ torch::Tensor indices_tensor(const std::vector<int64_t>& indices) {
   return torch::tensor(indices, torch::dtype(torch::kInt64));
 }
 
+// The most values a function returns to Python at once (2^28: 2 GiB as int64, more as a list of ints): a larger
+// count is a mistake, and would be the kernel's OOM kill rather than an error.
+void check_count(int64_t n, const char* name) {
+  SMCL_CHECK(n >= 0 && n <= (int64_t(1) << 28), name << " = " << n << ": expected in [0, 2^28]");
+}
+
 // A loaded run: the Classifier of `smcl predict` with its network open to Python.
 class LoadedRun {
  public:
   LoadedRun(const std::string& run_dir, const std::string& checkpoint) : classifier_(run_dir, checkpoint) {}
 
   py::dict forward(const torch::Tensor& x) {
-    SMCL_CHECK(x.dim() == 4 && x.is_floating_point() && x.size(0) >= 1 && x.size(1) == classifier_.channels(),
-               "x: expected float images [B, " << classifier_.channels() << ", H, W] (Run.prepare makes them), got "
-                                               << x.sizes() << " " << x.scalar_type());
+    // The network's own dtype: float32 as loaded, another after model.double() from Python.
+    const auto dtype = classifier_.model()->parameters().front().scalar_type();
+    SMCL_CHECK(x.dim() == 4 && x.scalar_type() == dtype && x.size(0) >= 1 && x.size(1) == classifier_.channels() &&
+                   x.size(2) >= 1 && x.size(3) >= 1,
+               "x: expected " << dtype << " images [B, " << classifier_.channels()
+                              << ", H, W] (Run.prepare makes them), got " << x.sizes() << " " << x.scalar_type());
     const auto out = classifier_.model()->forward(x);
     py::dict result("feature_map"_a = out.feature_map, "features"_a = out.features, "logits"_a = out.logits);
     result["projection"] = out.projection.defined() ? py::cast(out.projection) : py::none();
@@ -187,7 +197,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
       .def(
           "permutation",
           [](smcl::Rng& rng, int64_t n) {
-            SMCL_CHECK(n >= 0 && n <= (int64_t(1) << 32), "permutation: n = " << n << ", expected in [0, 2^32]");
+            check_count(n, "permutation: n");
             return rng.permutation(n);
           },
           "n"_a, "a uniformly random permutation of 0..n-1")
@@ -353,8 +363,9 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
              const std::optional<torch::Tensor>& class_weights) {
             check_logits(logits, labels_a, class_weights);
             check_labels(labels_b, logits.size(0), logits.size(1), "labels_b");
-            SMCL_CHECK(lambda.dim() == 1 && lambda.size(0) == logits.size(0),
-                       "lambda_: expected [B] with B = " << logits.size(0) << ", got " << lambda.sizes());
+            SMCL_CHECK(lambda.dim() == 1 && lambda.size(0) == logits.size(0) && lambda.is_floating_point(),
+                       "lambda_: expected float [B] with B = " << logits.size(0) << ", got " << lambda.sizes() << " "
+                                                               << lambda.scalar_type());
             auto weights = class_weights.value_or(torch::ones({logits.size(1)}, logits.options()));
             return loss.mixed(logits, labels_a, labels_b, lambda, weights);
           },
@@ -386,6 +397,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def(
       "long_tail_indices",
       [](const torch::Tensor& labels, const std::vector<int64_t>& counts, uint32_t seed) {
+        SMCL_CHECK(!counts.empty(), "counts: expected one count per class, got none");
         check_labels(labels, -1, int64_t(counts.size()), "labels");
         for (size_t k = 0; k < counts.size(); ++k) {
           SMCL_CHECK(counts[k] >= 0, "counts[" << k << "] = " << counts[k] << ": expected a count of at least 0");
@@ -428,6 +440,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
       .def(
           "sample",
           [](const smcl::data::ClassWeightedSampler& sampler, int64_t n, smcl::Rng& rng) {
+            check_count(n, "n");
             return indices_tensor(sampler.sample(n, rng));
           },
           "n"_a, "rng"_a, "n dataset indices, with replacement");

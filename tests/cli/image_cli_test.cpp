@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "smcl/core/features.h"
+#include "smcl/data/image_files.h"
 #include "smcl/models/network.h"
 #include "smcl/train/checkpoint.h"
 #include "smcl/train/exchange.h"
@@ -177,6 +178,52 @@ TEST_F(ImageCli, BadImagesAndLabelsEndWithTheFileAndLine) {
   test::expect_clean_error(
       test::run_smcl("train " + folder_ + " --set data.root=" + dir_ / "nowhere --out " + dir_ / "r5"),
       "does not exist");
+}
+
+// Training images that decode only with libjpeg's warnings (a corrupt scan) are kept, as PIL keeps them, and never
+// silently (issue 38): the first three are named on stderr, the rest counted, and the count follows the epoch in
+// which it grew; data.skip_bad_images leaves them out.
+TEST_F(ImageCli, ImagesDecodedWithWarningsAreCountedOnceAndNamed) {
+  // Four training images of train.txt (test.txt holds images 2, 6 and 10 of each class), each checked to warn.
+  for (const char* name : {"cat/3.jpg", "cat/4.jpg", "cat/5.jpg", "cat/7.jpg"}) {
+    std::string jpeg = test::slurp(dir_ / ("photos/" + std::string(name)));
+    const size_t scan = jpeg.find("\xFF\xDA");
+    ASSERT_NE(scan, std::string::npos);
+    ASSERT_GT(jpeg.size(), scan + 80) << name;
+    for (size_t i = scan + 30; i < scan + 70; ++i) {  // entropy-coded data scrambled (no byte made a marker's 0xFF)
+      jpeg[i] = char(static_cast<unsigned char>(jpeg[i]) ^ 0x5A);
+      if (static_cast<unsigned char>(jpeg[i]) == 0xFF) jpeg[i] = char(0x7F);
+    }
+    test::write_bytes(dir_ / ("photos/" + std::string(name)), jpeg);
+    std::string warning;
+    data::decode_image(dir_ / ("photos/" + std::string(name)), "test", 3, data::kDefaultMaxImagePixels, &warning);
+    ASSERT_NE(warning, "") << name;
+  }
+  auto kept = test::run_smcl("train " + list_ + " --set train.epochs=2 --out " + dir_ / "kept");
+  ASSERT_EQ(kept.status, 0) << kept.output;
+  EXPECT_EQ(test::read_json(dir_ / "kept/summary.json")["counts"].get<std::vector<int64_t>>(),
+            (std::vector<int64_t>{11, 5, 2}));
+  const std::string counted = "data: 4 images so far decoded only with warnings (kept;";
+  const size_t first = kept.output.find(counted);
+  EXPECT_NE(first, std::string::npos) << kept.output;
+  EXPECT_EQ(kept.output.find(counted, first + 1), std::string::npos) << kept.output;  // once: no new ones in epoch 1
+  size_t named = 0;
+  for (size_t at = kept.output.find("decoded with libjpeg's warning"); at != std::string::npos;
+       at = kept.output.find("decoded with libjpeg's warning", at + 1)) {
+    ++named;
+  }
+  EXPECT_EQ(named, 3u) << kept.output;
+  EXPECT_NE(kept.output.find("more images decode only with warnings; they are counted, not named"), std::string::npos)
+      << kept.output;
+
+  auto skipped =
+      test::run_smcl("train " + list_ + " --set data.skip_bad_images=true --set train.epochs=1 --out " + dir_ / "left");
+  ASSERT_EQ(skipped.status, 0) << skipped.output;
+  EXPECT_NE(skipped.output.find("left out 4 bad images of '" + dir_ / "train.txt" + "'"), std::string::npos)
+      << skipped.output;
+  EXPECT_NE(skipped.output.find("4 of them decoded only with warnings"), std::string::npos) << skipped.output;
+  EXPECT_EQ(test::read_json(dir_ / "left/summary.json")["counts"].get<std::vector<int64_t>>(),
+            (std::vector<int64_t>{7, 5, 2}));
 }
 
 // predict holds the run's input size, not the files' (issue 38): 8 large JPEGs peak no higher than 2 do (two

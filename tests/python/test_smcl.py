@@ -5,6 +5,7 @@ from smcl itself; the run tests train a tiny Fashion-MNIST-LT run through smcl.t
 """
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -23,6 +24,87 @@ sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "reference"))
 from make_supcon_golden import supcon_reference  # noqa: E402
 sys.path.insert(0, os.path.join(SOURCE_DIR, "bench"))
 from reference import read_idx as read_idx_file  # noqa: E402
+
+
+# The child of Functions.test_no_argument_is_an_internal_error: calls every function with wrong arguments of
+# every kind and prints how many calls it made and which raised anything but smcl.Error or TypeError.
+HOSTILE_CALLS = r"""
+import json, torch, smcl
+f32 = lambda *s: torch.zeros(*s)
+tensors = [torch.tensor(1.0), f32(4), f32(4, 3), f32(2, 3, 4), f32(2, 1, 4, 4), f32(2, 3, 4, 4), f32(0, 3),
+           f32(0, 1, 4, 4), torch.tensor([0, 1, 0, 1]), torch.tensor([-1, 0, 1, 0]), torch.zeros(4, 2, dtype=torch.long),
+           torch.zeros(2, 3, 4, 4, dtype=torch.uint8), torch.full((4, 3), float("nan")),
+           torch.zeros(4, 3, dtype=torch.float64), torch.ones(4, dtype=torch.bool), torch.tensor([0, 2**40, 1, 0])]
+numbers = [0, -1, 1, 2**31, 2**62, float("nan"), float("inf"), -0.5, 1.5]
+sizes = [n for n in numbers if isinstance(n, int)]
+unit = torch.nn.functional.normalize(torch.randn(4, 3), dim=1)
+labels = torch.tensor([0, 1, 0, 1])
+rng = smcl.Rng(1)
+one = smcl.MaskBoxes(torch.tensor([0]), torch.tensor([2]), torch.tensor([0]), torch.tensor([2]), torch.tensor([0.25]))
+loss = smcl.ClassificationLoss("ce", [5, 3])
+sampler = smcl.ClassWeightedSampler(labels, [0.5, 0.5])
+calls, failures = 0, []
+def attempt(name, f, *args):
+    global calls
+    calls += 1
+    try:
+        f(*args)
+    except (smcl.Error, TypeError):
+        pass
+    except BaseException as e:
+        failures.append("%s%s: %s: %s" % (name, repr(args)[:120], type(e).__name__, str(e)[:200]))
+for a in tensors:
+    attempt("fine_grained_saliency", smcl.fine_grained_saliency, a)
+    attempt("saliency_peaks", smcl.saliency_peaks, a)
+    attempt("ClassificationLoss.mixed", loss.mixed, f32(4, 2), labels, labels, a)
+    attempt("long_tail_indices", smcl.long_tail_indices, a, [1, 1])
+    attempt("ClassWeightedSampler", smcl.ClassWeightedSampler, a, [0.5, 0.5])
+    attempt("balanced_contrastive", smcl.balanced_contrastive, unit, labels, a)
+    for b in tensors:
+        attempt("class_activation_map", smcl.class_activation_map, a, b, labels, 8, 8)
+        attempt("class_activation_map", smcl.class_activation_map, f32(2, 3, 4, 4), a, b, 8, 8)
+        attempt("supcon", smcl.supcon, a, b)
+        attempt("balanced_contrastive", smcl.balanced_contrastive, a, b, unit[:2])
+        attempt("masked_images", smcl.masked_images, a, b, one)
+        attempt("masked_images", smcl.masked_images, a, None, one)
+        attempt("ClassificationLoss", loss, a, b)
+        attempt("ClassificationLoss.per_sample", loss.per_sample, a, b)
+        attempt("ClassificationLoss.mixed", loss.mixed, a, b, b, a)
+        attempt("MaskBoxes", smcl.MaskBoxes, a, b, a, b, a)
+        for n in numbers:
+            attempt("boxes_at", smcl.boxes_at, a, n, 4, 4)
+for n in numbers:
+    attempt("supcon", smcl.supcon, unit, labels, n)
+    attempt("long_tail_counts", smcl.long_tail_counts, "step", 4, 10, n)
+    attempt("class_balanced_weights", smcl.class_balanced_weights, [5, 3], n)
+    attempt("class_probabilities", smcl.class_probabilities, "inverse_power", [5, 3], 0.9, n)
+    for m in numbers:
+        attempt("Rng.beta", rng.beta, n, m)
+        attempt("ClassificationLoss", smcl.ClassificationLoss, "ldam", [5, 3], n, m)
+        attempt("class_probabilities", smcl.class_probabilities, "effective_number", [5, 3], n, m)
+for n in sizes:
+    attempt("Rng.uniform_int", rng.uniform_int, n)
+    attempt("Rng.permutation", rng.permutation, n)
+    attempt("ClassWeightedSampler.sample", sampler.sample, n, rng)
+    for m in sizes:
+        attempt("center_peaks", smcl.center_peaks, n, m, 4)
+        attempt("random_peaks", smcl.random_peaks, 2, n, m, rng)
+        attempt("box_mask", smcl.box_mask, one, n, m)
+        attempt("boxes_at", smcl.boxes_at, torch.tensor([[1, 1]]), 0.5, n, m)
+        attempt("long_tail_counts", smcl.long_tail_counts, "exp", n, m, 10)
+        attempt("shot_groups", smcl.shot_groups, [5, 3, 200], n, m)
+for counts in [[], [0], [-1, 3], [5, 0], [2**62, 2**62]]:
+    attempt("shot_groups", smcl.shot_groups, counts)
+    attempt("class_balanced_weights", smcl.class_balanced_weights, counts)
+    attempt("class_probabilities", smcl.class_probabilities, "class_balanced", counts)
+    attempt("ClassificationLoss", smcl.ClassificationLoss, "ldam", counts)
+    attempt("long_tail_indices", smcl.long_tail_indices, labels, counts)
+for name in ["", "x", "ce "]:
+    attempt("ClassificationLoss", smcl.ClassificationLoss, name, [5, 3])
+    attempt("class_probabilities", smcl.class_probabilities, name, [5, 3])
+    attempt("long_tail_counts", smcl.long_tail_counts, name, 3, 10, 10)
+print(json.dumps({"calls": calls, "failures": failures}))
+"""
 
 
 def read_idx(name):
@@ -277,6 +359,18 @@ class Functions(unittest.TestCase):
             with self.subTest(pattern), self.assertRaisesRegex(smcl.Error, pattern):
                 call()
 
+    def test_no_argument_is_an_internal_error(self):
+        # Issue 38: every function called with every kind of wrong tensor (rank, dtype, emptiness, NaN, labels out
+        # of range) and wrong number (negative, huge, NaN); each call returns or raises smcl.Error or TypeError,
+        # never an internal error, a MemoryError or an OOM kill. In a child process under a 4 GiB address-space
+        # limit, so that a size check that regressed fails this test instead of the machine.
+        child = subprocess.run([sys.executable, "-c", HOSTILE_CALLS], capture_output=True, text=True, timeout=600,
+                               preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30)))
+        self.assertEqual(child.returncode, 0, child.stderr[-3000:])
+        report = json.loads(child.stdout)
+        self.assertGreater(report["calls"], 5000)
+        self.assertEqual(report["failures"], [])
+
 
 class Runs(unittest.TestCase):
     """One tiny Fashion-MNIST-LT run trained through smcl.train, then used through smcl.load_run."""
@@ -331,8 +425,10 @@ class Runs(unittest.TestCase):
 
     def test_forward_checks_its_input(self):
         model = smcl.load_run(self.run_dir, "best")
-        for x in (torch.zeros(2, 28, 28), torch.zeros(2, 3, 28, 28), torch.zeros(2, 1, 28, 28, dtype=torch.uint8)):
-            with self.subTest(str(x.shape)), self.assertRaisesRegex(smcl.Error, "x: expected float images \\[B, 1, H, W\\]"):
+        for x in (torch.zeros(2, 28, 28), torch.zeros(2, 3, 28, 28), torch.zeros(2, 1, 28, 28, dtype=torch.uint8),
+                  torch.zeros(2, 1, 28, 28, dtype=torch.float64), torch.zeros(2, 1, 0, 0)):
+            with self.subTest(str(x.shape)), \
+                    self.assertRaisesRegex(smcl.Error, "x: expected Float images \\[B, 1, H, W\\]"):
                 model(x)
 
     def test_parameters_are_the_networks_own(self):

@@ -22,13 +22,20 @@ namespace smcl::data {
 #if SMCL_HAVE_OPENCV
 namespace {
 
-// Once per file and process: training decodes each file every epoch.
+// The files that decoded only with warnings in this process, each counted once (training decodes each file every
+// epoch); the first few are named on stderr, the rest counted (images_decoded_with_warnings).
+std::mutex warned_mutex;
+std::set<std::string> warned_files;
+constexpr size_t kWarningsNamed = 3;
+
 void warn_once(const std::string& origin, const std::string& path, const std::string& text) {
-  static std::mutex mutex;
-  static std::set<std::string> warned;
-  const std::lock_guard<std::mutex> lock(mutex);
-  if (!warned.insert(path).second) return;
-  std::fprintf(stderr, "warning: %s: image '%s' %s\n", origin.c_str(), path.c_str(), text.c_str());
+  const std::lock_guard<std::mutex> lock(warned_mutex);
+  if (!warned_files.insert(path).second) return;
+  if (warned_files.size() <= kWarningsNamed) {
+    std::fprintf(stderr, "warning: %s: image '%s' %s\n", origin.c_str(), path.c_str(), text.c_str());
+  } else if (warned_files.size() == kWarningsNamed + 1) {
+    std::fprintf(stderr, "warning: more images decode only with warnings; they are counted, not named\n");
+  }
 }
 
 // OpenCV's imdecode of the file's bytes, read no further than max_pixels allow: [3, H, W] uint8 RGB.
@@ -87,6 +94,15 @@ torch::Tensor decode_with_libjpeg(const std::string& path, const std::string& or
 
 }  // namespace
 #endif
+
+int64_t images_decoded_with_warnings() {
+#if SMCL_HAVE_OPENCV
+  const std::lock_guard<std::mutex> lock(warned_mutex);
+  return int64_t(warned_files.size());
+#else
+  return 0;
+#endif
+}
 
 torch::Tensor decode_image(const std::string& path, const std::string& origin, int64_t channels, int64_t max_pixels,
                            std::string* warning) {

@@ -81,10 +81,14 @@ inline uint64_t max_image_bytes(int64_t pixels) { return (uint64_t(16) << 20) + 
 // PIL's luma of the RGB image), EXIF orientation ignored as PIL does. Throws smcl::Error naming the file and
 // its origin, also for an image whose header declares more than `max_pixels` pixels (checked before decoding).
 // A JPEG that decodes with libjpeg's warnings (corrupt data skipped, a truncated file padded) decodes as PIL
-// keeps it; what was warned is put in *warning when given, else printed on stderr, once per file and process,
-// naming the file (issue 38: it was libjpeg's own unattributed line).
+// keeps it; what was warned is put in *warning when given, else counted once per file and process, the first
+// three files named on stderr (issue 38: it was libjpeg's own unattributed line).
 torch::Tensor decode_image(const std::string& path, const std::string& origin, int64_t channels,
                            int64_t max_pixels = kDefaultMaxImagePixels, std::string* warning = nullptr);
+
+// How many files decode_image has decoded only with warnings in this process (without a *warning to put them in),
+// each counted once: training reports the count after each epoch in which it grew.
+int64_t images_decoded_with_warnings();
 
 // An image set backed by files: one file per row, decoded when a batch is gathered.
 class ImageFiles {

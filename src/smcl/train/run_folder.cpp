@@ -15,6 +15,7 @@
 #include "smcl/core/error.h"
 #include "smcl/core/io.h"
 #include "smcl/core/progress.h"
+#include "smcl/data/image_files.h"
 #include "smcl/data/long_tail.h"
 #include "smcl/eval/evaluate.h"
 #include "smcl/methods/method.h"
@@ -285,6 +286,15 @@ eval::EpochRecord EpochRecorder::record(models::Network& model, int64_t epoch,
   }
   line += "  eta " + format_duration(per_epoch * double(epochs_ - epoch - 1)) + note;
   std::printf("%s\n", line.c_str());
+  // Images that decoded only with warnings (a corrupt JPEG scan) are kept, as PIL keeps them, but never silently.
+  static int64_t warned_reported = 0;
+  if (const int64_t warned = data::images_decoded_with_warnings(); warned > warned_reported) {
+    std::printf(
+        "data: %lld images so far decoded only with warnings (kept; data.skip_bad_images: true leaves them "
+        "out)\n",
+        static_cast<long long>(warned));
+    warned_reported = warned;
+  }
   std::fflush(stdout);
   return record;
 }
