@@ -15,7 +15,10 @@ using test::matrix;
 
 // Golden: tests/reference/make_bcl_golden.py, the loss written anchor by anchor in float64, autograd gradients.
 TEST(BalancedContrastive, ValuesAndGradientsMatchTheReference) {
-  for (const auto& c : test::read_json(test::golden("bcl.json"))["cases"]) {
+  // The file held by name: a loop over a temporary's ["cases"] would read freed memory (and ran no case).
+  const auto golden = test::read_json(test::golden("bcl.json"));
+  ASSERT_GE(golden["cases"].size(), 4u);
+  for (const auto& c : golden["cases"]) {
     auto labels = torch::tensor(c["labels"].get<std::vector<int64_t>>(), torch::kInt64);
     labels = torch::cat({labels, labels});  // the two views
     const double expected = c["value"];

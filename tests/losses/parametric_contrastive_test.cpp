@@ -17,7 +17,10 @@ using test::matrix;
 
 // Golden: tests/reference/make_gpaco_golden.py, the loss written anchor by anchor in float64, autograd gradients.
 TEST(ParametricContrastive, ValuesAndGradientsMatchTheReference) {
-  for (const auto& c : test::read_json(test::golden("gpaco.json"))["cases"]) {
+  // The file held by name: a loop over a temporary's ["cases"] would read freed memory (and ran no case).
+  const auto golden = test::read_json(test::golden("gpaco.json"));
+  ASSERT_GE(golden["cases"].size(), 4u);
+  for (const auto& c : golden["cases"]) {
     auto labels = torch::tensor(c["labels"].get<std::vector<int64_t>>(), torch::kInt64);
     labels = torch::cat({labels, labels});  // the two views
     std::vector<double> log_prior;
@@ -31,7 +34,7 @@ TEST(ParametricContrastive, ValuesAndGradientsMatchTheReference) {
       const double tolerance = dtype == torch::kFloat64 ? 1e-10 : 2e-5;
       auto anchors = matrix(c["anchors"]).to(dtype).requires_grad_(true);
       auto logits = matrix(c["logits"]).to(dtype).requires_grad_(true);
-      auto loss = parametric_contrastive(anchors, labels, logits, torch::tensor(log_prior).to(dtype), options);
+      auto loss = parametric_contrastive(anchors, labels, logits, torch::tensor(log_prior, torch::kFloat64).to(dtype), options);
       loss.backward();
       EXPECT_NEAR(loss.item<double>(), expected, tolerance * std::max(1.0, std::abs(expected))) << dtype;
       EXPECT_TRUE(torch::allclose(anchors.grad().to(torch::kFloat64), matrix(c["grad_anchors"]), 0, tolerance))
