@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   config.smcl.mask_prob = 1.0;  // every step carries the masked sample
   config.augment.mean = {0.4914, 0.4822, 0.4465};
   config.augment.std = {0.2023, 0.1994, 0.2010};
-  auto model = smcl::models::make_model(smcl::config::ModelName::kResNet32, 100, 3, /*with_projection=*/true);
+  auto model = smcl::models::make_model(smcl::config::ModelName::kResNet32, 100, 3, {smcl::models::kSupConHead});
   model->train();
   torch::optim::SGD sgd(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9).weight_decay(2e-4));
   smcl::methods::Smcl method(config, train);

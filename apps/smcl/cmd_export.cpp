@@ -28,8 +28,9 @@ void add_export(CLI::App& app) {
                 out->c_str());
     if (run.model->cosine_classifier()) {
       std::printf(
-          "note: the classifier is LDAM's cosine one (no bias; logits from normalised features and "
-          "weights): a plain Linear classifier would compute other logits from these weights\n");
+          "note: the classifier is a cosine one (no bias; logits %g cos(h, W_k), from normalised features and "
+          "weights): a plain Linear classifier would compute other logits from these weights\n",
+          run.model->cosine_scale());
     }
   });
 }

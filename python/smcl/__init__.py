@@ -123,7 +123,7 @@ class Run(torch.nn.Module):
         return self._run.forward(x)["logits"]
 
     def forward_all(self, x: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
-        """feature_map [B, D, h, w], features [B, D], logits [B, K] and projection [B, 128] (None without a head)."""
+        """feature_map [B, D, h, w], features [B, D], logits [B, K] and projection [B, P] (None without a head)."""
         return self._run.forward(x)
 
     def prepare(self, images: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:

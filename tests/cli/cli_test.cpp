@@ -10,6 +10,7 @@
 
 #include "cli/cli_util.h"
 #include "smcl/data/long_tail.h"
+#include "smcl/methods/gpaco.h"
 #include "test_util.h"
 
 namespace smcl {
@@ -110,7 +111,7 @@ TEST_F(Cli, RunKilledMidEpochResumesToTheSameWeightsAndSummary) {
   ASSERT_EQ(resumed.status, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming"), std::string::npos);
 
-  test::expect_same_run(dir_ / "whole", dir_ / "cut", false);
+  test::expect_same_run(dir_ / "whole", dir_ / "cut");
   // metrics.jsonl holds each epoch once.
   std::istringstream metrics(test::slurp(dir_ / "cut/metrics.jsonl"));
   int lines = 0;
@@ -162,7 +163,7 @@ TEST_F(Cli, ARunKilledByAnOlderSmclEvaluatesAndResumes) {
   for (const auto& p : cut->named_parameters())
     same_weights = same_weights && torch::equal(p.value(), old_parameters[p.key()]);
   if (!same_weights) GTEST_SKIP() << "this CPU does not reproduce the fixture's weights: bit-identity not checked";
-  test::expect_same_run(dir_ / "whole", dir_ / "old", false);
+  test::expect_same_run(dir_ / "whole", dir_ / "old");
 }
 
 TEST_F(Cli, SmclRunKilledMidEpochResumesToTheSameRun) {
@@ -172,7 +173,7 @@ TEST_F(Cli, SmclRunKilledMidEpochResumesToTheSameRun) {
                                "SMCL_DEBUG_KILL_AT_STEP=30 ");  // mid epoch 2, while masking
   ASSERT_EQ(killed.status, 128 + 9) << killed.output;
   ASSERT_EQ(test::run_smcl("train --resume " + dir_ / "cut").status, 0);
-  test::expect_same_run(dir_ / "whole", dir_ / "cut", true);
+  test::expect_same_run(dir_ / "whole", dir_ / "cut");
   EXPECT_EQ(test::read_json(dir_ / "cut/summary.json")["method"], "smcl");
 }
 
@@ -186,8 +187,29 @@ TEST_F(Cli, BclRunKilledMidEpochResumesToTheSameRun) {
   ASSERT_EQ(killed.status, 128 + 9) << killed.output;
   auto resumed = test::run_smcl("train --resume " + dir_ / "cut");
   ASSERT_EQ(resumed.status, 0) << resumed.output;
-  test::expect_same_run(dir_ / "whole", dir_ / "cut", true);
+  test::expect_same_run(dir_ / "whole", dir_ / "cut");
   EXPECT_EQ(test::read_json(dir_ / "cut/summary.json")["method"], "bcl");
+}
+
+// GPaCo's queue of keys is in the checkpoint: a killed run resumes to the uninterrupted one, queue included.
+TEST_F(Cli, GpacoRunKilledMidEpochResumesToTheSameRunAndQueue) {
+  const std::string gpaco = " --set method.name=gpaco --set loss.reweight=none --set paco.queue_size=40";
+  ASSERT_EQ(test::run_smcl("train -c " + dir_ / "tiny.yaml" + gpaco + " --out " + dir_ / "whole").status, 0);
+  auto killed = test::run_smcl("train -c " + dir_ / "tiny.yaml" + gpaco + " --out " + dir_ / "cut",
+                               "SMCL_DEBUG_KILL_AT_STEP=18 ");
+  ASSERT_EQ(killed.status, 128 + 9) << killed.output;
+  auto resumed = test::run_smcl("train --resume " + dir_ / "cut");
+  ASSERT_EQ(resumed.status, 0) << resumed.output;
+  test::expect_same_run(dir_ / "whole", dir_ / "cut");
+  std::vector<methods::KeyQueue> queues;
+  for (const char* run : {"whole", "cut"}) {
+    auto model = methods::build_model(config::load(dir_ / run + "/config.yaml"), 10, 1);
+    queues.emplace_back(40, 32, 10);
+    train::load_checkpoint(dir_ / run + "/checkpoints/last.pt", *model, nullptr, torch::kCPU,
+                           queues.back().ptr().get());
+  }
+  EXPECT_TRUE(torch::equal(queues[0]->keys, queues[1]->keys));
+  EXPECT_TRUE(torch::equal(queues[0]->labels, queues[1]->labels));
 }
 
 // Before its target epoch SMCL draws and trains exactly as SCL: a run's first epochs are the SCL run's.
@@ -196,7 +218,7 @@ TEST_F(Cli, SmclBeforeItsTargetEpochIsSclToTheBit) {
   ASSERT_EQ(test::run_smcl(base + " --set method.name=scl --out " + dir_ / "scl").status, 0);
   ASSERT_EQ(
       test::run_smcl(base + " --set method.name=smcl --set smcl.mask_start_epoch=2 --out " + dir_ / "smcl").status, 0);
-  test::expect_same_run(dir_ / "scl", dir_ / "smcl", true);
+  test::expect_same_run(dir_ / "scl", dir_ / "smcl");
 }
 
 // A finished run and four classifier re-trainings of it: tau_norm, lws and logit_adjust are closed-form functions
@@ -321,7 +343,7 @@ TEST_F(Cli, SweepTrainsWhatIsMissingResumesAKilledRunAndWritesTheTable) {
                            dir_ / "direct")
                 .status,
             0);
-  test::expect_same_run(dir_ / "direct", dir_ / "runs/tiny/erm/seed3", false);
+  test::expect_same_run(dir_ / "direct", dir_ / "runs/tiny/erm/seed3");
   EXPECT_EQ(test::read_json(dir_ / "runs/tiny/drw_cmo/seed4/summary.json")["method"], "cmo");
   EXPECT_TRUE(std::filesystem::exists(dir_ / "runs/tiny/crt/seed4/summary.json"));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "runs/tiny/crt/seed3"));
@@ -390,7 +412,7 @@ TEST_F(Cli, SweepJobsTrainTheSameRunsAsOneByOne) {
       auto a = test::read_json(parallel_run + "/summary.json"), b = test::read_json(serial_run + "/summary.json");
       EXPECT_EQ(a["last"], b["last"]);
     } else {
-      test::expect_same_run(parallel_run, serial_run, false);
+      test::expect_same_run(parallel_run, serial_run);
     }
     EXPECT_TRUE(std::filesystem::exists(parallel_run + ".log"));
     EXPECT_NE(test::slurp(parallel_run + "/config.yaml").find("threads: 1\n"), std::string::npos);

@@ -4,6 +4,8 @@
 #include <random>
 #include <string>
 
+#include "smcl/config/config.h"
+#include "smcl/methods/method.h"
 #include "smcl/models/network.h"
 #include "smcl/train/checkpoint.h"
 #include "test_util.h"
@@ -39,11 +41,11 @@ inline void write_synthetic_mnist(const std::string& root, int per_class, bool t
   write_bytes(root + "/" + prefix + "-labels-idx1-ubyte", labels);
 }
 
-// The last.pt of two ResNet-8 run folders hold identical weights and batch-norm buffers.
+// The last.pt of two run folders hold identical weights and batch-norm buffers (the network of a_dir's config).
 inline void expect_same_weights(const std::string& a_dir, const std::string& b_dir, int64_t num_classes,
-                                int64_t channels, bool with_projection) {
-  auto a = models::make_model(config::ModelName::kResNet8, num_classes, channels, with_projection),
-       b = models::make_model(config::ModelName::kResNet8, num_classes, channels, with_projection);
+                                int64_t channels) {
+  const auto config = config::load(a_dir + "/config.yaml");
+  auto a = methods::build_model(config, num_classes, channels), b = methods::build_model(config, num_classes, channels);
   train::load_checkpoint(a_dir + "/checkpoints/last.pt", *a, nullptr, torch::kCPU);
   train::load_checkpoint(b_dir + "/checkpoints/last.pt", *b, nullptr, torch::kCPU);
   auto pb = b->named_parameters();
@@ -52,14 +54,15 @@ inline void expect_same_weights(const std::string& a_dir, const std::string& b_d
   for (const auto& p : a->named_buffers()) EXPECT_TRUE(torch::equal(p.value(), bb[p.key()])) << p.key();
 }
 
-// Two run folders ended with identical weights, batch-norm buffers and summary.json (timings aside).
-inline void expect_same_run(const std::string& a_dir, const std::string& b_dir, bool with_projection) {
+// Two run folders of the 10-class one-channel synthetic set ended with identical weights, batch-norm buffers and
+// summary.json (timings aside).
+inline void expect_same_run(const std::string& a_dir, const std::string& b_dir) {
   auto a_summary = read_json(a_dir + "/summary.json"), b_summary = read_json(b_dir + "/summary.json");
   for (auto* s : {&a_summary, &b_summary}) {
     for (const char* key : {"wall_seconds", "train_images_per_second", "method"}) s->erase(key);
   }
   EXPECT_EQ(a_summary, b_summary);
-  expect_same_weights(a_dir, b_dir, 10, 1, with_projection);
+  expect_same_weights(a_dir, b_dir, 10, 1);
 }
 
 }  // namespace smcl::test

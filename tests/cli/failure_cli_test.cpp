@@ -179,7 +179,7 @@ TEST_F(Failure, SigtermStopsAtAStepBoundaryAndTheRunResumesExactly) {
       << stopped.output;
   auto resumed = test::run_smcl("train --resume " + dir_ / "cut");
   ASSERT_EQ(resumed.status, 0) << resumed.output;
-  test::expect_same_run(dir_ / "whole", dir_ / "cut", false);
+  test::expect_same_run(dir_ / "whole", dir_ / "cut");
 }
 
 // A corrupt last.pt is refused by every command that reads it, naming the file; resume offers best.pt, and
@@ -204,7 +204,7 @@ TEST_F(Failure, CorruptCheckpointIsRefusedAndResumeOffersTheBestOne) {
   EXPECT_NE(from_best.output.find("removed 1 unfinished temporary file"), std::string::npos) << from_best.output;
   EXPECT_FALSE(fs::exists(dir_ / "run/checkpoints/last.pt.tmp.4194305"));
   ASSERT_EQ(test::run_smcl(train("whole", "--set train.epochs=1")).status, 0);
-  test::expect_same_run(dir_ / "whole", dir_ / "run", false);
+  test::expect_same_run(dir_ / "whole", dir_ / "run");
 }
 
 // Resume refuses a config.yaml edited after the checkpoint, listing the keys, but lets train.epochs grow.

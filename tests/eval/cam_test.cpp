@@ -35,7 +35,7 @@ torch::Tensor resize_by_hand(const torch::Tensor& map, int64_t out_h, int64_t ou
 
 TEST(Cam, MapsAverageToTheLogitsAndAreTheirUpsampledPositivePart) {
   torch::manual_seed(5);
-  auto model = models::make_model(config::ModelName::kResNet8, 10, 3, /*with_projection=*/false);
+  auto model = models::make_model(config::ModelName::kResNet8, 10, 3);
   model->eval();
   config::AugmentConfig augment;
   augment.mean = {0.5, 0.4, 0.3};

@@ -15,11 +15,12 @@ using test::matrix;
 
 }  // namespace
 
-// Golden: tests/reference/make_gpaco_golden.py, the loss written anchor by anchor in float64, autograd gradients.
+// Golden: tests/reference/make_gpaco_golden.py, the loss written anchor by anchor in float64, autograd gradients;
+// two of its cases with a queue of earlier keys.
 TEST(ParametricContrastive, ValuesAndGradientsMatchTheReference) {
   // The file held by name: a loop over a temporary's ["cases"] would read freed memory (and ran no case).
   const auto golden = test::read_json(test::golden("gpaco.json"));
-  ASSERT_GE(golden["cases"].size(), 4u);
+  ASSERT_GE(golden["cases"].size(), 6u);
   for (const auto& c : golden["cases"]) {
     auto labels = torch::tensor(c["labels"].get<std::vector<int64_t>>(), torch::kInt64);
     labels = torch::cat({labels, labels});  // the two views
@@ -34,7 +35,14 @@ TEST(ParametricContrastive, ValuesAndGradientsMatchTheReference) {
       const double tolerance = dtype == torch::kFloat64 ? 1e-10 : 2e-5;
       auto anchors = matrix(c["anchors"]).to(dtype).requires_grad_(true);
       auto logits = matrix(c["logits"]).to(dtype).requires_grad_(true);
-      auto loss = parametric_contrastive(anchors, labels, logits, torch::tensor(log_prior, torch::kFloat64).to(dtype), options);
+      // The queued keys (cases with a queue): contrast samples of every anchor, never anchors.
+      torch::Tensor queue, queue_labels;
+      if (c.contains("queue")) {
+        queue = matrix(c["queue"]).to(dtype);
+        queue_labels = torch::tensor(c["queue_labels"].get<std::vector<int64_t>>(), torch::kInt64);
+      }
+      auto loss = parametric_contrastive(anchors, labels, logits, torch::tensor(log_prior, torch::kFloat64).to(dtype),
+                                         options, queue, queue_labels);
       loss.backward();
       EXPECT_NEAR(loss.item<double>(), expected, tolerance * std::max(1.0, std::abs(expected))) << dtype;
       EXPECT_TRUE(torch::allclose(anchors.grad().to(torch::kFloat64), matrix(c["grad_anchors"]), 0, tolerance))

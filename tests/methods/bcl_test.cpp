@@ -6,6 +6,7 @@
 #include "smcl/augment/batch_transforms.h"
 #include "smcl/core/error.h"
 #include "smcl/losses/balanced_contrastive.h"
+#include "test_util.h"
 
 namespace smcl::methods {
 namespace {
@@ -83,12 +84,45 @@ TEST(Bcl, ThePrototypeHeadAndTheClassifierLearnFromTheContrastiveTerm) {
   EXPECT_GT(f.model->classifier()->weight.grad().abs().sum().item<double>(), 0);
 }
 
-TEST(Bcl, RefusesANetworkWithoutLinearClassifierOrProjection) {
+// BCL's network as its code builds it: the cosine classifier of scale bcl.cosine_scale (30) and the projection head
+// Linear, BatchNorm1d, ReLU, Linear to bcl.projection_dim (1024), each written out here from the parameters.
+TEST(Bcl, ItsNetworkHasBclsCosineClassifierAndHead) {
+  Fixture f;
+  EXPECT_EQ(f.config.bcl.cosine_scale, 30);
+  EXPECT_EQ(f.config.bcl.projection_dim, 1024);
+  auto parameters = f.model->named_parameters();
+  auto buffers = f.model->named_buffers();
+  EXPECT_FALSE(parameters.contains("linear.bias"));
+  EXPECT_EQ(parameters["head.0.weight"].sizes(), torch::IntArrayRef({64, 64}));
+  EXPECT_EQ(parameters["head.1.weight"].sizes(), torch::IntArrayRef({64}));  // the batch norm's scale
+  EXPECT_EQ(parameters["head.3.weight"].sizes(), torch::IntArrayRef({1024, 64}));
+  // NormedLinear's initialisation: every class row of unit norm.
+  EXPECT_TRUE(torch::allclose(parameters["linear.weight"].norm(2, 1), torch::ones({3}), 0, 1e-5));
+  f.model->eval();
+  auto out = f.model->forward(f.images.to(torch::kFloat32) / 255);
+  const auto& h = out.features;
+  auto w = parameters["linear.weight"];
+  auto cosines = (h / h.norm(2, 1, true)).mm((w / w.norm(2, 1, true)).t());
+  EXPECT_TRUE(torch::allclose(out.logits, 30 * cosines, 0, 1e-5));
+  namespace F = torch::nn::functional;
+  auto hidden = F::linear(h, parameters["head.0.weight"], parameters["head.0.bias"]);
+  hidden = (hidden - buffers["head.1.running_mean"]) / torch::sqrt(buffers["head.1.running_var"] + 1e-5) *
+               parameters["head.1.weight"] +
+           parameters["head.1.bias"];
+  auto projection = F::linear(torch::relu(hidden), parameters["head.3.weight"], parameters["head.3.bias"]);
+  EXPECT_TRUE(torch::allclose(out.projection, projection / projection.norm(2, 1, true), 0, 1e-6));
+  // bcl.cosine_scale 0: a linear classifier with a bias.
+  f.config.bcl.cosine_scale = 0;
+  EXPECT_TRUE(build_model(f.config, 3, 1)->named_parameters().contains("linear.bias"));
+}
+
+TEST(Bcl, RefusesLdamOrANetworkWithoutProjection) {
   Fixture f;
   f.config.loss.name = config::LossName::kLdam;
-  EXPECT_THROW(Bcl(f.config, f.train, build_model(f.config, 3, 1)), Error);
-  EXPECT_THROW(Bcl(f.config, f.train, models::make_model(config::ModelName::kResNet8, 3, 1, /*with_projection=*/false)),
-               Error);
+  EXPECT_NE(test::error_of([&] { Bcl(f.config, f.train, build_model(f.config, 3, 1)); }).find("loss.name ldam"),
+            std::string::npos);
+  f.config.loss.name = config::LossName::kLogitAdjusted;
+  EXPECT_THROW(Bcl(f.config, f.train, models::make_model(config::ModelName::kResNet8, 3, 1)), Error);
 }
 
 }  // namespace smcl::methods

@@ -47,7 +47,7 @@ TEST(Methods, SclIsWeightedCrossEntropyOnTwoViewsPlusSupConOnTheirProjections) {
   config.augment.mean = {0.5};
   config.augment.std = {0.25};
   torch::manual_seed(0);
-  auto model = models::make_model(config::ModelName::kResNet8, 3, 1, /*with_projection=*/true);
+  auto model = models::make_model(config::ModelName::kResNet8, 3, 1, {models::kSupConHead});
   model->eval();  // batch statistics would make the two forward passes below differ
   auto images = torch::randint(0, 256, {6, 1, 8, 8}, torch::kInt64).to(torch::kUInt8);
   auto labels = torch::tensor(std::vector<int64_t>{0, 1, 2, 0, 1, 1});

@@ -33,7 +33,7 @@ TEST(SmclStep, LossAndGradientsMatchAnIndependentPyTorchImplementation) {
   for (const auto& kase : golden["cases"]) {
     const std::string name = kase["name"];
     SCOPED_TRACE(name);
-    auto model = models::make_model(config::ModelName::kResNet8, golden["classes"], c, /*with_projection=*/true);
+    auto model = models::make_model(config::ModelName::kResNet8, golden["classes"], c, {models::kSupConHead});
     set_reference_parameters(model, golden["parameters"]);
     model->train();
     config::SmclConfig smcl;
@@ -112,7 +112,7 @@ struct Fixture {
     train.images = torch::randint(0, 256, {12, 1, 8, 8}, torch::kInt64).to(torch::kUInt8);
     train.labels = torch::tensor(std::vector<int64_t>{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 2});
     train.num_classes = 3;
-    model = models::make_model(config::ModelName::kResNet8, 3, 1, /*with_projection=*/true);
+    model = models::make_model(config::ModelName::kResNet8, 3, 1, {models::kSupConHead});
     images = train.images.narrow(0, 2, 6);
     labels = train.labels.narrow(0, 2, 6);
     weights = torch::tensor({1.0f, 2.0f, 4.0f});
@@ -223,7 +223,7 @@ TEST(SmclStep, BetaZeroLeavesOnlyTheCrossEntropyOfTheSourceViews) {
 TEST(SmclStep, UnderBf16AutocastTheLossesAreTheFloat32LossesOfTheBf16Outputs) {
   // train.amp: the model runs in bfloat16, every loss in float32 (losses/precision.h).
   torch::manual_seed(0);
-  auto model = models::make_model(config::ModelName::kResNet8, 4, 3, /*with_projection=*/true);
+  auto model = models::make_model(config::ModelName::kResNet8, 4, 3, {models::kSupConHead});
   const int64_t b = 6;
   SmclGroups groups;
   groups.views = torch::randn({5 * b, 3, 16, 16});

@@ -12,12 +12,13 @@ TEST(ResNet, Resnet50HasTorchvisionsParameterCount) {
   // torchvision.models.resnet50(): 25,557,032 parameters with 1000 classes.
   EXPECT_EQ(parameter_count(*make_model(config::ModelName::kResNet50, 1000, 3)), 25557032);
   // With SMCL's projection head 2048 -> 2048 -> 128: + 2048 * 2048 + 2048 + 2048 * 128 + 128.
-  EXPECT_EQ(parameter_count(*make_model(config::ModelName::kResNet50, 1000, 3, true)), 25557032 + 4196352 + 262272);
+  EXPECT_EQ(parameter_count(*make_model(config::ModelName::kResNet50, 1000, 3, {kSupConHead})),
+            25557032 + 4196352 + 262272);
 }
 
 TEST(ResNet, ShapesAndFeatureMapForCam) {
   torch::manual_seed(0);
-  auto model = make_model(config::ModelName::kResNet50, 7, 3, true);
+  auto model = make_model(config::ModelName::kResNet50, 7, 3, {kSupConHead});
   EXPECT_EQ(model->feature_dim(), 2048);
   EXPECT_EQ(model->classifier_name(), "fc");
   auto out = model->forward(torch::randn({2, 3, 64, 64}));

@@ -48,7 +48,7 @@ TEST(Exchange, PyTorchStateDictsGiveTheSameLogits) {
     ASSERT_EQ(made.status, 0) << made.output;
     auto dict = read_state_dict(dir / "model.pt");
     auto model = models::make_model(test::choice<config::ModelName>(arch.name), arch.classes, arch.channels,
-                                    /*with_projection=*/true);
+                                    {models::kSupConHead});
     auto report = load_state_dict(*model, dict, dir / "model.pt");
     EXPECT_EQ(report.loaded, int64_t(dict.size())) << arch.name;
     EXPECT_TRUE(report.unexpected.empty()) << report.describe();
@@ -67,7 +67,7 @@ TEST(Exchange, WhatSmclWritesLoadsInPyTorchWithTheSameLogits) {
     test::TempDir dir;
     torch::manual_seed(3);
     auto model = models::make_model(test::choice<config::ModelName>(arch.name), arch.classes, arch.channels,
-                                    /*with_projection=*/true);
+                                    {models::kSupConHead});
     randomise_batch_norm(*model);
     model->eval();
     auto x = torch::randn({3, arch.channels, arch.size, arch.size});

@@ -58,7 +58,7 @@ namespace {
 // A ResNet-8 with projection head and channels_last weights, the same initialisation every call.
 models::Network network() {
   torch::manual_seed(5);
-  auto model = models::make_model(config::ModelName::kResNet8, 5, 3, /*with_projection=*/true);
+  auto model = models::make_model(config::ModelName::kResNet8, 5, 3, {models::kSupConHead});
   model->use_channels_last();
   return model;
 }

@@ -403,8 +403,8 @@ TEST(Execution, AutocastScopeCastsInsideAndRestoresAfter) {
 
 TEST(Execution, ChannelsLastGivesTheSameOutputs) {
   torch::manual_seed(5);
-  auto plain = models::make_model(config::ModelName::kResNet8, 4, 3, /*with_projection=*/true);
-  auto nhwc = models::make_model(config::ModelName::kResNet8, 4, 3, true);
+  auto plain = models::make_model(config::ModelName::kResNet8, 4, 3, {models::kSupConHead});
+  auto nhwc = models::make_model(config::ModelName::kResNet8, 4, 3, {models::kSupConHead});
   {
     torch::NoGradGuard no_grad;
     auto from = plain->parameters();

@@ -158,6 +158,13 @@ std::vector<Field> fields(Config& c) {
       scalar_field("paco.temperature", "number", c.paco.temperature, "gpaco: temperature of the projections"),
       scalar_field("paco.centre_temperature", "number", c.paco.centre_temperature,
                    "gpaco: the centre logits (classifier + log prior) are divided by it"),
+      scalar_field("paco.queue_size", "int", c.paco.queue_size,
+                   "gpaco: the last keys and labels kept as extra contrast samples (0: the batch alone)"),
+      scalar_field("paco.projection_dim", "int", c.paco.projection_dim, "gpaco: output of the projection head"),
+      scalar_field("bcl.cosine_scale", "number", c.bcl.cosine_scale,
+                   "bcl: scale s of the cosine classifier's logits (0: a linear classifier)"),
+      scalar_field("bcl.projection_dim", "int", c.bcl.projection_dim,
+                   "bcl: output of the projection and prototype heads"),
       choice_field("loss.name", c.loss.name, "classification loss"),
       choice_field("loss.reweight", c.loss.reweight, "class weights: none, class-balanced always, DRW from drw_epoch"),
       scalar_field("loss.drw_epoch", "int", c.loss.drw_epoch, "first epoch (from 0) with DRW weights"),
@@ -306,7 +313,7 @@ std::string allowed_keys_hint(const std::vector<Field>& table, const std::string
     if (field.key.rfind(section + ".", 0) == 0) hint << (hint.tellp() > 0 ? ", " : "") << field.key;
   }
   if (hint.tellp() == 0)
-    return "sections are data, model, method, mix, smcl, paco, loss, augment, train, optim, eval, retrain";
+    return "sections are data, model, method, mix, smcl, paco, bcl, loss, augment, train, optim, eval, retrain";
   return "keys in '" + section + "': " + hint.str();
 }
 
@@ -361,6 +368,14 @@ std::vector<Problem> validate(const Config& c) {
   check(p, c.paco.gamma >= 0, "paco.gamma", c.paco.gamma, ">= 0");
   check(p, c.paco.temperature > 0, "paco.temperature", c.paco.temperature, "> 0");
   check(p, c.paco.centre_temperature > 0, "paco.centre_temperature", c.paco.centre_temperature, "> 0");
+  check(p, c.paco.queue_size >= 0 && c.paco.queue_size <= (1 << 20), "paco.queue_size", c.paco.queue_size,
+        "in [0, 2^20]");
+  check(p, c.paco.projection_dim >= 1 && c.paco.projection_dim <= 65536, "paco.projection_dim", c.paco.projection_dim,
+        "in [1, 65536]");
+  check(p, std::isfinite(c.bcl.cosine_scale) && c.bcl.cosine_scale >= 0, "bcl.cosine_scale", c.bcl.cosine_scale,
+        ">= 0 (0: a linear classifier)");
+  check(p, c.bcl.projection_dim >= 1 && c.bcl.projection_dim <= 65536, "bcl.projection_dim", c.bcl.projection_dim,
+        "in [1, 65536]");
   check(p, c.loss.la_tau >= 0, "loss.la_tau", c.loss.la_tau, ">= 0");
   check(p, c.loss.ldam_max_margin > 0, "loss.ldam_max_margin", c.loss.ldam_max_margin, "> 0");
   check(p, c.loss.ldam_scale > 0, "loss.ldam_scale", c.loss.ldam_scale, "> 0");

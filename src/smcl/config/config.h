@@ -100,6 +100,16 @@ struct PacoConfig {
   double gamma = 1.0;               // weight of the samples in the denominator (the centres': 1), >= 0
   double temperature = 0.05;        // tau of the projections' similarities, > 0
   double centre_temperature = 1.0;  // the centre logits (classifier logits + log prior) are divided by it, > 0
+  int64_t queue_size = 1024;        // the last keys (second views' projections) and their labels, kept as extra
+                                    // contrast samples (GPaCo's code: 1024), >= 0; 0: the batch alone
+  int64_t projection_dim = 32;      // output of GPaCo's three-layer projection head (its CIFAR code: 32), >= 1
+};
+
+// BCL's network as its code builds it (method.name bcl; docs/methods.md).
+struct BclConfig {
+  double cosine_scale = 30;       // the cosine classifier's logits s cos(h, W_k) (BCL's NormedLinear: s 30), > 0;
+                                  // 0: a linear classifier
+  int64_t projection_dim = 1024;  // output of the projection and prototype heads (Linear, BN, ReLU, Linear), >= 1
 };
 
 struct LossConfig {
@@ -193,6 +203,7 @@ struct Config {
   MixConfig mix;
   SmclConfig smcl;
   PacoConfig paco;
+  BclConfig bcl;
   LossConfig loss;
   AugmentConfig augment;
   TrainConfig train;

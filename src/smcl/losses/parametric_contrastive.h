@@ -17,7 +17,9 @@ struct ParametricContrastiveOptions {
 };
 
 // anchors [N, D] L2-normalised projections, labels [N] int64, logits [N, K] the classifier's logits of the same
-// N images, log_prior [K] log(n_k / n). For anchor i, with l_ik = (s_ik + log pi_k) / centre_temperature and
+// N images, log_prior [K] log(n_k / n); queue [Q, D] and queue_labels [Q] (undefined: none), earlier keys that join
+// every anchor's contrast set as samples (GPaCo's code; never anchors, no gradient). The samples j are the other
+// anchors and the queued keys. For anchor i, with l_ik = (s_ik + log pi_k) / centre_temperature and
 // l_ij' = z_i.z_j / tau (j != i):
 //   L_i = -sum_c m_ic (l_ic - log sum_c w_ic exp(l_ic)) / sum_c m_ic,
 //   m = beta on the own class's centre, alpha on every other same-class sample, 0 elsewhere;
@@ -25,6 +27,7 @@ struct ParametricContrastiveOptions {
 // L = mean_i L_i. Computed in float32 at least, also inside an autocast step (losses/precision.h).
 torch::Tensor parametric_contrastive(const torch::Tensor& anchors, const torch::Tensor& labels,
                                      const torch::Tensor& logits, const torch::Tensor& log_prior,
-                                     const ParametricContrastiveOptions& options);
+                                     const ParametricContrastiveOptions& options, const torch::Tensor& queue = {},
+                                     const torch::Tensor& queue_labels = {});
 
 }  // namespace smcl::losses

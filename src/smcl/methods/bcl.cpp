@@ -12,11 +12,11 @@ Bcl::Bcl(const config::Config& config, const data::Dataset& train, const models:
     : augment_(config.augment),
       smcl_(config.smcl),
       loss_(config.loss, data::class_counts(train), train.labels.device()) {
-  SMCL_CHECK(!model->cosine_classifier(), "method bcl takes its prototypes from a linear classifier; loss.name "
-                                              << config::name_of(config.loss.name)
-                                              << " builds a cosine one (choose another loss)");
+  SMCL_CHECK(config.loss.name != config::LossName::kLdam,
+             "method bcl builds its classifier from bcl.cosine_scale; loss.name ldam would build LDAM's (choose "
+             "another loss)");
   SMCL_CHECK(model->has_projection(), "method bcl needs the network's projection head");
-  const int64_t d = model->feature_dim(), p = models::kProjectionDim;
+  const int64_t d = model->feature_dim(), p = config.bcl.projection_dim;
   prototype_head_ = torch::nn::Sequential(torch::nn::Linear(d, d), torch::nn::BatchNorm1d(d), torch::nn::ReLU(),
                                           torch::nn::Linear(d, p));
 }

@@ -23,24 +23,33 @@ std::unique_ptr<Method> make_bcl(const config::Config& config, const data::Datas
   return std::make_unique<Bcl>(config, train, *model);
 }
 
-// The registry: every method.name, whether its network carries the projection head, and its factory. A new
-// method is its class, one line here and its name in config/choices.h.
+// The projection heads of the methods that train one, as their codebases build them.
+using HeadOf = models::ProjectionHead (*)(const config::Config&);
+models::ProjectionHead no_head(const config::Config&) { return {}; }
+models::ProjectionHead supcon_head(const config::Config&) { return models::kSupConHead; }
+// BCL's `head`: Linear, BatchNorm1d, ReLU, Linear to bcl.projection_dim (1024).
+models::ProjectionHead bcl_head(const config::Config& c) { return {c.bcl.projection_dim, 1, true}; }
+// GPaCo's MLP: Linear, ReLU, Linear, ReLU, Linear to paco.projection_dim (32 in its CIFAR code).
+models::ProjectionHead gpaco_head(const config::Config& c) { return {c.paco.projection_dim, 2, false}; }
+
+// The registry: every method.name, the projection head its network carries, and its factory. A new method is its
+// class, one line here and its name in config/choices.h.
 struct Registered {
   config::MethodName name;
-  bool projection_head;
+  HeadOf head;
   MethodFactory make;
 };
 using config::MethodName;
 const Registered kRegistry[] = {
-    {MethodName::kErm, false, make<Erm>},        // method.h
-    {MethodName::kScl, true, make<Scl>},         // method.h
-    {MethodName::kSmcl, true, make<Smcl>},       // smcl.h
-    {MethodName::kBcl, true, make_bcl},          // bcl.h
-    {MethodName::kGpaco, true, make<Gpaco>},     // gpaco.h
-    {MethodName::kMixup, false, make<Mixing>},   // mixing.h
-    {MethodName::kCutMix, false, make<Mixing>},  // mixing.h
-    {MethodName::kRemix, false, make<Mixing>},   // mixing.h
-    {MethodName::kCmo, false, make<Mixing>},     // mixing.h
+    {MethodName::kErm, no_head, make<Erm>},         // method.h
+    {MethodName::kScl, supcon_head, make<Scl>},     // method.h
+    {MethodName::kSmcl, supcon_head, make<Smcl>},   // smcl.h
+    {MethodName::kBcl, bcl_head, make_bcl},         // bcl.h
+    {MethodName::kGpaco, gpaco_head, make<Gpaco>},  // gpaco.h
+    {MethodName::kMixup, no_head, make<Mixing>},    // mixing.h
+    {MethodName::kCutMix, no_head, make<Mixing>},   // mixing.h
+    {MethodName::kRemix, no_head, make<Mixing>},    // mixing.h
+    {MethodName::kCmo, no_head, make<Mixing>},      // mixing.h
 };
 
 const Registered& registered(config::MethodName name) {
@@ -92,11 +101,20 @@ PreparedStep Scl::prepare(const StepInput& input, Rng& rng) const {
   return {{torch::cat({first, second}), input.labels, input.class_weights}, run, "scl"};
 }
 
-bool uses_projection_head(const config::Config& config) { return registered(config.method.name).projection_head; }
+bool uses_projection_head(const config::Config& config) { return heads_of(config).projection.dim > 0; }
+
+models::Heads heads_of(const config::Config& config) {
+  models::Heads heads{registered(config.method.name).head(config), 0};
+  if (losses::uses_cosine_classifier(config.loss)) {
+    heads.cosine_scale = 1;  // LDAM's: its scale is in its loss
+  } else if (config.method.name == MethodName::kBcl) {
+    heads.cosine_scale = config.bcl.cosine_scale;
+  }
+  return heads;
+}
 
 models::Network build_model(const config::Config& config, int64_t num_classes, int64_t in_channels) {
-  auto model = models::make_model(config.model.name, num_classes, in_channels, uses_projection_head(config),
-                                  losses::uses_cosine_classifier(config.loss));
+  auto model = models::make_model(config.model.name, num_classes, in_channels, heads_of(config));
   if (auto bias = losses::initial_classifier_bias(config.loss, num_classes)) {
     torch::NoGradGuard no_grad;
     model->classifier()->bias.fill_(*bias);

@@ -113,8 +113,13 @@ class Scl : public Method {
 // Whether the method trains the projection head (the model must then be built with one).
 bool uses_projection_head(const config::Config& config);
 
-// The network a config trains: model.name with the projection head when the method uses one, LDAM's cosine
-// classifier for loss.name ldam, and focal's classifier bias -log(K - 1). Seeds nothing: call after seeding.
+// The heads of the network a config trains: the method's projection head, if any (SCL and SMCL: SupCon's; BCL and
+// GPaCo: their codebases'), and the classifier: LDAM's cosine one for loss.name ldam (scale 1: its loss scales),
+// BCL's of scale bcl.cosine_scale, linear otherwise.
+models::Heads heads_of(const config::Config& config);
+
+// The network a config trains: model.name with heads_of(config), and focal's classifier bias -log(K - 1). Seeds
+// nothing: call after seeding.
 models::Network build_model(const config::Config& config, int64_t num_classes, int64_t in_channels);
 
 // method.name -> method; train is the training set (smcl draws its targets from it); model is the network it will

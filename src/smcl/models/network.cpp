@@ -10,16 +10,32 @@ namespace smcl::models {
 namespace F = torch::nn::functional;
 
 void NetworkImpl::add_heads(int64_t feature_dim, int64_t num_classes, const std::string& classifier_name,
-                            bool with_projection, bool cosine_classifier) {
+                            const Heads& heads) {
+  SMCL_ASSERT(heads.cosine_scale >= 0 && heads.projection.dim >= 0 && heads.projection.hidden_layers >= 0,
+              "heads: cosine scale " << heads.cosine_scale << ", projection dim " << heads.projection.dim);
   feature_dim_ = feature_dim;
-  cosine_ = cosine_classifier;
+  cosine_scale_ = heads.cosine_scale;
   classifier_name_ = classifier_name;
-  classifier_ = register_module(classifier_name,
-                                torch::nn::Linear(torch::nn::LinearOptions(feature_dim, num_classes).bias(!cosine_)));
-  if (with_projection) {
-    head_ =
-        register_module("head", torch::nn::Sequential(torch::nn::Linear(feature_dim, feature_dim), torch::nn::ReLU(),
-                                                      torch::nn::Linear(feature_dim, kProjectionDim)));
+  classifier_ =
+      register_module(classifier_name,
+                      torch::nn::Linear(torch::nn::LinearOptions(feature_dim, num_classes).bias(!cosine_classifier())));
+  if (heads.projection.dim > 0) {
+    // The linear layers are made last first: their default biases draw from torch's global generator in the order
+    // in which GCC evaluated the arguments of the Sequential(Linear, ReLU, Linear) that this replaced, which every
+    // recorded run of SCL and SMCL used.
+    const auto last = torch::nn::Linear(feature_dim, heads.projection.dim);
+    std::vector<torch::nn::Linear> hidden;
+    for (int64_t i = 0; i < heads.projection.hidden_layers; ++i) {
+      hidden.insert(hidden.begin(), torch::nn::Linear(feature_dim, feature_dim));
+    }
+    torch::nn::Sequential head;
+    for (const auto& linear : hidden) {
+      head->push_back(linear);
+      if (heads.projection.batch_norm) head->push_back(torch::nn::BatchNorm1d(feature_dim));
+      head->push_back(torch::nn::ReLU());
+    }
+    head->push_back(last);
+    head_ = register_module("head", head);
   }
 }
 
@@ -31,9 +47,10 @@ void NetworkImpl::init_cosine_classifier() {
 }
 
 torch::Tensor NetworkImpl::classify(const torch::Tensor& features) {
-  if (!cosine_) return classifier_(features);
-  return F::normalize(features, F::NormalizeFuncOptions().dim(1))
-      .mm(F::normalize(classifier_->weight, F::NormalizeFuncOptions().dim(1)).t());
+  if (!cosine_classifier()) return classifier_(features);
+  auto cosines = F::normalize(features, F::NormalizeFuncOptions().dim(1))
+                     .mm(F::normalize(classifier_->weight, F::NormalizeFuncOptions().dim(1)).t());
+  return cosine_scale_ * cosines;  // exact for LDAM's s = 1 (its scale is in its loss)
 }
 
 void NetworkImpl::use_channels_last() {
@@ -58,8 +75,7 @@ Output NetworkImpl::forward(const torch::Tensor& x) {
   return {map, features, classify(features), projection};
 }
 
-Network make_model(config::ModelName name, int64_t num_classes, int64_t in_channels, bool with_projection,
-                   bool cosine_classifier) {
+Network make_model(config::ModelName name, int64_t num_classes, int64_t in_channels, const Heads& heads) {
   using config::ModelName;
   int64_t cifar_depth = 0;  // ResNet-CIFAR's 6n+2; 0: torchvision's ResNet
   int64_t depth = 0;
@@ -78,10 +94,9 @@ Network make_model(config::ModelName name, int64_t num_classes, int64_t in_chann
   SMCL_ASSERT(cifar_depth > 0 || depth > 0, "model.name value " << static_cast<int>(name) << " has no network");
   std::shared_ptr<NetworkImpl> network;
   if (cifar_depth > 0) {
-    network =
-        std::make_shared<ResNetCifarImpl>(cifar_depth, num_classes, in_channels, with_projection, cosine_classifier);
+    network = std::make_shared<ResNetCifarImpl>(cifar_depth, num_classes, in_channels, heads);
   } else {
-    network = std::make_shared<ResNetImpl>(depth, num_classes, in_channels, with_projection, cosine_classifier);
+    network = std::make_shared<ResNetImpl>(depth, num_classes, in_channels, heads);
   }
   return Network(network);
 }

@@ -33,8 +33,7 @@ torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
   return torch::relu(out + (downsample_ ? downsample_->forward(x) : x));
 }
 
-ResNetImpl::ResNetImpl(int64_t depth, int64_t num_classes, int64_t in_channels, bool with_projection,
-                       bool cosine_classifier) {
+ResNetImpl::ResNetImpl(int64_t depth, int64_t num_classes, int64_t in_channels, const Heads& heads) {
   std::vector<int64_t> blocks;
   if (depth == 50) blocks = {3, 4, 6, 3};
   if (depth == 101) blocks = {3, 4, 23, 3};
@@ -56,13 +55,13 @@ ResNetImpl::ResNetImpl(int64_t depth, int64_t num_classes, int64_t in_channels, 
   layer2_ = register_module("layer2", stage(128, blocks[1], 2));
   layer3_ = register_module("layer3", stage(256, blocks[2], 2));
   layer4_ = register_module("layer4", stage(512, blocks[3], 2));
-  add_heads(512 * kExpansion, num_classes, "fc", with_projection, cosine_classifier);
+  add_heads(512 * kExpansion, num_classes, "fc", heads);
   for (auto& module : modules(/*include_self=*/false)) {
     if (auto* c = module->as<torch::nn::Conv2d>()) {
       torch::nn::init::kaiming_normal_(c->weight, 0, torch::kFanOut, torch::kReLU);
     }
   }
-  if (cosine_classifier) init_cosine_classifier();
+  if (cosine_classifier()) init_cosine_classifier();
 }
 
 torch::Tensor ResNetImpl::backbone(const torch::Tensor& x) {

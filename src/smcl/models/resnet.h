@@ -25,8 +25,7 @@ class ResNetImpl : public NetworkImpl {
  public:
   // depth 50, 101 or 152; features are 2048-d. Initialised as torchvision does: Kaiming-normal (fan-out, ReLU)
   // convolutions, batch norm 1 and 0, PyTorch's default linear layers.
-  ResNetImpl(int64_t depth, int64_t num_classes, int64_t in_channels, bool with_projection = false,
-             bool cosine_classifier = false);
+  ResNetImpl(int64_t depth, int64_t num_classes, int64_t in_channels, const Heads& heads = {});
 
  protected:
   torch::Tensor backbone(const torch::Tensor& x) override;

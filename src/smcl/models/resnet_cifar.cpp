@@ -36,8 +36,7 @@ torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
   return torch::relu(out + shortcut);
 }
 
-ResNetCifarImpl::ResNetCifarImpl(int64_t depth, int64_t num_classes, int64_t in_channels, bool with_projection,
-                                 bool cosine_classifier) {
+ResNetCifarImpl::ResNetCifarImpl(int64_t depth, int64_t num_classes, int64_t in_channels, const Heads& heads) {
   SMCL_CHECK(depth >= 8 && (depth - 2) % 6 == 0, "ResNet-CIFAR depth must be 6n+2 with n >= 1, got " << depth);
   const int64_t blocks = (depth - 2) / 6;
   conv1_ = register_module("conv1", conv3x3(in_channels, 16, 1));
@@ -54,14 +53,14 @@ ResNetCifarImpl::ResNetCifarImpl(int64_t depth, int64_t num_classes, int64_t in_
   layer1_ = register_module("layer1", stage(16, 1));
   layer2_ = register_module("layer2", stage(32, 2));
   layer3_ = register_module("layer3", stage(64, 2));
-  add_heads(64, num_classes, "linear", with_projection, cosine_classifier);
+  add_heads(64, num_classes, "linear", heads);
   // Kaiming-normal (fan-in, gain sqrt(2)) for conv and linear weights, as LDAM-DRW's _weights_init; biases
   // and batch norm keep PyTorch's defaults.
   for (auto& module : modules(/*include_self=*/false)) {
     if (auto* conv = module->as<torch::nn::Conv2d>()) torch::nn::init::kaiming_normal_(conv->weight);
     if (auto* linear = module->as<torch::nn::Linear>()) torch::nn::init::kaiming_normal_(linear->weight);
   }
-  if (cosine_classifier) init_cosine_classifier();
+  if (cosine_classifier()) init_cosine_classifier();
 }
 
 torch::Tensor ResNetCifarImpl::backbone(const torch::Tensor& x) {

@@ -25,8 +25,7 @@ class ResNetCifarImpl : public NetworkImpl {
  public:
   // depth = 6n + 2 (8, 14, 20, 32, 44, 56, 110); in_channels follows the data (1 for MNIST-like, 3 for CIFAR).
   // Features are 64-d. Kaiming-normal initialisation of every conv and linear weight (LDAM-DRW's _weights_init).
-  ResNetCifarImpl(int64_t depth, int64_t num_classes, int64_t in_channels, bool with_projection = false,
-                  bool cosine_classifier = false);
+  ResNetCifarImpl(int64_t depth, int64_t num_classes, int64_t in_channels, const Heads& heads = {});
 
  protected:
   torch::Tensor backbone(const torch::Tensor& x) override;

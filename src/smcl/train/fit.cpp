@@ -186,9 +186,10 @@ void setup(Run& run, bool fresh) {
   run.method = methods::make_method(c, run.data.train, &run.model);
   auto parameters = run.model->parameters();
   if (auto own = run.method->module()) {
-    SMCL_CHECK(!dist::active(), "method " << config::name_of(c.method.name)
-                                          << " has parameters of its own, which data-parallel "
-                                          << "training does not share out yet; train it in one process");
+    // Buffers alone (GPaCo's queue) stay equal in every process: each updates them from the whole batch.
+    SMCL_CHECK(!dist::active() || own->parameters().empty(),
+               "method " << config::name_of(c.method.name) << " has parameters of its own, which data-parallel "
+                         << "training does not share out yet; train it in one process");
     own->to(run.device);
     own->train();
     for (const auto& p : own->parameters()) parameters.push_back(p);

@@ -101,9 +101,9 @@ RunSummary retrain(const std::string& source_dir, const config::RetrainConfig& o
   SMCL_CHECK(config.retrain.mode == config::RetrainMode::kNone,
              "'" << source_dir << "' is itself a retrained run (retrain.mode " << config::name_of(config.retrain.mode)
                  << "); retrain the run it came from");
-  SMCL_CHECK(!losses::uses_cosine_classifier(config.loss),
-             "'" << source_dir << "' trained LDAM's cosine classifier (loss.name ldam); the retrain modes "
-                 << "re-train or rescale a linear classifier");
+  SMCL_CHECK(methods::heads_of(config).cosine_scale == 0,
+             "'" << source_dir << "' trained a cosine classifier (LDAM's, or BCL's: bcl.cosine_scale "
+                 << config.bcl.cosine_scale << "); the retrain modes re-train or rescale a linear classifier");
   SMCL_CHECK(options.mode != config::RetrainMode::kNone,
              "retrain: the mode must be crt, lws, tau_norm or logit_adjust");
   config.retrain = options;
