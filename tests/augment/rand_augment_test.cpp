@@ -1,5 +1,5 @@
-// RandAugment's operations against PIL as timm applies them (tests/reference/make_image_golden.py), and the
-// per-image draws.
+// RandAugment's operations against PIL as timm applies them, AutoAugment's CIFAR-10 policy and operations against
+// torchvision's (tests/reference/make_image_golden.py), and the per-image draws of both.
 #include "smcl/augment/rand_augment.h"
 
 #include <gtest/gtest.h>
@@ -62,6 +62,71 @@ TEST(RandAugment, BatchAppliesEachImagesOwnDraws) {
   }
   EXPECT_GT(unchanged, 12);  // about half skip
   EXPECT_LT(unchanged, 36);
+}
+
+// Every operation of the CIFAR-10 policy, at every magnitude bin and both signs, is torchvision's _apply_op on a PIL
+// image (nearest, black fill), pixel for pixel; the magnitudes are its _augmentation_space's for the image's size.
+TEST(AutoAugment, EveryOperationIsTorchvisionsOnPilImages) {
+  auto golden = test::read_json(test::golden("images/auto_augment.json"));
+  int64_t checked = 0;
+  for (const auto& [kind, entry] : golden["images"].items()) {
+    auto image = test::tensor_from_json(entry["image"], torch::kUInt8).unsqueeze(0);
+    for (const auto& c : entry["cases"]) {
+      const std::string op = c["op"];
+      const double magnitude = c["magnitude"];
+      if (!c["bin"].is_null()) {
+        bool is_signed = false;
+        EXPECT_EQ(auto_augment_magnitude(op, c["bin"], image.size(2), image.size(3), &is_signed), std::abs(magnitude))
+            << kind << " " << op << " bin " << c["bin"];
+      }
+      auto ours = auto_augment_op(op, image, {magnitude});
+      auto expected = test::tensor_from_json(c["image"], torch::kUInt8).unsqueeze(0);
+      ASSERT_EQ(ours.sizes(), expected.sizes()) << op;
+      EXPECT_TRUE(torch::equal(ours, expected)) << kind << " " << op << " " << magnitude << ": "
+                                                << (ours.ne(expected)).sum().item<int64_t>() << " pixels differ";
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 30 + 183 + 183);
+  EXPECT_THROW(auto_augment_op("Blur", torch::zeros({1, 3, 4, 4}, torch::kUInt8), {0}), Error);
+}
+
+TEST(AutoAugment, TheCifar10PolicyIsTorchvisions) {
+  auto golden = test::read_json(test::golden("images/auto_augment.json"))["policy"];
+  const auto& policy = auto_augment_cifar10_policy();
+  ASSERT_EQ(policy.size(), golden.size());
+  for (size_t p = 0; p < policy.size(); ++p) {
+    for (size_t k = 0; k < 2; ++k) {
+      const auto& step = golden[p][k];
+      EXPECT_EQ(policy[p][k].op, step[0].get<std::string>()) << p;
+      EXPECT_EQ(policy[p][k].probability, step[1].get<double>()) << p;
+      EXPECT_EQ(policy[p][k].bin, step[2].is_null() ? -1 : step[2].get<int>()) << p;
+    }
+  }
+}
+
+// Replaying the draws, each image is its sub-policy's operations applied in turn, and nothing else.
+TEST(AutoAugment, BatchAppliesEachImagesOwnDraws) {
+  auto images = torch::randint(0, 256, {64, 3, 12, 12}, torch::kUInt8);
+  Rng rng(2), replay(2);
+  auto out = auto_augment_cifar10(images, rng);
+  const auto& policy = auto_augment_cifar10_policy();
+  int changed = 0;
+  for (int64_t i = 0; i < 64; ++i) {
+    const auto& steps = policy[size_t(replay.uniform_int(25))];
+    auto alone = images.narrow(0, i, 1);
+    for (const auto& step : steps) {
+      const bool applies = replay.uniform() < step.probability, negative = replay.uniform() < 0.5;
+      if (!applies) continue;
+      bool is_signed = false;
+      const double magnitude = auto_augment_magnitude(step.op, step.bin, 12, 12, &is_signed);
+      alone = auto_augment_op(step.op, alone, {is_signed && negative ? -magnitude : magnitude});
+    }
+    EXPECT_TRUE(torch::equal(out[i], alone[0])) << i;
+    changed += !torch::equal(out[i], images[i]);
+  }
+  EXPECT_EQ(rng.state(), replay.state());
+  EXPECT_GT(changed, 32);  // most sub-policies change the image
 }
 
 }  // namespace smcl::augment

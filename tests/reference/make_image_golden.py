@@ -15,6 +15,10 @@ tests/reference/golden/images/. The C++ tests never run this script; they read i
 - images/rand_augment.json: each RandAugment operation of timm's rand-n2-m10 op set applied by PIL exactly as
   timm's auto_augment.py does (ImageOps, ImageEnhance, Image.transform AFFINE with bilinear resampling and the
   fill colour (124, 116, 104)), to one RGB and one grayscale image, at several magnitudes.
+- images/auto_augment.json: each operation of torchvision's AutoAugment CIFAR-10 policy applied by torchvision's
+  own _apply_op to PIL images (nearest resampling, no fill: black), at every magnitude bin of 10 with both signs,
+  to an RGB and a grayscale image of 11x13, and the geometric ones at three bins to a 32x32 RGB image (CIFAR's
+  size); with the magnitudes torchvision's _augmentation_space gives for each size.
 """
 import json
 import os
@@ -98,6 +102,9 @@ def main():
     with open(os.path.join(OUT, "rand_augment.json"), "w") as f:
         json.dump(rand_augment_golden(), f)
 
+    with open(os.path.join(OUT, "auto_augment.json"), "w") as f:
+        json.dump(auto_augment_golden(), f)
+
 
 FILL = (124, 116, 104)
 
@@ -157,6 +164,34 @@ def rand_augment_golden():
             "rgb": np.asarray(pil_op(rgb, name, value)).transpose(2, 0, 1).tolist(),
             "gray": np.asarray(pil_op(gray, name, value))[None].tolist(),
         })
+    return out
+
+
+def auto_augment_golden():
+    from torchvision.transforms import InterpolationMode
+    from torchvision.transforms.autoaugment import AutoAugment, AutoAugmentPolicy, _apply_op
+    auto = AutoAugment(AutoAugmentPolicy.CIFAR10)
+    ops = sorted({op for policy in auto.policies for op, _, _ in policy})
+    images = {"rgb32": Image.fromarray(pattern(32, 32, 3, 7), "RGB"),
+              "rgb11x13": Image.fromarray(pattern(11, 13, 3, 8), "RGB"),
+              "gray11x13": Image.fromarray(pattern(11, 13, 1, 9)[:, :, 0], "L")}
+    out = {"policy": [[[op, p, bin] for op, p, bin in policy] for policy in auto.policies], "images": {}}
+    for key, img in images.items():
+        array = np.asarray(img)
+        entry = {"image": (array.transpose(2, 0, 1) if array.ndim == 3 else array[None]).tolist(), "cases": []}
+        space = auto._augmentation_space(10, (img.height, img.width))
+        geometric = ("Rotate", "ShearX", "ShearY", "TranslateX", "TranslateY")
+        for op in ops if key != "rgb32" else geometric:
+            magnitudes, signed = space[op]
+            bins = ((2, 5, 9) if key == "rgb32" else range(10)) if magnitudes.ndim > 0 else [None]
+            for bin in bins:
+                magnitude = float(magnitudes[bin].item()) if bin is not None else 0.0
+                for sign in ((1, -1) if signed else (1,)):
+                    result = np.asarray(_apply_op(img, op, sign * magnitude, InterpolationMode.NEAREST, None))
+                    entry["cases"].append({
+                        "op": op, "bin": bin, "magnitude": sign * magnitude,
+                        "image": (result.transpose(2, 0, 1) if result.ndim == 3 else result[None]).tolist()})
+        out["images"][key] = entry
     return out
 
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <map>
 
 #include "smcl/core/error.h"
 
@@ -122,6 +123,69 @@ std::array<double, 6> rotation_matrix(double degrees, int64_t h, int64_t w) {
   return {a, b, a * -cx + b * -cy + cx, d, e, d * -cx + e * -cy + cy};
 }
 
+// Image.transform(AFFINE, m, NEAREST) with black fill, as Pillow computes it (libImaging/Geometry.c): a matrix
+// without rotation or shear (m[1] == m[3] == 0) maps each axis on its own in floating point (ImagingScaleAffine),
+// any other in 16.16 fixed point (affine_fixed): output pixel (x, y) reads input pixel (xx >> 16, yy >> 16),
+// xx = FIX(m2 + m0 / 2 + m1 / 2) + x FIX(m0) + y FIX(m1), yy likewise, FIX(v) = floor(65536 v + 0.5).
+// Pixels that read outside the image are black.
+torch::Tensor pil_affine_nearest(const torch::Tensor& images, const std::vector<std::array<double, 6>>& matrices) {
+  const int64_t n = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
+  std::vector<int64_t> source(size_t(n * h * w), -1);  // input pixel of each output pixel; -1: outside
+  for (int64_t i = 0; i < n; ++i) {
+    const auto& m = matrices[size_t(i)];
+    int64_t* out = source.data() + i * h * w;
+    auto coord = [](double v) { return v < 0.0 ? int64_t(-1) : int64_t(v); };  // Pillow's COORD
+    if (m[1] == 0 && m[3] == 0) {
+      double yo = m[5] + m[4] * 0.5;
+      for (int64_t y = 0; y < h; ++y, yo += m[4]) {
+        const int64_t yin = coord(yo);
+        double xo = m[2] + m[0] * 0.5;
+        for (int64_t x = 0; x < w; ++x, xo += m[0]) {
+          const int64_t xin = coord(xo);
+          if (xin >= 0 && xin < w && yin >= 0 && yin < h) out[y * w + x] = yin * w + xin;
+        }
+      }
+      continue;
+    }
+    auto fits = [&](double x, double y) {
+      return std::fabs(x * m[0] + y * m[1] + m[2]) < 32768.0 && std::fabs(x * m[3] + y * m[4] + m[5]) < 32768.0;
+    };
+    SMCL_CHECK(fits(0, 0) && fits(double(w), double(h)) && fits(0, double(h)) && fits(double(w), 0),
+               "AutoAugment: a " << h << "x" << w << " image is beyond Pillow's fixed-point affine transform");
+    auto fix = [](double v) { return int64_t(std::floor(v * 65536.0 + 0.5)); };
+    const int64_t a0 = fix(m[0]), a1 = fix(m[1]), a3 = fix(m[3]), a4 = fix(m[4]);
+    const int64_t a2 = fix(m[2] + m[0] * 0.5 + m[1] * 0.5), a5 = fix(m[5] + m[3] * 0.5 + m[4] * 0.5);
+    for (int64_t y = 0; y < h; ++y) {
+      for (int64_t x = 0; x < w; ++x) {
+        const int64_t xin = (a2 + y * a1 + x * a0) >> 16, yin = (a5 + y * a4 + x * a3) >> 16;
+        if (xin >= 0 && xin < w && yin >= 0 && yin < h) out[y * w + x] = yin * w + xin;
+      }
+    }
+  }
+  auto index = torch::tensor(source, torch::kInt64).view({n, 1, h * w}).to(images.device());
+  auto read = images.reshape({n, c, h * w}).gather(2, index.clamp_min(0).expand({n, c, h * w}));
+  return torch::where(index.ge(0), read, torch::zeros_like(read)).view({n, c, h, w});
+}
+
+// torchvision's _get_inverse_affine_matrix (functional.py) for scale 1: the matrix Pillow gets for a rotation by
+// angle, a translation and shears (all in degrees), about centre (cx, cy). Python's math.radians multiplies by
+// pi / 180, as here.
+std::array<double, 6> torchvision_inverse_affine(double cx, double cy, double angle, double tx, double ty,
+                                                 double shear_x, double shear_y) {
+  constexpr double kDegToRad = M_PI / 180.0;
+  const double rot = angle * kDegToRad, sx = shear_x * kDegToRad, sy = shear_y * kDegToRad;
+  const double a = std::cos(rot - sy) / std::cos(sy);
+  const double b = -std::cos(rot - sy) * std::tan(sx) / std::cos(sy) - std::sin(rot);
+  const double c = std::sin(rot - sy) / std::cos(sy);
+  const double d = -std::sin(rot - sy) * std::tan(sx) / std::cos(sy) + std::cos(rot);
+  std::array<double, 6> m = {d, -b, 0.0, -c, a, 0.0};
+  m[2] += m[0] * (-cx - tx) + m[1] * (-cy - ty);
+  m[5] += m[3] * (-cx - tx) + m[4] * (-cy - ty);
+  m[2] += cx;
+  m[5] += cy;
+  return m;
+}
+
 double standard_normal(Rng& rng) {
   // Box-Muller from two uniforms; 1 - u is in (0, 1].
   return std::sqrt(-2.0 * std::log(1.0 - rng.uniform())) * std::cos(2.0 * M_PI * rng.uniform());
@@ -230,6 +294,128 @@ torch::Tensor rand_augment(const torch::Tensor& images, int64_t n, double magnit
       if (rows.empty()) continue;
       auto index = torch::tensor(rows, torch::kInt64).to(images.device());
       x.index_copy_(0, index, rand_augment_op(ops[size_t(op)], x.index_select(0, index), values));
+    }
+  }
+  return x;
+}
+
+const std::vector<std::array<AutoAugmentStep, 2>>& auto_augment_cifar10_policy() {
+  // torchvision's AutoAugment._get_policies(AutoAugmentPolicy.CIFAR10), in its order.
+  static const std::vector<std::array<AutoAugmentStep, 2>> policy = {
+      {{{"Invert", 0.1, -1}, {"Contrast", 0.2, 6}}},         {{{"Rotate", 0.7, 2}, {"TranslateX", 0.3, 9}}},
+      {{{"Sharpness", 0.8, 1}, {"Sharpness", 0.9, 3}}},      {{{"ShearY", 0.5, 8}, {"TranslateY", 0.7, 9}}},
+      {{{"AutoContrast", 0.5, -1}, {"Equalize", 0.9, -1}}},  {{{"ShearY", 0.2, 7}, {"Posterize", 0.3, 7}}},
+      {{{"Color", 0.4, 3}, {"Brightness", 0.6, 7}}},         {{{"Sharpness", 0.3, 9}, {"Brightness", 0.7, 9}}},
+      {{{"Equalize", 0.6, -1}, {"Equalize", 0.5, -1}}},      {{{"Contrast", 0.6, 7}, {"Sharpness", 0.6, 5}}},
+      {{{"Color", 0.7, 7}, {"TranslateX", 0.5, 8}}},         {{{"Equalize", 0.3, -1}, {"AutoContrast", 0.4, -1}}},
+      {{{"TranslateY", 0.4, 3}, {"Sharpness", 0.2, 6}}},     {{{"Brightness", 0.9, 6}, {"Color", 0.2, 8}}},
+      {{{"Solarize", 0.5, 2}, {"Invert", 0.0, -1}}},         {{{"Equalize", 0.2, -1}, {"AutoContrast", 0.6, -1}}},
+      {{{"Equalize", 0.2, -1}, {"Equalize", 0.6, -1}}},      {{{"Color", 0.9, 9}, {"Equalize", 0.6, -1}}},
+      {{{"AutoContrast", 0.8, -1}, {"Solarize", 0.2, 8}}},   {{{"Brightness", 0.1, 3}, {"Color", 0.7, 0}}},
+      {{{"Solarize", 0.4, 5}, {"AutoContrast", 0.9, -1}}},   {{{"TranslateY", 0.9, 9}, {"TranslateY", 0.7, 9}}},
+      {{{"AutoContrast", 0.9, -1}, {"Solarize", 0.8, 3}}},   {{{"Equalize", 0.8, -1}, {"Invert", 0.1, -1}}},
+      {{{"TranslateY", 0.7, 9}, {"AutoContrast", 0.9, -1}}},
+  };
+  return policy;
+}
+
+double auto_augment_magnitude(const std::string& op, int bin, int64_t height, int64_t width, bool* is_signed) {
+  // torchvision's _augmentation_space(10, (height, width)): float32 linspace values, as torch computes them.
+  *is_signed = op != "Posterize" && op != "Solarize" && op != "AutoContrast" && op != "Equalize" && op != "Invert";
+  if (op == "AutoContrast" || op == "Equalize" || op == "Invert") {
+    *is_signed = false;
+    return 0.0;
+  }
+  SMCL_CHECK(bin >= 0 && bin < 10, "AutoAugment: magnitude bin " << bin << " of " << op << " is not in [0, 10)");
+  auto at = [bin](const torch::Tensor& values) { return values[bin].item<double>(); };
+  if (op == "ShearX" || op == "ShearY") return at(torch::linspace(0.0, 0.3, 10));
+  if (op == "TranslateX") return at(torch::linspace(0.0, 150.0 / 331.0 * double(width), 10));
+  if (op == "TranslateY") return at(torch::linspace(0.0, 150.0 / 331.0 * double(height), 10));
+  if (op == "Rotate") return at(torch::linspace(0.0, 30.0, 10));
+  if (op == "Brightness" || op == "Color" || op == "Contrast" || op == "Sharpness") {
+    return at(torch::linspace(0.0, 0.9, 10));
+  }
+  if (op == "Posterize") return at(8 - (torch::arange(10) / ((10 - 1) / 4.0)).round().to(torch::kInt));
+  if (op == "Solarize") return at(torch::linspace(255.0, 0.0, 10));
+  throw Error("unknown AutoAugment operation '" + op + "'");
+}
+
+torch::Tensor auto_augment_op(const std::string& op, const torch::Tensor& images,
+                              const std::vector<double>& magnitudes) {
+  SMCL_ASSERT(images.scalar_type() == torch::kUInt8 && int64_t(magnitudes.size()) == images.size(0));
+  const int64_t h = images.size(2), w = images.size(3);
+  constexpr double kRadToDeg = 180.0 / M_PI;  // Python's math.degrees
+  std::vector<double> values;
+  if (op == "Brightness" || op == "Color" || op == "Contrast" || op == "Sharpness") {
+    for (double m : magnitudes) values.push_back(1.0 + m);  // torchvision's enhancement factor
+    return rand_augment_op(op, images, values);
+  }
+  // Posterize keeps int(m) bits; Solarize inverts the values i with not i < threshold, i.e. i >= ceil(threshold).
+  if (op == "Posterize") {
+    for (double m : magnitudes) values.push_back(std::trunc(m));
+    return rand_augment_op(op, images, values);
+  }
+  if (op == "Solarize") {
+    for (double m : magnitudes) values.push_back(std::ceil(m));
+    return rand_augment_op(op, images, values);
+  }
+  if (op == "AutoContrast" || op == "Equalize" || op == "Invert") return rand_augment_op(op, images, magnitudes);
+  std::vector<std::array<double, 6>> matrices;
+  for (double m : magnitudes) {
+    if (op == "ShearX") {
+      matrices.push_back(torchvision_inverse_affine(0, 0, 0, 0, 0, std::atan(m) * kRadToDeg, 0));
+    } else if (op == "ShearY") {
+      matrices.push_back(torchvision_inverse_affine(0, 0, 0, 0, 0, 0, std::atan(m) * kRadToDeg));
+    } else if (op == "TranslateX") {  // translate [int(m), 0] about the default centre
+      matrices.push_back(torchvision_inverse_affine(double(w) * 0.5, double(h) * 0.5, 0, std::trunc(m), 0, 0, 0));
+    } else if (op == "TranslateY") {
+      matrices.push_back(torchvision_inverse_affine(double(w) * 0.5, double(h) * 0.5, 0, 0, std::trunc(m), 0, 0));
+    } else if (op == "Rotate") {  // F.rotate on PIL is Image.rotate
+      matrices.push_back(rotation_matrix(m, h, w));
+    } else {
+      throw Error("unknown AutoAugment operation '" + op + "'");
+    }
+  }
+  return pil_affine_nearest(images, matrices);
+}
+
+torch::Tensor auto_augment_cifar10(const torch::Tensor& images, Rng& rng) {
+  const auto& policy = auto_augment_cifar10_policy();
+  const int64_t b = images.size(0), h = images.size(2), w = images.size(3);
+  // Draws, image by image: the sub-policy, then for each of its steps whether it applies and its sign.
+  std::vector<std::array<double, 2>> step_magnitude(policy.size());
+  std::vector<std::array<bool, 2>> step_signed(policy.size());
+  for (size_t p = 0; p < policy.size(); ++p) {
+    for (size_t k = 0; k < 2; ++k) {
+      bool is_signed = false;
+      step_magnitude[p][k] = auto_augment_magnitude(policy[p][k].op, policy[p][k].bin, h, w, &is_signed);
+      step_signed[p][k] = is_signed;
+    }
+  }
+  std::vector<std::array<double, 2>> magnitudes(size_t(b), {0, 0});
+  std::vector<std::array<bool, 2>> applies(size_t(b), {false, false});
+  std::vector<size_t> chosen(static_cast<size_t>(b));
+  for (int64_t i = 0; i < b; ++i) {
+    const auto p = size_t(rng.uniform_int(int64_t(policy.size())));
+    chosen[size_t(i)] = p;
+    for (size_t k = 0; k < 2; ++k) {
+      applies[size_t(i)][k] = rng.uniform() < policy[p][k].probability;
+      const bool negative = rng.uniform() < 0.5;
+      magnitudes[size_t(i)][k] = step_signed[p][k] && negative ? -step_magnitude[p][k] : step_magnitude[p][k];
+    }
+  }
+  auto x = images.clone();  // written in place, the images of one operation at a time
+  for (size_t k = 0; k < 2; ++k) {
+    std::map<std::string, std::pair<std::vector<int64_t>, std::vector<double>>> by_op;
+    for (int64_t i = 0; i < b; ++i) {
+      if (!applies[size_t(i)][k]) continue;
+      auto& group = by_op[policy[chosen[size_t(i)]][k].op];
+      group.first.push_back(i);
+      group.second.push_back(magnitudes[size_t(i)][k]);
+    }
+    for (const auto& [op, group] : by_op) {
+      auto index = torch::tensor(group.first, torch::kInt64).to(images.device());
+      x.index_copy_(0, index, auto_augment_op(op, x.index_select(0, index), group.second));
     }
   }
   return x;
