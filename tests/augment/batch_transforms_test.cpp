@@ -6,6 +6,7 @@
 #include <set>
 
 #include "smcl/augment/image_views.h"
+#include "smcl/augment/rand_augment.h"
 
 namespace smcl::augment {
 namespace {
@@ -149,6 +150,77 @@ TEST(BatchTransforms, ResizedCropOfABatchIsEachImagesResizedCrop) {
   config.resized_crop = true;
   Rng e(4);
   EXPECT_TRUE(torch::equal(random_view(images, config, e), out));
+}
+
+}  // namespace smcl::augment
+
+namespace smcl::augment {
+
+// AutoAugment comes after the crop and flip when augment.auto_augment is cifar10, with the stream's next draws;
+// with none it draws nothing.
+TEST(BatchTransforms, AutoAugmentFollowsTheFlipWhenOn) {
+  auto images = torch::randint(0, 256, {16, 3, 10, 10}, torch::kUInt8);
+  config::AugmentConfig config;
+  config.crop_padding = 0;
+  config.auto_augment = config::AutoAugmentPolicy::kCifar10;
+  Rng rng(4), replay(4);
+  auto view = random_view(images, config, rng);
+  auto expected = auto_augment_cifar10(random_flip(random_crop(images, 0, replay), replay), replay);
+  EXPECT_TRUE(torch::equal(view, expected));
+  EXPECT_EQ(rng.state(), replay.state());
+  config.auto_augment = config::AutoAugmentPolicy::kNone;
+  Rng plain(4), flip_only(4);
+  random_view(images, config, plain);
+  random_flip(random_crop(images, 0, flip_only), flip_only);
+  EXPECT_EQ(plain.state(), flip_only.state());
+}
+
+// Each view recipe is its codebase's transform list, on the run's normalisation; `augment` is the run's section.
+TEST(BatchTransforms, ViewRecipesAreTheirCodebasesAugmentations) {
+  config::AugmentConfig run;
+  run.cutout = 8;
+  run.color_jitter_prob = 0.3;
+  run.mean = {0.5};
+  run.std = {0.25};
+  run.crop_ratio = {0.5, 2.0};
+  const auto same = view_augment(run, config::ViewAugment::kAugment);
+  EXPECT_EQ(same.cutout, 8);
+  EXPECT_EQ(same.color_jitter_prob, 0.3);
+
+  const auto sim = view_augment(run, config::ViewAugment::kSimAugment);
+  EXPECT_TRUE(sim.resized_crop && sim.flip);
+  EXPECT_EQ(sim.crop_scale, (std::vector<double>{0.2, 1.0}));
+  EXPECT_EQ(sim.color_jitter, (std::vector<double>{0.4, 0.4, 0.4, 0.1}));
+  EXPECT_EQ(sim.color_jitter_prob, 0.8);
+  EXPECT_EQ(sim.grayscale_prob, 0.2);
+  EXPECT_EQ(sim.cutout, 0);
+  EXPECT_EQ(sim.rand_augment_n, 0);
+  EXPECT_EQ(sim.auto_augment, config::AutoAugmentPolicy::kNone);
+
+  const auto autoaug = view_augment(run, config::ViewAugment::kAutoAugment);
+  EXPECT_FALSE(autoaug.resized_crop);
+  EXPECT_EQ(autoaug.crop_padding, 4);
+  EXPECT_TRUE(autoaug.flip);
+  EXPECT_EQ(autoaug.auto_augment, config::AutoAugmentPolicy::kCifar10);
+  EXPECT_EQ(autoaug.cutout, 16);
+  EXPECT_EQ(autoaug.color_jitter_prob, 0);
+  EXPECT_EQ(autoaug.grayscale_prob, 0);
+
+  const auto randaug = view_augment(run, config::ViewAugment::kRandAugment);
+  EXPECT_TRUE(randaug.resized_crop && randaug.flip);
+  EXPECT_EQ(randaug.crop_scale, (std::vector<double>{0.08, 1.0}));
+  EXPECT_EQ(randaug.color_jitter, (std::vector<double>{0.4, 0.4, 0.4, 0.0}));
+  EXPECT_EQ(randaug.color_jitter_prob, 1.0);
+  EXPECT_EQ(randaug.rand_augment_n, 2);
+  EXPECT_EQ(randaug.rand_augment_m, 10);
+  EXPECT_EQ(randaug.rand_augment_mstd, 0.5);
+  EXPECT_EQ(randaug.cutout, 0);
+
+  for (const auto& view : {sim, autoaug, randaug}) {
+    EXPECT_EQ(view.mean, run.mean);
+    EXPECT_EQ(view.std, run.std);
+    EXPECT_EQ(view.crop_ratio, run.crop_ratio);
+  }
 }
 
 }  // namespace smcl::augment

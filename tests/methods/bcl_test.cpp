@@ -49,8 +49,14 @@ TEST(Bcl, StepIsTheClassificationLossOfTheFirstViewPlusBclOfTheOtherTwo) {
   Rng rng(7), replay(7);
   auto out = bcl.step(f.model, {f.images, f.labels, f.weights, 0}, rng);
 
+  // The first view BCL's RandAugment recipe, the other two SimAugment (bcl.classifier_view, bcl.contrast_views).
   std::vector<torch::Tensor> views;
-  for (int i = 0; i < 3; ++i) views.push_back(augment::train_view(f.images, f.config.augment, replay));
+  views.push_back(augment::train_view(
+      f.images, augment::view_augment(f.config.augment, config::ViewAugment::kRandAugment), replay));
+  for (int i = 0; i < 2; ++i) {
+    views.push_back(augment::train_view(
+        f.images, augment::view_augment(f.config.augment, config::ViewAugment::kSimAugment), replay));
+  }
   EXPECT_EQ(rng.state(), replay.state());
   auto forward = f.model->forward(torch::cat(views));
   // log prior of the counts 8, 3, 1 of 12, by hand

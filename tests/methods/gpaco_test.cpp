@@ -49,8 +49,12 @@ TEST(Gpaco, StepIsTheParametricContrastiveLossOfBothViewsAndTheQueue) {
   Rng rng(7), replay(7);
   auto out = gpaco.step(f.model, {f.images, f.labels, f.weights, 0}, rng);
 
+  // The query view GPaCo's AutoAugment recipe, the key view SimAugment (paco.query_view, paco.key_view).
   std::vector<torch::Tensor> views;
-  for (int i = 0; i < 2; ++i) views.push_back(augment::train_view(f.images, f.config.augment, replay));
+  views.push_back(augment::train_view(
+      f.images, augment::view_augment(f.config.augment, config::ViewAugment::kAutoAugment), replay));
+  views.push_back(
+      augment::train_view(f.images, augment::view_augment(f.config.augment, config::ViewAugment::kSimAugment), replay));
   EXPECT_EQ(rng.state(), replay.state());
   auto q = f.model->forward(views[0]), k = f.model->forward(views[1]);
   auto log_prior = torch::log(torch::tensor({8.0f / 12, 3.0f / 12, 1.0f / 12}));

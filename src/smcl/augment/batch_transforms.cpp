@@ -81,6 +81,45 @@ torch::Tensor random_resized_crop(const torch::Tensor& images, const std::vector
   return torch::stack(views);
 }
 
+config::AugmentConfig view_augment(const config::AugmentConfig& run, config::ViewAugment view) {
+  using config::ViewAugment;
+  if (view == ViewAugment::kAugment) return run;
+  config::AugmentConfig out = run;  // the normalisation, crop ratio and test view stay the run's
+  out.crop_padding = 0;
+  out.resized_crop = false;
+  out.flip = true;
+  out.rand_augment_n = 0;
+  out.auto_augment = config::AutoAugmentPolicy::kNone;
+  out.color_jitter_prob = 0;
+  out.grayscale_prob = 0;
+  out.cutout = 0;
+  switch (view) {
+    case ViewAugment::kAugment: break;
+    case ViewAugment::kSimAugment:  // SPEC section 7: SupCon's CIFAR view
+      out.resized_crop = true;
+      out.crop_scale = {0.2, 1.0};
+      out.color_jitter = {0.4, 0.4, 0.4, 0.1};
+      out.color_jitter_prob = 0.8;
+      out.grayscale_prob = 0.2;
+      break;
+    case ViewAugment::kAutoAugment:  // GPaCo's query view (paco_cifar.py's augmentation_regular)
+      out.crop_padding = 4;
+      out.auto_augment = config::AutoAugmentPolicy::kCifar10;
+      out.cutout = 16;
+      break;
+    case ViewAugment::kRandAugment:  // BCL's classification view (main.py's augmentation_randncls)
+      out.resized_crop = true;
+      out.crop_scale = {0.08, 1.0};
+      out.color_jitter = {0.4, 0.4, 0.4, 0.0};
+      out.color_jitter_prob = 1.0;
+      out.rand_augment_n = 2;
+      out.rand_augment_m = 10;
+      out.rand_augment_mstd = 0.5;
+      break;
+  }
+  return out;
+}
+
 torch::Tensor random_view(const data::Images& images, const config::AugmentConfig& config, Rng& rng) {
   torch::Tensor x;
   if (!images.pixels.defined()) {
@@ -92,6 +131,7 @@ torch::Tensor random_view(const data::Images& images, const config::AugmentConfi
     x = random_crop(images.pixels, config.crop_padding, rng);
   }
   if (config.flip) x = random_flip(x, rng);
+  if (config.auto_augment == config::AutoAugmentPolicy::kCifar10) x = auto_augment_cifar10(x, rng);
   x = rand_augment(x, config.rand_augment_n, config.rand_augment_m, config.rand_augment_mstd, rng);
   x = color_augment(x, config.color_jitter, config.color_jitter_prob, config.grayscale_prob, rng);
   return cutout(x, config.cutout, rng);

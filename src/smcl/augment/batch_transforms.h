@@ -37,9 +37,17 @@ torch::Tensor random_resized_crop(const torch::Tensor& images, const std::vector
 
 // The random part of config.augment's training view, uint8 [B, C, S, S] on the images' device: for in-memory
 // images [B, C, S, S], pad-and-crop (crop_padding) or, with resized_crop, random_resized_crop (crop_scale,
-// crop_ratio); for decoded files, a random resized crop of side images.side; then flip, RandAugment
+// crop_ratio); for decoded files, a random resized crop of side images.side; then flip, AutoAugment and RandAugment
 // (rand_augment.h), colour jitter and grayscale (color.h) and cutout, each when enabled.
 torch::Tensor random_view(const data::Images& images, const config::AugmentConfig& config, Rng& rng);
+
+// The augmentation of one of a method's views: `run` (the run's augment section) itself, or a recipe of the
+// methods' codebases on the run's normalisation, crop ratio and test view: simaugment (SPEC section 7:
+// RandomResizedCrop 0.2-1, flip, colour jitter 0.4, 0.4, 0.4, 0.1 with p 0.8, grayscale p 0.2), autoaugment (GPaCo's
+// query view: pad-4 crop, flip, AutoAugment's CIFAR-10 policy, Cutout 16), randaugment (BCL's classification view:
+// RandomResizedCrop 0.08-1, flip, colour jitter 0.4, 0.4, 0.4, 0 always, RandAugment n 2 m 10 mstd 0.5; here the
+// jitter comes after RandAugment, BCL's code has it before).
+config::AugmentConfig view_augment(const config::AugmentConfig& run, config::ViewAugment view);
 
 // The training view of config.augment: random_view, then normalize -> [B, C, S, S] float32.
 torch::Tensor train_view(const data::Images& images, const config::AugmentConfig& config, Rng& rng);

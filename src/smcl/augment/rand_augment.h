@@ -54,7 +54,8 @@ double auto_augment_magnitude(const std::string& op, int bin, int64_t height, in
 
 // torchvision's _apply_op(img, op, magnitude, NEAREST, fill None) on images [N, C, H, W] uint8 (C = 1 or 3), one
 // signed magnitude per image -> same shape. Throws smcl::Error on an unknown name.
-torch::Tensor auto_augment_op(const std::string& op, const torch::Tensor& images, const std::vector<double>& magnitudes);
+torch::Tensor auto_augment_op(const std::string& op, const torch::Tensor& images,
+                              const std::vector<double>& magnitudes);
 
 // The CIFAR-10 policy on a batch: images [B, C, H, W] uint8 -> same; per image, its sub-policy, then for each step
 // whether it applies and its sign, drawn from rng in image order.

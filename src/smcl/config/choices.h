@@ -136,6 +136,25 @@ struct Choices<BoxMode> {
       {{BoxMode::kPerSample, "per_sample"}, {BoxMode::kPerBatch, "per_batch"}}};
 };
 
+// augment.auto_augment: none, or AutoAugment's CIFAR-10 policy (augment/rand_augment.h).
+enum class AutoAugmentPolicy { kNone, kCifar10 };
+template <>
+struct Choices<AutoAugmentPolicy> {
+  static constexpr std::array<ChoiceName<AutoAugmentPolicy>, 2> table{
+      {{AutoAugmentPolicy::kNone, "none"}, {AutoAugmentPolicy::kCifar10, "cifar10"}}};
+};
+
+// The augmentation of one of a method's views (augment/batch_transforms.h, view_augment): the run's augment
+// section, or one of the recipes the methods' codebases give their views.
+enum class ViewAugment { kAugment, kSimAugment, kAutoAugment, kRandAugment };
+template <>
+struct Choices<ViewAugment> {
+  static constexpr std::array<ChoiceName<ViewAugment>, 4> table{{{ViewAugment::kAugment, "augment"},
+                                                                 {ViewAugment::kSimAugment, "simaugment"},
+                                                                 {ViewAugment::kAutoAugment, "autoaugment"},
+                                                                 {ViewAugment::kRandAugment, "randaugment"}}};
+};
+
 enum class MaskFill { kTarget, kZero };
 template <>
 struct Choices<MaskFill> {

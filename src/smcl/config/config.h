@@ -103,6 +103,8 @@ struct PacoConfig {
   int64_t queue_size = 1024;        // the last keys (second views' projections) and their labels, kept as extra
                                     // contrast samples (GPaCo's code: 1024), >= 0; 0: the batch alone
   int64_t projection_dim = 32;      // output of GPaCo's three-layer projection head (its CIFAR code: 32), >= 1
+  ViewAugment query_view = ViewAugment::kAutoAugment;  // the first view's augmentation (GPaCo's CIFAR code)
+  ViewAugment key_view = ViewAugment::kSimAugment;     // the second view's
 };
 
 // BCL's network as its code builds it (method.name bcl; docs/methods.md).
@@ -110,6 +112,8 @@ struct BclConfig {
   double cosine_scale = 30;       // the cosine classifier's logits s cos(h, W_k) (BCL's NormedLinear: s 30), > 0;
                                   // 0: a linear classifier
   int64_t projection_dim = 1024;  // output of the projection and prototype heads (Linear, BN, ReLU, Linear), >= 1
+  ViewAugment classifier_view = ViewAugment::kRandAugment;  // the classification view's augmentation (BCL's code)
+  ViewAugment contrast_views = ViewAugment::kSimAugment;    // the two contrastive views'
 };
 
 struct LossConfig {
@@ -154,8 +158,9 @@ struct AugmentConfig {
   double color_jitter_prob = 0;  // probability per image of the colour jitter; 0: off (SimAugment: 0.8)
   double grayscale_prob = 0;     // probability per image of grayscale; 0: off (SimAugment: 0.2)
   int64_t cutout = 0;            // side of the square Cutout hole in pixels; 0: off
-  std::vector<double> mean;      // per-channel normalisation mean; empty: the dataset's
-  std::vector<double> std;       // per-channel normalisation std; empty: the dataset's
+  AutoAugmentPolicy auto_augment = AutoAugmentPolicy::kNone;  // AutoAugment after the flip: none | cifar10
+  std::vector<double> mean;                                   // per-channel normalisation mean; empty: the dataset's
+  std::vector<double> std;                                    // per-channel normalisation std; empty: the dataset's
 };
 
 struct TrainConfig {

@@ -9,7 +9,8 @@
 namespace smcl::methods {
 
 Bcl::Bcl(const config::Config& config, const data::Dataset& train, const models::Network& model)
-    : augment_(config.augment),
+    : classifier_augment_(augment::view_augment(config.augment, config.bcl.classifier_view)),
+      contrast_augment_(augment::view_augment(config.augment, config.bcl.contrast_views)),
       smcl_(config.smcl),
       loss_(config.loss, data::class_counts(train), train.labels.device()) {
   SMCL_CHECK(config.loss.name != config::LossName::kLdam,
@@ -23,7 +24,8 @@ Bcl::Bcl(const config::Config& config, const data::Dataset& train, const models:
 
 PreparedStep Bcl::prepare(const StepInput& input, Rng& rng) const {
   std::vector<torch::Tensor> views;
-  for (int i = 0; i < 3; ++i) views.push_back(augment::train_view(input.images, augment_, rng));
+  views.push_back(augment::train_view(input.images, classifier_augment_, rng));
+  for (int i = 0; i < 2; ++i) views.push_back(augment::train_view(input.images, contrast_augment_, rng));
   auto head = prototype_head_.ptr();  // a shared_ptr: the step calls the head, which this const method cannot
   auto run = [this, head](StepModel& model, const PreparedStep::Inputs& in) -> StepOutput {
     const auto &batch = in[0], &labels = in[1], &class_weights = in[2];

@@ -1,9 +1,9 @@
 // BCL, balanced contrastive learning (Zhu et al., CVPR 2022; docs/methods.md): three augmented views of each
-// image in one forward pass; the classification loss (loss.name; BCL's recipe: logit_adjusted, tau 1) on the
-// first view, and the balanced contrastive loss over the other two views' projections plus one prototype per
-// class, the class's classifier row W_k through the method's own prototype head, L2-normalised. The classifier is
-// BCL's cosine one (logits s cos(h, W_k), s = bcl.cosine_scale; 0: linear).
-// L = smcl.alpha * CE + smcl.beta * L_BCL, temperature smcl.temperature.
+// image in one forward pass (the first's augmentation bcl.classifier_view, the others' bcl.contrast_views); the
+// classification loss (loss.name; BCL's recipe: logit_adjusted, tau 1) on the first view, and the balanced contrastive
+// loss over the other two views' projections plus one prototype per class, the class's classifier row W_k through the
+// method's own prototype head, L2-normalised. The classifier is BCL's cosine one (logits s cos(h, W_k), s =
+// bcl.cosine_scale; 0: linear). L = smcl.alpha * CE + smcl.beta * L_BCL, temperature smcl.temperature.
 #pragma once
 
 #include <torch/nn/modules/container/sequential.h>
@@ -24,7 +24,7 @@ class Bcl : public Method {
   std::shared_ptr<torch::nn::Module> module() const override { return prototype_head_.ptr(); }
 
  private:
-  config::AugmentConfig augment_;
+  config::AugmentConfig classifier_augment_, contrast_augment_;  // bcl.classifier_view, bcl.contrast_views
   config::SmclConfig smcl_;
   losses::ClassificationLoss loss_;
   torch::nn::Sequential prototype_head_;

@@ -23,7 +23,8 @@ void KeyQueueImpl::push(const torch::Tensor& new_keys, const torch::Tensor& new_
 }
 
 Gpaco::Gpaco(const config::Config& config, const data::Dataset& train)
-    : augment_(config.augment),
+    : query_augment_(augment::view_augment(config.augment, config.paco.query_view)),
+      key_augment_(augment::view_augment(config.augment, config.paco.key_view)),
       options_{config.paco.alpha, config.paco.beta, config.paco.gamma, config.paco.temperature,
                config.paco.centre_temperature} {
   SMCL_CHECK(config.loss.name == config::LossName::kCe && config.loss.reweight == config::Reweight::kNone,
@@ -39,8 +40,8 @@ Gpaco::Gpaco(const config::Config& config, const data::Dataset& train)
 }
 
 PreparedStep Gpaco::prepare(const StepInput& input, Rng& rng) const {
-  auto first = augment::train_view(input.images, augment_, rng);
-  auto second = augment::train_view(input.images, augment_, rng);
+  auto first = augment::train_view(input.images, query_augment_, rng);
+  auto second = augment::train_view(input.images, key_augment_, rng);
   // The shared module itself: the step updates it, which this const method cannot.
   std::shared_ptr<KeyQueueImpl> queue = queue_.is_empty() ? nullptr : queue_.ptr();
   auto run = [this, queue](StepModel& model, const PreparedStep::Inputs& in) -> StepOutput {

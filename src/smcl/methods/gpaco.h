@@ -1,5 +1,6 @@
 // GPaCo, generalized parametric contrastive learning (Cui et al., ICCV 2021 and TPAMI 2023; docs/methods.md), as its
-// long-tail code trains it: two augmented views of each image, each through the network in a pass of its own (its
+// long-tail code trains it: two augmented views of each image (paco.query_view and paco.key_view: by default its
+// CIFAR code's AutoAugment and SimAugment), each through the network in a pass of its own (its
 // batch-norm statistics its own, as the code's query and key passes), and the parametric contrastive loss over
 // both views' projections, with the classifier's logits as the learnable class centres' similarities. Each anchor's
 // contrast set is the batch's two views plus a queue of the last paco.queue_size keys (second views' projections)
@@ -40,7 +41,7 @@ class Gpaco : public Method {
   std::shared_ptr<torch::nn::Module> module() const override { return queue_.is_empty() ? nullptr : queue_.ptr(); }
 
  private:
-  config::AugmentConfig augment_;
+  config::AugmentConfig query_augment_, key_augment_;  // paco.query_view, paco.key_view
   losses::ParametricContrastiveOptions options_;
   torch::Tensor log_prior_;  // [K] float32 log(n_k / n) of the training counts, on the training device
   KeyQueue queue_{nullptr};
