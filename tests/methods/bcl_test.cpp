@@ -122,13 +122,18 @@ TEST(Bcl, ItsNetworkHasBclsCosineClassifierAndHead) {
   EXPECT_TRUE(build_model(f.config, 3, 1)->named_parameters().contains("linear.bias"));
 }
 
-TEST(Bcl, RefusesLdamOrANetworkWithoutProjection) {
+TEST(Bcl, RefusesLdamFocalsBiasOrANetworkWithoutProjection) {
   Fixture f;
   f.config.loss.name = config::LossName::kLdam;
   EXPECT_NE(test::error_of([&] { Bcl(f.config, f.train, build_model(f.config, 3, 1)); }).find("loss.name ldam"),
             std::string::npos);
   f.config.loss.name = config::LossName::kLogitAdjusted;
   EXPECT_THROW(Bcl(f.config, f.train, models::make_model(config::ModelName::kResNet8, 3, 1)), Error);
+  // Focal's initial bias needs a linear classifier.
+  f.config.loss.name = config::LossName::kFocal;
+  EXPECT_NE(test::error_of([&] { build_model(f.config, 3, 1); }).find("bcl.cosine_scale: 0"), std::string::npos);
+  f.config.bcl.cosine_scale = 0;
+  EXPECT_TRUE(build_model(f.config, 3, 1)->classifier()->bias.defined());
 }
 
 }  // namespace smcl::methods

@@ -116,6 +116,10 @@ models::Heads heads_of(const config::Config& config) {
 models::Network build_model(const config::Config& config, int64_t num_classes, int64_t in_channels) {
   auto model = models::make_model(config.model.name, num_classes, in_channels, heads_of(config));
   if (auto bias = losses::initial_classifier_bias(config.loss, num_classes)) {
+    SMCL_CHECK(!model->cosine_classifier(), "loss.name " << config::name_of(config.loss.name)
+                                                         << " starts the classifier's bias at " << *bias
+                                                         << "; BCL's cosine classifier has none (set "
+                                                            "bcl.cosine_scale: 0 for a linear one)");
     torch::NoGradGuard no_grad;
     model->classifier()->bias.fill_(*bias);
   }
