@@ -91,7 +91,7 @@ void check_image_size(int64_t batch, int64_t height, int64_t width) {
   SMCL_CHECK(batch >= 0 && batch <= (int64_t(1) << 31), "batch = " << batch << ": expected in [0, 2^31]");
   SMCL_CHECK(height >= 1 && width >= 1 && height <= (1 << 16) && width <= (1 << 16),
              "height " << height << ", width " << width << ": expected each in [1, 65536]");
-  SMCL_CHECK(batch * height * width <= (int64_t(1) << 31),
+  SMCL_CHECK(double(batch) * double(height) * double(width) <= double(int64_t(1) << 31),  // no int64 overflow
              batch << " masks of " << height << "x" << width << " are more than 2^31 pixels");
 }
 

@@ -339,6 +339,7 @@ class Functions(unittest.TestCase):
             ("boxes: \\[1\\] boxes for a batch of 5", lambda: smcl.masked_images(images, None, one)),
             ("fill: expected the source's shape", lambda: smcl.masked_images(images, torch.zeros(5, 1, 4, 3), one)),
             ("more than 2\\^31 pixels|expected each in", lambda: smcl.box_mask(one, 2**31, 2**31)),
+            ("more than 2\\^31 pixels", lambda: smcl.center_peaks(2**31, 65536, 65536)),  # would overflow int64
             ("u = -1", lambda: smcl.boxes_at(torch.tensor([[1, 1]]), -1.0, 4, 4)),
             ("labels: labels from 0 to 5, expected them in \\[0, 2\\)",
              lambda: smcl.balanced_contrastive(unit, torch.tensor([0, 1, 5, 1]), unit[:2])),
