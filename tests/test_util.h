@@ -64,6 +64,19 @@ inline std::string slurp(const std::string& path) {
   return out.str();
 }
 
+// `jpeg` with its entropy-coded bytes [from, to) after the start-of-scan marker scrambled (none made a marker's
+// 0xFF, the file's last two bytes kept), which libjpeg decodes only with a "Corrupt JPEG data" warning. Empty when
+// `jpeg` has no scan.
+inline std::string with_corrupt_scan(std::string jpeg, size_t from, size_t to) {
+  const size_t scan = jpeg.find("\xFF\xDA");
+  if (scan == std::string::npos) return "";
+  for (size_t i = scan + from; i < scan + to && i + 2 < jpeg.size(); ++i) {
+    jpeg[i] = char(static_cast<unsigned char>(jpeg[i]) ^ 0x5A);
+    if (static_cast<unsigned char>(jpeg[i]) == 0xFF) jpeg[i] = char(0x7F);
+  }
+  return jpeg;
+}
+
 inline nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(slurp(path)); }
 
 // The JSON objects of a .jsonl file (metrics.jsonl), one per non-empty line.

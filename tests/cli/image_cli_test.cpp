@@ -186,14 +186,8 @@ TEST_F(ImageCli, BadImagesAndLabelsEndWithTheFileAndLine) {
 TEST_F(ImageCli, ImagesDecodedWithWarningsAreCountedOnceAndNamed) {
   // Four training images of train.txt (test.txt holds images 2, 6 and 10 of each class), each checked to warn.
   for (const char* name : {"cat/3.jpg", "cat/4.jpg", "cat/5.jpg", "cat/7.jpg"}) {
-    std::string jpeg = test::slurp(dir_ / ("photos/" + std::string(name)));
-    const size_t scan = jpeg.find("\xFF\xDA");
-    ASSERT_NE(scan, std::string::npos);
-    ASSERT_GT(jpeg.size(), scan + 80) << name;
-    for (size_t i = scan + 30; i < scan + 70; ++i) {  // entropy-coded data scrambled (no byte made a marker's 0xFF)
-      jpeg[i] = char(static_cast<unsigned char>(jpeg[i]) ^ 0x5A);
-      if (static_cast<unsigned char>(jpeg[i]) == 0xFF) jpeg[i] = char(0x7F);
-    }
+    const std::string jpeg = test::with_corrupt_scan(test::slurp(dir_ / ("photos/" + std::string(name))), 30, 70);
+    ASSERT_NE(jpeg, "") << name;
     test::write_bytes(dir_ / ("photos/" + std::string(name)), jpeg);
     std::string warning;
     data::decode_image(dir_ / ("photos/" + std::string(name)), "test", 3, data::kDefaultMaxImagePixels, &warning);

@@ -130,13 +130,8 @@ TEST_F(Predict, BadInputsAreRowsWithAnErrorAndExitTwo) {
   // (issue 38: only libjpeg's own line on stderr said so, naming no file).
   std::vector<unsigned char> encoded;
   ASSERT_TRUE(cv::imencode(".jpg", gray, encoded));
-  std::string corrupt(encoded.begin(), encoded.end());
-  const size_t scan = corrupt.find("\xFF\xDA");
-  ASSERT_NE(scan, std::string::npos);
-  for (size_t i = scan + 20; i < scan + 40 && i + 2 < corrupt.size(); ++i) {  // scrambled, no 0xFF made
-    corrupt[i] = char(static_cast<unsigned char>(corrupt[i]) ^ 0x5A);
-    if (static_cast<unsigned char>(corrupt[i]) == 0xFF) corrupt[i] = char(0x7F);
-  }
+  const std::string corrupt = test::with_corrupt_scan(std::string(encoded.begin(), encoded.end()), 20, 40);
+  ASSERT_NE(corrupt, "");
   test::write_bytes(dir / "corrupt.jpg", corrupt);
   auto warned = test::run_smcl("predict --run " + dir / "run" + " --format jsonl " + dir / "corrupt.jpg");
   ASSERT_EQ(warned.status, 0) << warned.output;

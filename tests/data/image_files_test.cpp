@@ -249,12 +249,7 @@ TEST(ImageFiles, JpegDecodeWarningsAreNamed) {
   const auto jpeg = test::slurp(test::golden("images/rgb_40x28.jpg"));
   const size_t scan = jpeg.find("\xFF\xDA");
   ASSERT_NE(scan, std::string::npos);
-  std::string corrupt = jpeg;
-  for (size_t i = scan + 40; i < scan + 60; ++i) {  // entropy-coded data scrambled (no byte made a marker's 0xFF)
-    corrupt[i] = char(static_cast<unsigned char>(corrupt[i]) ^ 0x5A);
-    if (static_cast<unsigned char>(corrupt[i]) == 0xFF) corrupt[i] = char(0x7F);
-  }
-  test::write_bytes(dir / "corrupt.jpg", corrupt);
+  test::write_bytes(dir / "corrupt.jpg", test::with_corrupt_scan(jpeg, 40, 60));
   test::write_bytes(dir / "cut.jpg", jpeg.substr(0, scan + 60) + "\xFF\xD9");
   for (const char* name : {"corrupt.jpg", "cut.jpg"}) {
     EXPECT_EQ(check_image_file(dir / name), "") << name;  // start and end look complete

@@ -322,10 +322,7 @@ const std::vector<std::array<AutoAugmentStep, 2>>& auto_augment_cifar10_policy()
 double auto_augment_magnitude(const std::string& op, int bin, int64_t height, int64_t width, bool* is_signed) {
   // torchvision's _augmentation_space(10, (height, width)): float32 linspace values, as torch computes them.
   *is_signed = op != "Posterize" && op != "Solarize" && op != "AutoContrast" && op != "Equalize" && op != "Invert";
-  if (op == "AutoContrast" || op == "Equalize" || op == "Invert") {
-    *is_signed = false;
-    return 0.0;
-  }
+  if (op == "AutoContrast" || op == "Equalize" || op == "Invert") return 0.0;
   SMCL_CHECK(bin >= 0 && bin < 10, "AutoAugment: magnitude bin " << bin << " of " << op << " is not in [0, 10)");
   auto at = [bin](const torch::Tensor& values) { return values[bin].item<double>(); };
   if (op == "ShearX" || op == "ShearY") return at(torch::linspace(0.0, 0.3, 10));

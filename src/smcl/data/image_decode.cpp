@@ -26,14 +26,13 @@ namespace {
 // epoch); the first few are named on stderr, the rest counted (images_decoded_with_warnings).
 std::mutex warned_mutex;
 std::set<std::string> warned_files;
-constexpr size_t kWarningsNamed = 3;
 
 void warn_once(const std::string& origin, const std::string& path, const std::string& text) {
   const std::lock_guard<std::mutex> lock(warned_mutex);
   if (!warned_files.insert(path).second) return;
-  if (warned_files.size() <= kWarningsNamed) {
+  if (int64_t(warned_files.size()) <= kWarnedImagesNamed) {
     std::fprintf(stderr, "warning: %s: image '%s' %s\n", origin.c_str(), path.c_str(), text.c_str());
-  } else if (warned_files.size() == kWarningsNamed + 1) {
+  } else if (int64_t(warned_files.size()) == kWarnedImagesNamed + 1) {
     std::fprintf(stderr, "warning: more images decode only with warnings; they are counted, not named\n");
   }
 }

@@ -55,7 +55,7 @@ void drop_undecodable(FileList& list, const ImageChecks& checks) {
   for (size_t i = 0; i < list.paths.size(); ++i) {
     if (!good[i]) {
       ++kept.skipped;
-      if (!warnings[i].empty() && kept.warned++ < 3) {
+      if (!warnings[i].empty() && kept.warned++ < kWarnedImagesNamed) {
         kept.first_warned.push_back("'" + list.paths[i] + "' " + warnings[i]);
       }
       continue;

@@ -19,8 +19,11 @@ struct FileList {
   std::vector<std::string> class_names;   // folders only: class k's folder name, sorted
   int64_t skipped = 0;                    // bad images left out (skip_bad)
   int64_t warned = 0;                     // of them, images that decoded only with warnings (a corrupt JPEG scan)
-  std::vector<std::string> first_warned;  // the first few of those: "'path' decoded with libjpeg's warning ..."
+  std::vector<std::string> first_warned;  // the first kWarnedImagesNamed of those: "'path' decoded with ..."
 };
+
+// How many of the images that decode only with warnings are named, when they are read and while training.
+constexpr int64_t kWarnedImagesNamed = 3;
 
 // PIL's default limit (Image.MAX_IMAGE_PIXELS): an image declaring more pixels is refused before it is
 // decoded, so a small file cannot claim gigabytes (data.max_image_pixels).

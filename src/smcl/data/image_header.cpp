@@ -22,7 +22,7 @@ namespace smcl::data {
 #if SMCL_HAVE_IMAGE_HEADERS
 namespace {
 
-// libjpeg ends on an error by calling error_exit, which must not return: it jumps back to read_jpeg_size with the
+// libjpeg ends on an error by calling error_exit, which must not return: it jumps back to read_jpeg_file with the
 // message. Warnings (a stray byte, say) are counted by libjpeg and not printed.
 struct JpegErrors {
   jpeg_error_mgr manager;
@@ -54,8 +54,10 @@ void use_jpeg_errors(jpeg_decompress_struct& info, JpegErrors& errors) {
   errors.manager.emit_message = jpeg_keep_warning;
 }
 
-// `out` lives in the caller's frame, so nothing of it is lost to a longjmp (see read_jpeg_size).
-bool decode_jpeg_file(std::FILE* file, JpegPixels& out, char* problem, size_t problem_size) {
+// The JPEG in `file` through libjpeg: its header's size into out.width and out.height, and unless header_only its
+// pixels as OpenCV decodes them, with libjpeg's warnings. No C++ object with a destructor lives in the frames a
+// longjmp crosses (this function's, from setjmp on): `out` lives in the caller's.
+bool read_jpeg_file(std::FILE* file, bool header_only, JpegPixels& out, char* problem, size_t problem_size) {
   jpeg_decompress_struct info;
   JpegErrors errors;
   use_jpeg_errors(info, errors);
@@ -67,7 +69,9 @@ bool decode_jpeg_file(std::FILE* file, JpegPixels& out, char* problem, size_t pr
   jpeg_create_decompress(&info);
   jpeg_stdio_src(&info, file);
   jpeg_read_header(&info, TRUE);
-  if (info.num_components == 4) {  // CMYK or YCCK: OpenCV's own conversion decodes it
+  out.width = info.image_width;
+  out.height = info.image_height;
+  if (header_only || info.num_components == 4) {  // CMYK or YCCK: OpenCV's own conversion decodes it
     jpeg_destroy_decompress(&info);
     return true;
   }
@@ -85,25 +89,6 @@ bool decode_jpeg_file(std::FILE* file, JpegPixels& out, char* problem, size_t pr
   jpeg_finish_decompress(&info);
   out.warnings = errors.manager.num_warnings;
   out.first_warning = errors.first_warning;
-  jpeg_destroy_decompress(&info);
-  return true;
-}
-
-// No C++ object with a destructor lives in the frames a longjmp crosses (this function's, from setjmp on).
-bool read_jpeg_size(std::FILE* file, int64_t& width, int64_t& height, char* problem, size_t problem_size) {
-  jpeg_decompress_struct info;
-  JpegErrors errors;
-  use_jpeg_errors(info, errors);
-  if (setjmp(errors.jump)) {
-    std::snprintf(problem, problem_size, "%s", errors.message);
-    jpeg_destroy_decompress(&info);
-    return false;
-  }
-  jpeg_create_decompress(&info);
-  jpeg_stdio_src(&info, file);
-  jpeg_read_header(&info, TRUE);
-  width = info.image_width;
-  height = info.image_height;
   jpeg_destroy_decompress(&info);
   return true;
 }
@@ -152,7 +137,7 @@ std::string decode_jpeg(const std::string& path, JpegPixels& out) {
   const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!file) return std::string("cannot read it: ") + std::strerror(errno);
   char problem[JMSG_LENGTH_MAX] = {};
-  if (!decode_jpeg_file(file.get(), out, problem, sizeof(problem))) return problem;
+  if (!read_jpeg_file(file.get(), /*header_only=*/false, out, problem, sizeof(problem))) return problem;
   return "";
 #else
   return "this build of smcl has no libjpeg";
@@ -164,8 +149,13 @@ std::string read_image_size(const std::string& path, bool png, int64_t& width, i
   const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!file) return "cannot read image '" + path + "': " + std::strerror(errno);
   char problem[JMSG_LENGTH_MAX + 256] = {};
+  JpegPixels header;
   const bool read = png ? read_png_size(file.get(), width, height, problem, sizeof(problem))
-                        : read_jpeg_size(file.get(), width, height, problem, sizeof(problem));
+                        : read_jpeg_file(file.get(), /*header_only=*/true, header, problem, sizeof(problem));
+  if (!png) {
+    width = header.width;
+    height = header.height;
+  }
   if (!read) return std::string(png ? "PNG" : "JPEG") + " '" + path + "' has no readable header: " + problem;
   return "";
 #else
